@@ -1,0 +1,515 @@
+//! The fixed-capacity Kalshi order book of SPEC §4.
+//!
+//! Kalshi publishes **bids only**, one ladder per contract: `yes[p]` and `no[p]`, with depth
+//! in centi-contracts. The best YES ask is `100 - best NO bid` and the best NO ask is
+//! `100 - best YES bid`. Arrays are indexed by price in cents (index 0 is never used).
+//!
+//! The book also carries the **consumed-liquidity overlay**: depth the agent has taken is
+//! subtracted from what it can take again, until a snapshot replaces the book or the data
+//! lowers that level to or below the overlay (the data has then caught up with the agent's
+//! own impact, so the overlay at that level is cleared).
+//!
+//! Only whole contracts trade, so a level forms a price (best bid) when its effective depth
+//! (displayed minus overlay) holds at least one whole contract. Sub-contract dust stays in the
+//! book and is reported by [`OrderBook::depth`], but never quotes.
+
+use core::fmt;
+
+use crate::units::{CentiContracts, Price};
+
+/// Which ladder of the book: the YES bids or the NO bids. Also names a contract.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Side {
+    /// YES contract / YES bids.
+    Yes = 0,
+    /// NO contract / NO bids.
+    No = 1,
+}
+
+impl Side {
+    /// The other contract.
+    #[inline]
+    pub const fn other(self) -> Side {
+        match self {
+            Side::Yes => Side::No,
+            Side::No => Side::Yes,
+        }
+    }
+
+    /// Lower-case name as Kalshi spells it (`yes`, `no`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Side::Yes => "yes",
+            Side::No => "no",
+        }
+    }
+
+    #[inline]
+    const fn idx(self) -> usize {
+        self as usize
+    }
+}
+
+impl TryFrom<u8> for Side {
+    type Error = BookError;
+    fn try_from(v: u8) -> Result<Side, BookError> {
+        match v {
+            0 => Ok(Side::Yes),
+            1 => Ok(Side::No),
+            _ => Err(BookError::UnknownSide(v)),
+        }
+    }
+}
+
+/// Why a book update was rejected. The book is unchanged when an update fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BookError {
+    /// A delta would leave negative depth at this level.
+    NegativeDepth {
+        /// Ladder.
+        side: Side,
+        /// Level price.
+        price: Price,
+        /// Depth before the delta, centi-contracts.
+        depth_centi: u64,
+        /// The signed delta, centi-contracts.
+        delta_centi: i64,
+    },
+    /// The update would cross the book: best YES bid + best NO bid ≥ 100.
+    Crossed {
+        /// Best YES bid after the update, cents.
+        yes_bid: u8,
+        /// Best NO bid after the update, cents.
+        no_bid: u8,
+    },
+    /// A snapshot lists the same level twice.
+    DuplicateLevel {
+        /// Ladder.
+        side: Side,
+        /// Level price.
+        price: Price,
+    },
+    /// Depth beyond the representable range.
+    DepthOverflow {
+        /// Ladder.
+        side: Side,
+        /// Level price.
+        price: Price,
+    },
+    /// A side number other than 0 (yes) or 1 (no).
+    UnknownSide(u8),
+}
+
+impl fmt::Display for BookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BookError::NegativeDepth {
+                side,
+                price,
+                depth_centi,
+                delta_centi,
+            } => write!(
+                f,
+                "delta {delta_centi} centi-contracts on {} bids at {} leaves negative depth (depth was {depth_centi})",
+                side.name(),
+                price
+            ),
+            BookError::Crossed { yes_bid, no_bid } => write!(
+                f,
+                "crossed book: best yes bid {yes_bid}¢ + best no bid {no_bid}¢ = {}¢ ≥ 100¢",
+                *yes_bid as u16 + *no_bid as u16
+            ),
+            BookError::DuplicateLevel { side, price } => {
+                write!(f, "snapshot lists {} bids at {} twice", side.name(), price)
+            }
+            BookError::DepthOverflow { side, price } => {
+                write!(f, "depth overflow on {} bids at {}", side.name(), price)
+            }
+            BookError::UnknownSide(v) => write!(f, "side {v} is neither 0 (yes) nor 1 (no)"),
+        }
+    }
+}
+
+impl core::error::Error for BookError {}
+
+/// What a delta did to a level, for the queue model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeltaEffect {
+    /// Depth at the level before, centi-contracts.
+    pub before_centi: u64,
+    /// Depth at the level after, centi-contracts.
+    pub after_centi: u64,
+}
+
+/// One centi-contract unit of a whole contract.
+const WHOLE: u64 = 100;
+
+/// A Kalshi order book with the agent's consumed-liquidity overlay. 1.6 KiB, no allocation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OrderBook {
+    depth: [[u64; 100]; 2],
+    consumed: [[u64; 100]; 2],
+    /// Cached best tradable bid per side, 0 when the side is empty.
+    best: [u8; 2],
+}
+
+impl fmt::Debug for OrderBook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OrderBook")
+            .field("best_yes_bid", &self.best[0])
+            .field("best_no_bid", &self.best[1])
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for OrderBook {
+    fn default() -> OrderBook {
+        OrderBook::new()
+    }
+}
+
+impl OrderBook {
+    /// An empty book.
+    pub const fn new() -> OrderBook {
+        OrderBook {
+            depth: [[0; 100]; 2],
+            consumed: [[0; 100]; 2],
+            best: [0; 2],
+        }
+    }
+
+    /// Remove every level and the overlay.
+    pub fn clear(&mut self) {
+        *self = OrderBook::new();
+    }
+
+    /// Displayed depth at a level, centi-contracts (ignores the overlay).
+    #[inline]
+    pub fn depth(&self, side: Side, price: Price) -> CentiContracts {
+        CentiContracts(self.depth[side.idx()][price.index()])
+    }
+
+    /// Depth still available to the agent at a level (displayed minus overlay), centi-contracts.
+    #[inline]
+    pub fn effective_depth(&self, side: Side, price: Price) -> CentiContracts {
+        let i = price.index();
+        CentiContracts(self.depth[side.idx()][i].saturating_sub(self.consumed[side.idx()][i]))
+    }
+
+    /// The overlay at a level: depth the agent has taken there, centi-contracts.
+    #[inline]
+    pub fn consumed(&self, side: Side, price: Price) -> CentiContracts {
+        CentiContracts(self.consumed[side.idx()][price.index()])
+    }
+
+    /// Best tradable bid of a ladder (at least one whole contract of effective depth).
+    #[inline]
+    pub fn best_bid(&self, side: Side) -> Option<Price> {
+        match self.best[side.idx()] {
+            0 => None,
+            p => Some(Price::new_unchecked(p)),
+        }
+    }
+
+    /// Best ask of a contract: `100 - best bid of the other contract`.
+    #[inline]
+    pub fn best_ask(&self, side: Side) -> Option<Price> {
+        self.best_bid(side.other()).map(Price::complement)
+    }
+
+    /// Iterate the tradable levels of a ladder from the best down: `(price, effective depth)`.
+    pub fn levels(&self, side: Side) -> impl Iterator<Item = (Price, CentiContracts)> + '_ {
+        let top = self.best[side.idx()];
+        (1..=top).rev().filter_map(move |p| {
+            let price = Price::new(p).ok()?;
+            let d = self.effective_depth(side, price);
+            (d.0 >= WHOLE).then_some((price, d))
+        })
+    }
+
+    /// Replace the whole book with a snapshot (bids per side as `(price, depth)`), clearing
+    /// the overlay. Validated before anything changes: duplicates, overflow and crossing are errors.
+    pub fn apply_snapshot(
+        &mut self,
+        yes: &[(Price, CentiContracts)],
+        no: &[(Price, CentiContracts)],
+    ) -> Result<(), BookError> {
+        let mut fresh = OrderBook::new();
+        for (side, levels) in [(Side::Yes, yes), (Side::No, no)] {
+            for &(price, depth) in levels {
+                let slot = &mut fresh.depth[side.idx()][price.index()];
+                if *slot != 0 {
+                    return Err(BookError::DuplicateLevel { side, price });
+                }
+                if depth.0 > i64::MAX as u64 {
+                    return Err(BookError::DepthOverflow { side, price });
+                }
+                *slot = depth.0;
+            }
+        }
+        fresh.best = [
+            fresh.scan_best(Side::Yes, 99),
+            fresh.scan_best(Side::No, 99),
+        ];
+        fresh.check_uncrossed()?;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Apply a signed change of depth (centi-contracts) to one level.
+    ///
+    /// Negative resulting depth and crossing the book are errors and leave the book unchanged.
+    /// When the new depth is at or below the overlay at that level, the overlay there is cleared.
+    pub fn apply_delta(
+        &mut self,
+        side: Side,
+        price: Price,
+        delta_centi: i64,
+    ) -> Result<DeltaEffect, BookError> {
+        let s = side.idx();
+        let i = price.index();
+        let before = self.depth[s][i];
+        let after = if delta_centi >= 0 {
+            match before.checked_add(delta_centi as u64) {
+                Some(v) if v <= i64::MAX as u64 => v,
+                _ => return Err(BookError::DepthOverflow { side, price }),
+            }
+        } else {
+            match before.checked_sub(delta_centi.unsigned_abs()) {
+                Some(v) => v,
+                None => {
+                    return Err(BookError::NegativeDepth {
+                        side,
+                        price,
+                        depth_centi: before,
+                        delta_centi,
+                    });
+                }
+            }
+        };
+        let old_consumed = self.consumed[s][i];
+        let old_best = self.best;
+        self.depth[s][i] = after;
+        if after <= old_consumed && after < before {
+            self.consumed[s][i] = 0;
+        }
+        self.refresh_best_at(side, i as u8);
+        if let Err(e) = self.check_uncrossed() {
+            self.depth[s][i] = before;
+            self.consumed[s][i] = old_consumed;
+            self.best = old_best;
+            return Err(e);
+        }
+        Ok(DeltaEffect {
+            before_centi: before,
+            after_centi: after,
+        })
+    }
+
+    /// Take up to `max_contracts` whole contracts from the bids of `side` at prices ≥ `min_price`,
+    /// best level first, adding what is taken to the overlay. Each taken level is reported to
+    /// `on_fill(price, contracts)`. Returns the contracts taken.
+    pub fn take(
+        &mut self,
+        side: Side,
+        min_price: Price,
+        max_contracts: u32,
+        mut on_fill: impl FnMut(Price, u32),
+    ) -> u32 {
+        let s = side.idx();
+        let mut remaining = max_contracts as u64;
+        let mut p = self.best[s];
+        while remaining > 0 && p >= min_price.cents() && p > 0 {
+            let i = p as usize;
+            let avail = self.depth[s][i].saturating_sub(self.consumed[s][i]) / WHOLE;
+            if avail > 0 {
+                let n = avail.min(remaining);
+                self.consumed[s][i] += n * WHOLE;
+                remaining -= n;
+                on_fill(Price::new_unchecked(p), n as u32);
+            }
+            p -= 1;
+        }
+        let top = self.best[s];
+        if top > 0 {
+            self.best[s] = self.scan_best(side, top);
+        }
+        (max_contracts as u64 - remaining) as u32
+    }
+
+    /// Whole contracts available to take from `side` at prices ≥ `min_price`.
+    pub fn available(&self, side: Side, min_price: Price) -> u64 {
+        let s = side.idx();
+        let mut total = 0u64;
+        let mut p = self.best[s];
+        while p >= min_price.cents() && p > 0 {
+            let i = p as usize;
+            total =
+                total.saturating_add(self.depth[s][i].saturating_sub(self.consumed[s][i]) / WHOLE);
+            p -= 1;
+        }
+        total
+    }
+
+    /// Total effective depth of the top `n` tradable levels of a side, centi-contracts.
+    pub fn top_depth(&self, side: Side, n: usize) -> u64 {
+        self.levels(side)
+            .take(n)
+            .fold(0u64, |acc, (_, d)| acc.saturating_add(d.0))
+    }
+
+    fn refresh_best_at(&mut self, side: Side, p: u8) {
+        let s = side.idx();
+        let eff = self.depth[s][p as usize].saturating_sub(self.consumed[s][p as usize]);
+        if eff >= WHOLE {
+            if p > self.best[s] {
+                self.best[s] = p;
+            }
+        } else if p == self.best[s] {
+            self.best[s] = self.scan_best(side, p);
+        }
+    }
+
+    fn scan_best(&self, side: Side, from: u8) -> u8 {
+        let s = side.idx();
+        let mut p = from;
+        while p > 0 {
+            let i = p as usize;
+            if self.depth[s][i].saturating_sub(self.consumed[s][i]) >= WHOLE {
+                return p;
+            }
+            p -= 1;
+        }
+        0
+    }
+
+    fn check_uncrossed(&self) -> Result<(), BookError> {
+        // Crossing is judged on displayed depth (what the exchange shows), not the overlay.
+        let y = self.displayed_best(Side::Yes);
+        let n = self.displayed_best(Side::No);
+        if y > 0 && n > 0 && y as u16 + n as u16 >= 100 {
+            return Err(BookError::Crossed {
+                yes_bid: y,
+                no_bid: n,
+            });
+        }
+        Ok(())
+    }
+
+    fn displayed_best(&self, side: Side) -> u8 {
+        let s = side.idx();
+        let mut p = 99u8;
+        while p > 0 && self.depth[s][p as usize] == 0 {
+            p -= 1;
+        }
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(c: u8) -> Price {
+        Price::new(c).unwrap()
+    }
+
+    fn c(n: u64) -> CentiContracts {
+        CentiContracts(n * 100)
+    }
+
+    fn book() -> OrderBook {
+        let mut b = OrderBook::new();
+        b.apply_snapshot(
+            &[(p(40), c(10)), (p(39), c(20))],
+            &[(p(55), c(5)), (p(54), c(30))],
+        )
+        .unwrap();
+        b
+    }
+
+    #[test]
+    fn best_prices_follow_kalshi_convention() {
+        let b = book();
+        assert_eq!(b.best_bid(Side::Yes), Some(p(40)));
+        assert_eq!(b.best_bid(Side::No), Some(p(55)));
+        assert_eq!(b.best_ask(Side::Yes), Some(p(45)));
+        assert_eq!(b.best_ask(Side::No), Some(p(60)));
+    }
+
+    #[test]
+    fn deltas_update_and_validate() {
+        let mut b = book();
+        b.apply_delta(Side::Yes, p(41), 300).unwrap();
+        assert_eq!(b.best_bid(Side::Yes), Some(p(41)));
+        b.apply_delta(Side::Yes, p(41), -300).unwrap();
+        assert_eq!(b.best_bid(Side::Yes), Some(p(40)));
+        let before = b.clone();
+        assert!(matches!(
+            b.apply_delta(Side::Yes, p(40), -1_001),
+            Err(BookError::NegativeDepth { .. })
+        ));
+        assert_eq!(b, before);
+        assert!(matches!(
+            b.apply_delta(Side::Yes, p(45), 100),
+            Err(BookError::Crossed {
+                yes_bid: 45,
+                no_bid: 55
+            })
+        ));
+        assert_eq!(b, before);
+    }
+
+    #[test]
+    fn snapshot_rejects_duplicates_and_crossing() {
+        let mut b = book();
+        let before = b.clone();
+        assert!(matches!(
+            b.apply_snapshot(&[(p(40), c(1)), (p(40), c(2))], &[]),
+            Err(BookError::DuplicateLevel {
+                side: Side::Yes,
+                ..
+            })
+        ));
+        assert!(matches!(
+            b.apply_snapshot(&[(p(50), c(1))], &[(p(50), c(1))]),
+            Err(BookError::Crossed { .. })
+        ));
+        assert_eq!(b, before);
+    }
+
+    #[test]
+    fn take_walks_levels_and_respects_overlay() {
+        let mut b = book();
+        let mut fills = heapless::Vec::<(u8, u32), 8>::new();
+        // Buying YES up to 46¢ takes NO bids at ≥ 54¢.
+        let n = b.take(Side::No, p(54), 12, |pr, q| {
+            fills.push((pr.cents(), q)).unwrap()
+        });
+        assert_eq!(n, 12);
+        assert_eq!(&fills[..], &[(55, 5), (54, 7)]);
+        assert_eq!(b.best_bid(Side::No), Some(p(54)));
+        assert_eq!(b.effective_depth(Side::No, p(54)), c(23));
+        // The same depth cannot be taken twice.
+        assert_eq!(b.available(Side::No, p(54)), 23);
+        let n = b.take(Side::No, p(54), 100, |_, _| {});
+        assert_eq!(n, 23);
+        assert_eq!(b.best_bid(Side::No), None);
+        // The data lowering the level to the overlay clears it.
+        b.apply_delta(Side::No, p(54), -100).unwrap();
+        assert_eq!(b.consumed(Side::No, p(54)), CentiContracts::ZERO);
+        assert_eq!(b.effective_depth(Side::No, p(54)), c(29));
+    }
+
+    #[test]
+    fn dust_never_quotes() {
+        let mut b = OrderBook::new();
+        b.apply_snapshot(&[(p(30), CentiContracts(99))], &[])
+            .unwrap();
+        assert_eq!(b.best_bid(Side::Yes), None);
+        b.apply_delta(Side::Yes, p(30), 1).unwrap();
+        assert_eq!(b.best_bid(Side::Yes), Some(p(30)));
+    }
+}

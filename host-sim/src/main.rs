@@ -1,0 +1,2 @@
+//! The `kalsim` command-line tool.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Shared helpers for kalsim's cross-crate tests.

@@ -8,12 +8,31 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod account;
 pub mod action;
 pub mod book;
+pub mod engine;
+pub mod fees;
+pub mod limits;
+pub mod metrics;
+pub mod obs;
+pub mod order;
+pub mod queue;
 pub mod rng;
 pub mod units;
 
+pub use account::{Account, MarkMode};
 pub use action::{ACTION_COUNT, Action, ActionError, Intent, SizeTable, SizingMode, Tier};
 pub use book::{BookError, OrderBook, Side};
+pub use engine::{
+    Engine, EngineConfig, EventOutcome, InvalidAction, OrderEcho, StepError, StepOutcome,
+    WorkingOrder,
+};
+pub use fees::FeeSchedule;
+pub use limits::{LimitViolation, Limits};
+pub use metrics::SizingMetrics;
+pub use obs::{OBS_DIM, OBS_FEATURES, OBS_SCHEMA_VERSION, ObsState};
+pub use order::{OrderPlan, PricingMode, SellMode};
+pub use queue::{QueueModel, QueueModelKind};
 pub use rng::Rng;
 pub use units::{Bps, CentiContracts, Cents, Contracts, Price, PriceOutOfRange};

@@ -1,0 +1,421 @@
+//! The observation vector of SPEC §8, schema version [`OBS_SCHEMA_VERSION`].
+//!
+//! A fixed-length `f32` vector, market-agnostic (nothing identifies the market), computed from
+//! integer state with `libm` so every target gives the same bits. Every feature is finite and
+//! clipped to its documented range. [`OBS_FEATURES`] is the published schema: index, name,
+//! group, scaling and range of each feature. Changing any of it bumps the version.
+
+use crate::book::Side;
+use crate::engine::Engine;
+use crate::queue::QueueModel;
+
+/// Version of the observation schema. Policies record it; a mismatch refuses to load.
+pub const OBS_SCHEMA_VERSION: u32 = 1;
+/// Length of the observation vector.
+pub const OBS_DIM: usize = 32;
+/// Mids remembered for change and volatility features.
+const HISTORY: usize = 32;
+
+/// One feature of the schema.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Feature {
+    /// Stable snake_case name.
+    pub name: &'static str,
+    /// `market`, `portfolio`, `sizing` or `working_order`.
+    pub group: &'static str,
+    /// How the raw quantity is scaled.
+    pub scaling: &'static str,
+    /// Lowest value after clipping.
+    pub min: f32,
+    /// Highest value after clipping.
+    pub max: f32,
+}
+
+const fn f(
+    name: &'static str,
+    group: &'static str,
+    scaling: &'static str,
+    min: f32,
+    max: f32,
+) -> Feature {
+    Feature {
+        name,
+        group,
+        scaling,
+        min,
+        max,
+    }
+}
+
+/// The published schema, in index order.
+pub const OBS_FEATURES: [Feature; OBS_DIM] = [
+    f(
+        "yes_bid",
+        "market",
+        "best YES bid cents / 100 (last valid if empty)",
+        0.0,
+        1.0,
+    ),
+    f(
+        "yes_ask",
+        "market",
+        "best YES ask cents / 100 (last valid if empty)",
+        0.0,
+        1.0,
+    ),
+    f(
+        "no_bid",
+        "market",
+        "best NO bid cents / 100 (last valid if empty)",
+        0.0,
+        1.0,
+    ),
+    f(
+        "no_ask",
+        "market",
+        "best NO ask cents / 100 (last valid if empty)",
+        0.0,
+        1.0,
+    ),
+    f("mid", "market", "YES mid cents / 100", 0.0, 1.0),
+    f(
+        "spread",
+        "market",
+        "YES ask − YES bid, cents / 100",
+        -1.0,
+        1.0,
+    ),
+    f(
+        "microprice",
+        "market",
+        "depth-weighted YES top-of-book price / 100",
+        0.0,
+        1.0,
+    ),
+    f(
+        "yes_top_depth",
+        "market",
+        "ln(1 + YES best-level contracts) / 16",
+        0.0,
+        1.0,
+    ),
+    f(
+        "no_top_depth",
+        "market",
+        "ln(1 + NO best-level contracts) / 16",
+        0.0,
+        1.0,
+    ),
+    f(
+        "yes_depth5",
+        "market",
+        "ln(1 + YES top-5-level contracts) / 16",
+        0.0,
+        1.0,
+    ),
+    f(
+        "no_depth5",
+        "market",
+        "ln(1 + NO top-5-level contracts) / 16",
+        0.0,
+        1.0,
+    ),
+    f(
+        "imbalance",
+        "market",
+        "(YES top-5 − NO top-5) / (YES top-5 + NO top-5)",
+        -1.0,
+        1.0,
+    ),
+    f(
+        "mid_change_1",
+        "market",
+        "mid change over the last event, cents / 10",
+        -1.0,
+        1.0,
+    ),
+    f(
+        "mid_change_10",
+        "market",
+        "mid change over the last 10 events, cents / 20",
+        -1.0,
+        1.0,
+    ),
+    f(
+        "volatility_20",
+        "market",
+        "std of 1-event mid changes over 20 events, cents / 5",
+        0.0,
+        1.0,
+    ),
+    f(
+        "time_since_event",
+        "market",
+        "ln(1 + seconds since the previous event) / 10",
+        0.0,
+        1.0,
+    ),
+    f("episode_progress", "market", "step / max steps", 0.0, 1.0),
+    f(
+        "yes_quoted",
+        "market",
+        "1 if the YES side has a tradable bid",
+        0.0,
+        1.0,
+    ),
+    f(
+        "no_quoted",
+        "market",
+        "1 if the NO side has a tradable bid",
+        0.0,
+        1.0,
+    ),
+    f(
+        "position",
+        "portfolio",
+        "position / max_position_per_market (+YES, −NO)",
+        -1.0,
+        1.0,
+    ),
+    f("cash", "portfolio", "cash / initial cash", 0.0, 2.0),
+    f("pv_return", "portfolio", "PV / initial cash − 1", -1.0, 1.0),
+    f(
+        "unrealized_pnl",
+        "portfolio",
+        "unrealised P&L / initial cash × 10",
+        -1.0,
+        1.0,
+    ),
+    f("exposure", "portfolio", "position value / PV", 0.0, 1.0),
+    f(
+        "position_size",
+        "sizing",
+        "|position| / largest size tier",
+        0.0,
+        5.0,
+    ),
+    f(
+        "avg_position_size",
+        "sizing",
+        "mean |position| this episode / largest size tier",
+        0.0,
+        5.0,
+    ),
+    f(
+        "max_capacity",
+        "sizing",
+        "largest tier any trade action allows now / largest tier",
+        0.0,
+        1.0,
+    ),
+    f(
+        "order_present",
+        "working_order",
+        "1 if a working order rests",
+        0.0,
+        1.0,
+    ),
+    f(
+        "order_side",
+        "working_order",
+        "+1 YES bid (buys YES), −1 YES ask (buys NO), 0 none",
+        -1.0,
+        1.0,
+    ),
+    f(
+        "order_distance",
+        "working_order",
+        "(order YES-book price − mid) / 100",
+        -1.0,
+        1.0,
+    ),
+    f(
+        "order_queue_ahead",
+        "working_order",
+        "ln(1 + contracts ahead in queue) / 16",
+        0.0,
+        1.0,
+    ),
+    f(
+        "order_remaining",
+        "working_order",
+        "remaining contracts / largest size tier",
+        0.0,
+        1.0,
+    ),
+];
+
+/// Per-episode memory the observation needs (recent mids, time, average position).
+#[derive(Clone, Debug)]
+pub struct ObsState {
+    mids_x2: [u16; HISTORY],
+    len: usize,
+    head: usize,
+    abs_position_sum: u64,
+    steps: u64,
+}
+
+impl Default for ObsState {
+    fn default() -> ObsState {
+        ObsState::new()
+    }
+}
+
+/// Clip to `[lo, hi]`, mapping NaN to 0.
+#[inline]
+fn clip(x: f64, lo: f32, hi: f32) -> f32 {
+    let v = x as f32;
+    if v.is_nan() { 0.0 } else { v.clamp(lo, hi) }
+}
+
+impl ObsState {
+    /// Empty memory (start of an episode).
+    pub const fn new() -> ObsState {
+        ObsState {
+            mids_x2: [0; HISTORY],
+            len: 0,
+            head: 0,
+            abs_position_sum: 0,
+            steps: 0,
+        }
+    }
+
+    fn mid_ago(&self, k: usize) -> Option<u16> {
+        if k >= self.len {
+            return None;
+        }
+        Some(self.mids_x2[(self.head + HISTORY - 1 - k) % HISTORY])
+    }
+
+    /// Write the observation for `engine` into `out` (length [`OBS_DIM`]) and remember this
+    /// event's mid. `progress` is `step / max_steps`; `dt_ms` the time since the previous event.
+    pub fn observe<Q: QueueModel>(
+        &mut self,
+        engine: &Engine<Q>,
+        progress: f64,
+        dt_ms: i64,
+        out: &mut [f32],
+    ) {
+        let book = engine.book();
+        let last = engine.last_prices();
+        let cfg = engine.config();
+        let yes_bid = last.bid(book, Side::Yes).cents() as i64;
+        let no_bid = last.bid(book, Side::No).cents() as i64;
+        let yes_ask = 100 - no_bid;
+        let no_ask = 100 - yes_bid;
+        let mid_x2 = (yes_bid + yes_ask) as u16;
+        self.mids_x2[self.head] = mid_x2;
+        self.head = (self.head + 1) % HISTORY;
+        self.len = (self.len + 1).min(HISTORY);
+        let acct = engine.account();
+        self.abs_position_sum += acct.position().unsigned_abs();
+        self.steps += 1;
+
+        let top_yes = book.top_depth(Side::Yes, 1) as f64 / 100.0;
+        let top_no = book.top_depth(Side::No, 1) as f64 / 100.0;
+        let d5_yes = book.top_depth(Side::Yes, 5) as f64 / 100.0;
+        let d5_no = book.top_depth(Side::No, 5) as f64 / 100.0;
+        // Microprice: bid weighted by the ask side's depth and vice versa.
+        let micro = if top_yes + top_no > 0.0 {
+            (yes_bid as f64 * top_no + yes_ask as f64 * top_yes) / (top_yes + top_no)
+        } else {
+            mid_x2 as f64 / 2.0
+        };
+        let imbalance = if d5_yes + d5_no > 0.0 {
+            (d5_yes - d5_no) / (d5_yes + d5_no)
+        } else {
+            0.0
+        };
+        let change = |k: usize| {
+            self.mid_ago(k)
+                .map_or(0.0, |m| (mid_x2 as f64 - m as f64) / 2.0)
+        };
+        let mut sum = 0.0;
+        let mut sum_sq = 0.0;
+        let mut n = 0.0;
+        for k in 0..20 {
+            if let (Some(a), Some(b)) = (self.mid_ago(k), self.mid_ago(k + 1)) {
+                let d = (a as f64 - b as f64) / 2.0;
+                sum += d;
+                sum_sq += d * d;
+                n += 1.0;
+            }
+        }
+        let vol = if n > 1.0 {
+            libm::sqrt(((sum_sq - sum * sum / n) / (n - 1.0)).max(0.0))
+        } else {
+            0.0
+        };
+        let ln16 = |x: f64| libm::log1p(x.max(0.0)) / 16.0;
+
+        let initial = acct.initial_cash().0.max(1) as f64;
+        let pv = engine.portfolio_value().0;
+        let largest = cfg.sizes.sizes()[4].max(1) as f64;
+        let position = acct.position();
+        let held_price = match acct.held_side() {
+            Some(side) => last.bid(book, side).cents() as f64,
+            None => 0.0,
+        };
+        let exposure_value = position.unsigned_abs() as f64 * held_price;
+        let mask = engine.action_mask();
+        let mut capacity = 0.0;
+        for tier in crate::action::Tier::ALL {
+            if (0..4).any(|k| mask[1 + k * 5 + tier.index()]) {
+                capacity = cfg.sizes.size(tier).0 as f64 / largest;
+            }
+        }
+
+        let vals: [f64; OBS_DIM] = [
+            yes_bid as f64 / 100.0,
+            yes_ask as f64 / 100.0,
+            no_bid as f64 / 100.0,
+            no_ask as f64 / 100.0,
+            mid_x2 as f64 / 200.0,
+            (yes_ask - yes_bid) as f64 / 100.0,
+            micro / 100.0,
+            ln16(top_yes),
+            ln16(top_no),
+            ln16(d5_yes),
+            ln16(d5_no),
+            imbalance,
+            change(1) / 10.0,
+            change(10) / 20.0,
+            vol / 5.0,
+            libm::log1p(dt_ms.max(0) as f64 / 1000.0) / 10.0,
+            progress,
+            book.best_bid(Side::Yes).is_some() as u8 as f64,
+            book.best_bid(Side::No).is_some() as u8 as f64,
+            position as f64 / cfg.limits.max_position_per_market.max(1) as f64,
+            acct.cash().0 as f64 / initial,
+            pv as f64 / initial - 1.0,
+            engine.unrealized_pnl().0 as f64 / initial * 10.0,
+            if pv > 0 {
+                exposure_value / pv as f64
+            } else {
+                1.0
+            },
+            position.unsigned_abs() as f64 / largest,
+            self.abs_position_sum as f64 / self.steps as f64 / largest,
+            capacity,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+        ];
+        for (i, (&v, feat)) in vals.iter().zip(OBS_FEATURES.iter()).enumerate() {
+            out[i] = clip(v, feat.min, feat.max);
+        }
+        if let Some(w) = engine.working_order() {
+            let yes_price = w.plan.yes_book_price().cents() as f64;
+            out[27] = 1.0;
+            out[28] = match w.plan.buys {
+                Side::Yes => 1.0,
+                Side::No => -1.0,
+            };
+            out[29] = clip((yes_price - mid_x2 as f64 / 2.0) / 100.0, -1.0, 1.0);
+            out[30] = clip(ln16(w.queue_ahead_centi as f64 / 100.0), 0.0, 1.0);
+            out[31] = clip(w.remaining as f64 / largest, 0.0, 1.0);
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Order intents and pricing (SPEC §3).
+//!
+//! Every intent becomes **a buy of one contract at a limit in that contract's price**, because
+//! Kalshi matches everything on one YES book and a sale of YES at `p` is a purchase of NO at
+//! `100 − p` (SPEC §5). The table of SPEC §3, in YES-book terms:
+//!
+//! | intent | contract traded | YES-book side | YES-book price |
+//! |---|---|---|---|
+//! | BUY_YES at YES price `p` | YES | bid | `p` |
+//! | SELL_YES at YES price `p` | YES | ask | `p` |
+//! | BUY_NO at NO price `q` | NO | ask | `100 − q` |
+//! | SELL_NO at NO price `q` | NO | bid | `100 − q` |
+
+use core::fmt;
+
+use crate::action::Intent;
+use crate::book::{OrderBook, Side};
+use crate::units::{Contracts, Price};
+
+/// How a trade action picks its limit price.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum PricingMode {
+    /// BUY at the contract's best ask, SELL at its best bid: takes liquidity (default).
+    #[default]
+    Aggressive = 0,
+    /// BUY joins the contract's best bid, SELL its best ask.
+    Passive = 1,
+    /// The contract's mid, rounded toward the passive side (down for BUY, up for SELL).
+    Mid = 2,
+}
+
+impl TryFrom<u8> for PricingMode {
+    type Error = u8;
+    fn try_from(v: u8) -> Result<PricingMode, u8> {
+        match v {
+            0 => Ok(PricingMode::Aggressive),
+            1 => Ok(PricingMode::Passive),
+            2 => Ok(PricingMode::Mid),
+            _ => Err(v),
+        }
+    }
+}
+
+/// Whether sells must reduce an existing holding.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SellMode {
+    /// SELL_YES needs ≥ size YES held, SELL_NO ≥ size NO held (default).
+    #[default]
+    ReduceOnly = 0,
+    /// Kalshi netting: selling YES when flat opens NO at `100 − p`.
+    SellToOpen = 1,
+}
+
+impl TryFrom<u8> for SellMode {
+    type Error = u8;
+    fn try_from(v: u8) -> Result<SellMode, u8> {
+        match v {
+            0 => Ok(SellMode::ReduceOnly),
+            1 => Ok(SellMode::SellToOpen),
+            _ => Err(v),
+        }
+    }
+}
+
+/// Which side of the YES book an order sits on.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum YesBookSide {
+    /// A YES bid (BUY_YES, SELL_NO).
+    Bid = 0,
+    /// A YES ask (SELL_YES, BUY_NO).
+    Ask = 1,
+}
+
+/// A trade intent turned into a concrete order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OrderPlan {
+    /// The intent that produced it.
+    pub intent: Intent,
+    /// Size in contracts.
+    pub size: Contracts,
+    /// Limit in the intent's own contract price (YES price for *_YES, NO price for *_NO).
+    pub intent_price: Price,
+    /// The contract this order effectively buys (a sale of YES buys NO).
+    pub buys: Side,
+    /// Limit in the bought contract's price.
+    pub buy_limit: Price,
+}
+
+impl OrderPlan {
+    /// Plan an order for `intent` (not HOLD) of `size` at `intent_price` in the intent's contract.
+    pub const fn new(intent: Intent, size: Contracts, intent_price: Price) -> OrderPlan {
+        let (buys, buy_limit) = match intent {
+            Intent::BuyYes | Intent::Hold => (Side::Yes, intent_price),
+            Intent::SellYes => (Side::No, intent_price.complement()),
+            Intent::BuyNo => (Side::No, intent_price),
+            Intent::SellNo => (Side::Yes, intent_price.complement()),
+        };
+        OrderPlan {
+            intent,
+            size,
+            intent_price,
+            buys,
+            buy_limit,
+        }
+    }
+
+    /// The side of the YES book this order sits on.
+    pub const fn yes_book_side(&self) -> YesBookSide {
+        match self.buys {
+            Side::Yes => YesBookSide::Bid,
+            Side::No => YesBookSide::Ask,
+        }
+    }
+
+    /// The order's limit expressed as a YES-book price.
+    pub const fn yes_book_price(&self) -> Price {
+        match self.buys {
+            Side::Yes => self.buy_limit,
+            Side::No => self.buy_limit.complement(),
+        }
+    }
+
+    /// Signed change of position if the whole order fills (+YES / −NO), contracts.
+    pub const fn signed_size(&self) -> i64 {
+        match self.buys {
+            Side::Yes => self.size.0 as i64,
+            Side::No => -(self.size.0 as i64),
+        }
+    }
+}
+
+/// The contract an intent names (YES for *_YES, NO for *_NO).
+pub const fn intent_contract(intent: Intent) -> Side {
+    match intent {
+        Intent::BuyNo | Intent::SellNo => Side::No,
+        _ => Side::Yes,
+    }
+}
+
+/// Why no limit price exists for an intent right now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoPrice;
+
+impl fmt::Display for NoPrice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no price to trade at (the book side this order needs is empty)")
+    }
+}
+
+/// The limit price, in the intent's own contract, under a pricing mode.
+pub fn intent_price(book: &OrderBook, intent: Intent, mode: PricingMode) -> Result<Price, NoPrice> {
+    let contract = intent_contract(intent);
+    let bid = book.best_bid(contract);
+    let ask = book.best_ask(contract);
+    let sell = intent.is_sell();
+    match mode {
+        PricingMode::Aggressive => if sell { bid } else { ask }.ok_or(NoPrice),
+        PricingMode::Passive => if sell { ask } else { bid }.ok_or(NoPrice),
+        PricingMode::Mid => {
+            let (b, a) = (bid.ok_or(NoPrice)?, ask.ok_or(NoPrice)?);
+            let sum = b.cents() as u16 + a.cents() as u16;
+            let mid = if sell { sum.div_ceil(2) } else { sum / 2 };
+            Price::new(mid as u8).map_err(|_| NoPrice)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::CentiContracts;
+
+    fn p(c: u8) -> Price {
+        Price::new(c).unwrap()
+    }
+
+    fn book() -> OrderBook {
+        let mut b = OrderBook::new();
+        // YES bid 40, NO bid 55 → YES ask 45, NO ask 60.
+        b.apply_snapshot(
+            &[(p(40), CentiContracts(1_000))],
+            &[(p(55), CentiContracts(1_000))],
+        )
+        .unwrap();
+        b
+    }
+
+    #[test]
+    fn spec_table_yes_book_terms() {
+        let q = Contracts(10);
+        let o = OrderPlan::new(Intent::BuyYes, q, p(45));
+        assert_eq!(
+            (o.yes_book_side(), o.yes_book_price(), o.buys),
+            (YesBookSide::Bid, p(45), Side::Yes)
+        );
+        let o = OrderPlan::new(Intent::SellYes, q, p(40));
+        assert_eq!(
+            (o.yes_book_side(), o.yes_book_price(), o.buys),
+            (YesBookSide::Ask, p(40), Side::No)
+        );
+        assert_eq!(o.buy_limit, p(60));
+        let o = OrderPlan::new(Intent::BuyNo, q, p(60));
+        assert_eq!(
+            (o.yes_book_side(), o.yes_book_price(), o.buys),
+            (YesBookSide::Ask, p(40), Side::No)
+        );
+        let o = OrderPlan::new(Intent::SellNo, q, p(55));
+        assert_eq!(
+            (o.yes_book_side(), o.yes_book_price(), o.buys),
+            (YesBookSide::Bid, p(45), Side::Yes)
+        );
+        assert_eq!(o.signed_size(), 10);
+    }
+
+    #[test]
+    fn pricing_modes() {
+        let b = book();
+        use Intent::*;
+        use PricingMode::*;
+        assert_eq!(intent_price(&b, BuyYes, Aggressive), Ok(p(45)));
+        assert_eq!(intent_price(&b, SellYes, Aggressive), Ok(p(40)));
+        assert_eq!(intent_price(&b, BuyNo, Aggressive), Ok(p(60)));
+        assert_eq!(intent_price(&b, SellNo, Aggressive), Ok(p(55)));
+        assert_eq!(intent_price(&b, BuyYes, Passive), Ok(p(40)));
+        assert_eq!(intent_price(&b, SellYes, Passive), Ok(p(45)));
+        // YES mid 42.5: BUY rounds down, SELL up.
+        assert_eq!(intent_price(&b, BuyYes, Mid), Ok(p(42)));
+        assert_eq!(intent_price(&b, SellYes, Mid), Ok(p(43)));
+        assert_eq!(intent_price(&b, BuyNo, Mid), Ok(p(57)));
+        assert_eq!(
+            intent_price(&OrderBook::new(), BuyYes, Aggressive),
+            Err(NoPrice)
+        );
+    }
+}

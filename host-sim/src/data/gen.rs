@@ -96,6 +96,8 @@ struct Market {
     depth: [[u64; 100]; 2],
     pending: VecDeque<(Side, u8, i64)>,
     emitted: u32,
+    /// The initial snapshot is written in the legacy integer form (whole contracts only).
+    legacy_snapshot: bool,
 }
 
 fn sigmoid(x: f64) -> f64 {
@@ -129,8 +131,16 @@ impl Market {
             depth: [[0; 100]; 2],
             pending: VecDeque::new(),
             emitted: 0,
+            legacy_snapshot: false,
         };
         m.depth = m.target();
+        m.legacy_snapshot = m.rng.chance_bps(5_000);
+        if m.legacy_snapshot {
+            // The legacy form has whole contracts only.
+            for d in m.depth.iter_mut().flatten() {
+                *d -= *d % 100;
+            }
+        }
         m
     }
 
@@ -322,8 +332,7 @@ pub fn generate_with_books<W: Write>(
 
     for m in &mut markets {
         line.clear();
-        let fractional = m.depth.iter().flatten().any(|d| d % 100 != 0);
-        let fp = fractional || m.rng.chance_bps(5_000);
+        let fp = !m.legacy_snapshot;
         let _ = write!(
             line,
             r#"{{"type":"orderbook_snapshot","sid":{},"seq":{},"msg":{{"market_ticker":"{}""#,

@@ -1,0 +1,496 @@
+//! The streaming loader: one line at a time into per-market tapes, each market's book
+//! validated with the core's [`OrderBook`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+
+use kalsim_core::{CentiContracts, OrderBook, Price, Side};
+
+use super::error::{DataError, DataErrorKind};
+use super::report::{LoadReport, MarketCounts};
+use super::wire::{self, FieldError, FieldResult, Line, Msg, Scalar, field_err};
+use super::{BookEvent, Dataset, LoadOptions, MarketTape, Mode, TapeEvent};
+
+struct MarketState {
+    tape: MarketTape,
+    book: OrderBook,
+    /// Waiting for a snapshot after a sequence gap on its subscription.
+    desynced: bool,
+    /// Subscription id the market's book messages arrive on (last seen).
+    sid: Option<u64>,
+    counts: MarketCounts,
+}
+
+/// A failed line, with the market it was about when known (for per-market skip counts).
+struct LineError {
+    error: DataError,
+    ticker: Option<String>,
+}
+
+pub(crate) struct Loader<'o> {
+    opts: &'o LoadOptions,
+    markets: HashMap<String, MarketState>,
+    /// Counts for tickers that have no tape (errors before their first snapshot).
+    orphan_counts: HashMap<String, MarketCounts>,
+    results: HashMap<String, Side>,
+    /// Next expected `seq` per `sid`, for the current source only.
+    next_seq: HashMap<u64, u64>,
+    report: LoadReport,
+    yes: Vec<(Price, CentiContracts)>,
+    no: Vec<(Price, CentiContracts)>,
+}
+
+impl<'o> Loader<'o> {
+    pub(crate) fn new(opts: &'o LoadOptions) -> Loader<'o> {
+        Loader {
+            opts,
+            markets: HashMap::new(),
+            orphan_counts: HashMap::new(),
+            results: HashMap::new(),
+            next_seq: HashMap::new(),
+            report: LoadReport::default(),
+            yes: Vec::new(),
+            no: Vec::new(),
+        }
+    }
+
+    /// Stream one source. `seq` tracking restarts per source (each capture is its own
+    /// connection, so its `sid`s are its own); markets carry over between sources.
+    pub(crate) fn read_source<R: BufRead>(
+        &mut self,
+        source: &str,
+        mut reader: R,
+    ) -> Result<(), DataError> {
+        self.report.sources.push(source.to_owned());
+        self.next_seq.clear();
+        // A byte buffer rather than a String: an invalid UTF-8 line is then one bad line
+        // (skippable in lenient mode) instead of a failed read of the whole source.
+        let mut buf = Vec::with_capacity(4096);
+        let mut line_no = 0u64;
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf).map_err(|e| {
+                DataError::new(
+                    DataErrorKind::Io {
+                        message: e.to_string(),
+                    },
+                    source,
+                    Some(line_no + 1),
+                    None,
+                )
+            })?;
+            if n == 0 {
+                return Ok(());
+            }
+            line_no += 1;
+            self.line(source, line_no, &buf)?;
+        }
+    }
+
+    pub(crate) fn read_str(&mut self, source: &str, text: &str) -> Result<(), DataError> {
+        self.report.sources.push(source.to_owned());
+        self.next_seq.clear();
+        for (i, line) in text.lines().enumerate() {
+            self.line(source, i as u64 + 1, line.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, source: &str, line_no: u64, bytes: &[u8]) -> Result<(), DataError> {
+        let bytes = bytes.trim_ascii();
+        if bytes.is_empty() {
+            self.report.blank_lines += 1;
+            return Ok(());
+        }
+        self.report.lines += 1;
+        match self.process(source, line_no, bytes) {
+            Ok(()) => Ok(()),
+            Err(LineError { error, ticker }) => match self.opts.mode {
+                Mode::Strict => Err(error),
+                Mode::Lenient => {
+                    if let Some(t) = ticker {
+                        self.counts_mut(&t).skipped += 1;
+                    }
+                    self.report.record_skip(error);
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    fn counts_mut(&mut self, ticker: &str) -> &mut MarketCounts {
+        if let Some(m) = self.markets.get_mut(ticker) {
+            return &mut m.counts;
+        }
+        self.orphan_counts.entry(ticker.to_owned()).or_default()
+    }
+
+    fn process(&mut self, source: &str, line_no: u64, bytes: &[u8]) -> Result<(), LineError> {
+        let at = |e: FieldError, ticker: Option<&str>| LineError {
+            error: DataError::new(e.kind, source, Some(line_no), Some(e.field)),
+            ticker: ticker.map(str::to_owned),
+        };
+        let line: Line<'_> = serde_json::from_slice(bytes).map_err(|e| LineError {
+            error: DataError::new(
+                DataErrorKind::Json {
+                    message: e.to_string(),
+                },
+                source,
+                Some(line_no),
+                None,
+            ),
+            ticker: None,
+        })?;
+        let sid = match &line.sid {
+            Some(s) => Some(wire::unsigned(s, "sid").map_err(|e| at(e, None))?),
+            None => None,
+        };
+        if let (Some(sid), Some(seq)) = (sid, &line.seq) {
+            let seq = wire::unsigned(seq, "seq").map_err(|e| at(e, None))?;
+            self.check_seq(source, line_no, sid, seq)
+                .map_err(|error| LineError {
+                    error,
+                    ticker: None,
+                })?;
+        }
+        let Some(kind) = line.kind.as_deref() else {
+            // The REST order-book response has no envelope.
+            if let Some(book) = line.orderbook_fp.as_ref().or(line.orderbook.as_ref()) {
+                let ticker = line
+                    .ticker
+                    .as_deref()
+                    .or(line.market_ticker.as_deref())
+                    .or(book.market_ticker.as_deref())
+                    .unwrap_or(source);
+                let field = if line.orderbook_fp.is_some() {
+                    "orderbook_fp"
+                } else {
+                    "orderbook"
+                };
+                return self
+                    .snapshot(ticker, book, None, field)
+                    .map_err(|e| at(e, Some(ticker)));
+            }
+            return Err(at(
+                FieldError {
+                    kind: DataErrorKind::MissingField,
+                    field: "type".into(),
+                },
+                None,
+            ));
+        };
+        match kind {
+            "orderbook_snapshot"
+            | "orderbook_delta"
+            | "market_lifecycle_v2"
+            | "market_lifecycle" => {}
+            other => {
+                self.report.ignore_type(other);
+                return Ok(());
+            }
+        }
+        let msg = line.msg.as_ref().ok_or_else(|| {
+            at(
+                FieldError {
+                    kind: DataErrorKind::MissingField,
+                    field: "msg".into(),
+                },
+                None,
+            )
+        })?;
+        let ticker = msg.market_ticker.as_deref().ok_or_else(|| {
+            at(
+                FieldError {
+                    kind: DataErrorKind::MissingField,
+                    field: "msg.market_ticker".into(),
+                },
+                None,
+            )
+        })?;
+        match kind {
+            "orderbook_snapshot" => self.snapshot(ticker, msg, sid, "msg"),
+            "orderbook_delta" => self.delta(ticker, msg, sid),
+            _ => self.lifecycle(kind, ticker, msg),
+        }
+        .map_err(|e| at(e, Some(ticker)))
+    }
+
+    fn check_seq(
+        &mut self,
+        source: &str,
+        line_no: u64,
+        sid: u64,
+        seq: u64,
+    ) -> Result<(), DataError> {
+        let expected = self.next_seq.insert(sid, seq.saturating_add(1));
+        match expected {
+            Some(expected) if expected != seq => {
+                let error = DataError::new(
+                    DataErrorKind::SequenceGap {
+                        sid,
+                        expected,
+                        seen: seq,
+                    },
+                    source,
+                    Some(line_no),
+                    Some("seq".into()),
+                );
+                if self.opts.mode == Mode::Strict {
+                    return Err(error);
+                }
+                // Every market on this subscription may have missed deltas: drop their
+                // deltas until each one's next snapshot.
+                for m in self.markets.values_mut() {
+                    if m.sid == Some(sid) {
+                        m.desynced = true;
+                        m.counts.gaps += 1;
+                    }
+                }
+                self.report.record_gap(error);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn snapshot(
+        &mut self,
+        ticker: &str,
+        msg: &Msg<'_>,
+        sid: Option<u64>,
+        prefix: &str,
+    ) -> FieldResult<()> {
+        let ts_ms = wire::timestamp_ms(msg)?;
+        let mut yes = std::mem::take(&mut self.yes);
+        let mut no = std::mem::take(&mut self.no);
+        yes.clear();
+        no.clear();
+        let parsed = (|| {
+            let pick = |fp, dollars, legacy, names: [&'static str; 3]| match (fp, dollars, legacy) {
+                (Some(v), _, _) => Some((v, names[0])),
+                (None, Some(v), _) => Some((v, names[1])),
+                (None, None, Some(v)) => Some((v, names[2])),
+                _ => None,
+            };
+            let yes_src: Option<(&Vec<(Scalar<'_>, Scalar<'_>)>, &str)> = pick(
+                msg.yes_dollars_fp.as_ref(),
+                msg.yes_dollars.as_ref(),
+                msg.yes.as_ref(),
+                ["yes_dollars_fp", "yes_dollars", "yes"],
+            );
+            let no_src = pick(
+                msg.no_dollars_fp.as_ref(),
+                msg.no_dollars.as_ref(),
+                msg.no.as_ref(),
+                ["no_dollars_fp", "no_dollars", "no"],
+            );
+            // Kalshi omits a side with no bids.
+            if let Some((raw, name)) = yes_src {
+                wire::levels(raw, &format!("{prefix}.{name}"), &mut yes)?;
+            }
+            if let Some((raw, name)) = no_src {
+                wire::levels(raw, &format!("{prefix}.{name}"), &mut no)?;
+            }
+            Ok::<_, FieldError>((yes_src.map_or("yes", |s| s.1), no_src.map_or("no", |s| s.1)))
+        })();
+        let result = parsed
+            .and_then(|names| self.apply_snapshot(ticker, &yes, &no, ts_ms, sid, prefix, names));
+        self.yes = yes;
+        self.no = no;
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn apply_snapshot(
+        &mut self,
+        ticker: &str,
+        yes: &[(Price, CentiContracts)],
+        no: &[(Price, CentiContracts)],
+        ts_ms: Option<i64>,
+        sid: Option<u64>,
+        prefix: &str,
+        names: (&str, &str),
+    ) -> FieldResult<()> {
+        let blame = |e: kalsim_core::BookError| {
+            let field = match e {
+                kalsim_core::BookError::DuplicateLevel {
+                    side: Side::Yes, ..
+                }
+                | kalsim_core::BookError::DepthOverflow {
+                    side: Side::Yes, ..
+                } => {
+                    format!("{prefix}.{}", names.0)
+                }
+                kalsim_core::BookError::DuplicateLevel { side: Side::No, .. }
+                | kalsim_core::BookError::DepthOverflow { side: Side::No, .. } => {
+                    format!("{prefix}.{}", names.1)
+                }
+                _ => prefix.to_owned(),
+            };
+            FieldError {
+                kind: e.into(),
+                field,
+            }
+        };
+        if !self.markets.contains_key(ticker) {
+            let mut book = OrderBook::new();
+            book.apply_snapshot(yes, no).map_err(blame)?;
+            let counts = self.orphan_counts.remove(ticker).unwrap_or_default();
+            self.markets.insert(
+                ticker.to_owned(),
+                MarketState {
+                    tape: MarketTape {
+                        ticker: ticker.to_owned(),
+                        events: Vec::new(),
+                        levels: Vec::new(),
+                        result: None,
+                    },
+                    book,
+                    desynced: false,
+                    sid,
+                    counts,
+                },
+            );
+        } else if let Some(m) = self.markets.get_mut(ticker) {
+            m.book.apply_snapshot(yes, no).map_err(blame)?;
+        }
+        let Some(m) = self.markets.get_mut(ticker) else {
+            return Ok(());
+        };
+        if m.desynced {
+            m.desynced = false;
+            m.counts.resyncs += 1;
+        }
+        if sid.is_some() {
+            m.sid = sid;
+        }
+        let levels = &mut m.tape.levels;
+        let range = |levels: &mut Vec<(Price, CentiContracts)>, src: &[(Price, CentiContracts)]| {
+            let start = levels.len() as u32;
+            levels.extend_from_slice(src);
+            (start, levels.len() as u32)
+        };
+        let yes_range = range(levels, yes);
+        let no_range = range(levels, no);
+        m.tape.events.push(TapeEvent {
+            ts_ms,
+            event: BookEvent::Snapshot {
+                yes: yes_range,
+                no: no_range,
+            },
+        });
+        m.counts.snapshots += 1;
+        Ok(())
+    }
+
+    fn delta(&mut self, ticker: &str, msg: &Msg<'_>, sid: Option<u64>) -> FieldResult<()> {
+        let side = match &msg.side {
+            Some(s) => wire::side(s, "msg.side")?,
+            None => return field_err(DataErrorKind::MissingField, "msg.side"),
+        };
+        let (price, price_field) = match (&msg.price_dollars, &msg.price) {
+            (Some(p), _) => (wire::price(p, "msg.price_dollars")?, "msg.price_dollars"),
+            (None, Some(p)) => (wire::price(p, "msg.price")?, "msg.price"),
+            (None, None) => return field_err(DataErrorKind::MissingField, "msg.price"),
+        };
+        let (delta_centi, delta_field) = match (&msg.delta_fp, &msg.delta) {
+            (Some(d), _) => (wire::quantity_centi(d, "msg.delta_fp")?, "msg.delta_fp"),
+            (None, Some(d)) => (wire::quantity_centi(d, "msg.delta")?, "msg.delta"),
+            (None, None) => return field_err(DataErrorKind::MissingField, "msg.delta"),
+        };
+        let ts_ms = wire::timestamp_ms(msg)?;
+        let Some(m) = self.markets.get_mut(ticker) else {
+            return field_err(
+                DataErrorKind::DeltaBeforeSnapshot {
+                    ticker: ticker.to_owned(),
+                },
+                "msg.market_ticker",
+            );
+        };
+        if m.desynced {
+            m.counts.dropped_while_desynced += 1;
+            self.report.dropped_while_desynced += 1;
+            return Ok(());
+        }
+        m.book
+            .apply_delta(side, price, delta_centi)
+            .map_err(|e| FieldError {
+                field: match e {
+                    kalsim_core::BookError::Crossed { .. } => price_field,
+                    _ => delta_field,
+                }
+                .to_owned(),
+                kind: e.into(),
+            })?;
+        if sid.is_some() {
+            m.sid = sid;
+        }
+        m.tape.events.push(TapeEvent {
+            ts_ms,
+            event: BookEvent::Delta {
+                side,
+                price,
+                delta_centi,
+            },
+        });
+        m.counts.deltas += 1;
+        Ok(())
+    }
+
+    fn lifecycle(&mut self, kind: &str, ticker: &str, msg: &Msg<'_>) -> FieldResult<()> {
+        let result = match &msg.result {
+            None => None,
+            Some(Scalar::Str(s)) if s.is_empty() => None,
+            Some(Scalar::Str(s)) if s.eq_ignore_ascii_case("yes") => Some(Side::Yes),
+            Some(Scalar::Str(s)) if s.eq_ignore_ascii_case("no") => Some(Side::No),
+            Some(Scalar::Str(s)) => {
+                return field_err(
+                    DataErrorKind::BadResult {
+                        value: s.to_string(),
+                    },
+                    "msg.result",
+                );
+            }
+            Some(other) => {
+                return field_err(
+                    DataErrorKind::BadResult {
+                        value: format!("{other:?}"),
+                    },
+                    "msg.result",
+                );
+            }
+        };
+        match result {
+            Some(side) => {
+                self.results.insert(ticker.to_owned(), side);
+            }
+            // Lifecycle events without a result (open, close, ...) carry nothing for replay.
+            None => self.report.ignore_type(kind),
+        }
+        Ok(())
+    }
+
+    pub(crate) fn finish(mut self) -> Dataset {
+        let mut results: BTreeMap<String, Side> = self.results.into_iter().collect();
+        if let Some(overrides) = &self.opts.results {
+            results.extend(overrides.iter().map(|(k, v)| (k.clone(), *v)));
+        }
+        let mut markets: Vec<MarketTape> = Vec::with_capacity(self.markets.len());
+        for (ticker, m) in self.markets {
+            self.report.markets.insert(ticker, m.counts);
+            markets.push(m.tape);
+        }
+        for (ticker, counts) in self.orphan_counts {
+            self.report.markets.insert(ticker, counts);
+        }
+        markets.sort_by(|a, b| a.ticker.cmp(&b.ticker));
+        for m in &mut markets {
+            m.result = results.remove(&m.ticker);
+        }
+        self.report.unmatched_results = results.len() as u64;
+        Dataset {
+            markets,
+            report: self.report,
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The synthetic generator against the parser: round trip, determinism, streaming a big file.
+
+use std::io::BufReader;
+use std::path::PathBuf;
+
+use kalsim_core::{OrderBook, Side};
+use kalsim_host_sim::data::r#gen::generate_with_books;
+use kalsim_host_sim::data::{
+    BookEvent, GenConfig, LoadOptions, MarketTape, generate, generate_string, load_files,
+    load_reader, load_str, validate,
+};
+
+fn replay(tape: &MarketTape) -> OrderBook {
+    let mut book = OrderBook::new();
+    for ev in &tape.events {
+        match ev.event {
+            BookEvent::Snapshot { yes, no } => book
+                .apply_snapshot(tape.snapshot_levels(yes), tape.snapshot_levels(no))
+                .unwrap(),
+            BookEvent::Delta {
+                side,
+                price,
+                delta_centi,
+            } => {
+                book.apply_delta(side, price, delta_centi).unwrap();
+            }
+        }
+    }
+    book
+}
+
+#[test]
+fn round_trip_rebuilds_the_generators_books() {
+    let cfg = GenConfig {
+        markets: 6,
+        events: 1_500,
+        seed: 7,
+    };
+    let mut bytes = Vec::new();
+    let truth = generate_with_books(&cfg, &mut bytes).unwrap();
+    let d = load_reader(
+        "gen.jsonl",
+        BufReader::new(&bytes[..]),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(d.markets.len(), 6);
+    assert_eq!(d.report.skipped_total, 0);
+    assert_eq!(d.report.gap_total, 0);
+    assert_eq!(d.report.ignored_types.get("subscribed"), Some(&3));
+    let text = String::from_utf8(bytes).unwrap();
+    // Both wire forms are exercised.
+    for needle in [
+        "\"yes\":[[",
+        "_dollars_fp\":[[",
+        "\"delta\":",
+        "\"delta_fp\":",
+        "\"ts\":\"2025-",
+    ] {
+        assert!(text.contains(needle), "missing {needle}");
+    }
+    let mut results = [0u32; 2];
+    for (tape, want) in d.markets.iter().zip(&truth) {
+        assert_eq!(tape.ticker, want.ticker);
+        assert_eq!(tape.events.len(), 1 + cfg.events as usize);
+        assert!(matches!(tape.events[0].event, BookEvent::Snapshot { .. }));
+        assert_eq!(replay(tape), want.book, "{}", tape.ticker);
+        assert_eq!(tape.result, Some(want.result));
+        results[want.result as usize] += 1;
+        // Realistic books: both sides quoted, 1..=3¢ spread at the end.
+        let (y, n) = (
+            want.book.best_bid(Side::Yes).unwrap(),
+            want.book.best_bid(Side::No).unwrap(),
+        );
+        let spread = 100 - y.cents() - n.cents();
+        assert!((1..=40).contains(&spread), "spread {spread}");
+    }
+    let summary = validate(&d);
+    assert!(summary.markets.iter().all(|m| m.errors == 0));
+    assert!(summary.markets.iter().all(|m| m.spread_cents.min >= 1));
+    let table = summary.to_string();
+    assert!(table.contains("KXSIM-25JAN01-M0000"), "{table}");
+}
+
+#[test]
+fn signal_strength_varies_across_markets() {
+    let cfg = GenConfig {
+        markets: 24,
+        events: 10,
+        seed: 3,
+    };
+    let truth = generate_with_books(&cfg, std::io::sink()).unwrap();
+    let weak = truth
+        .iter()
+        .filter(|m| m.signal_strength_bps < 3_000)
+        .count();
+    let strong = truth
+        .iter()
+        .filter(|m| m.signal_strength_bps >= 4_000)
+        .count();
+    assert!(weak > 0 && strong > 0, "weak {weak} strong {strong}");
+}
+
+#[test]
+fn same_seed_same_bytes_different_seed_different_bytes() {
+    let cfg = GenConfig {
+        markets: 3,
+        events: 300,
+        seed: 42,
+    };
+    let a = generate_string(&cfg);
+    let b = generate_string(&cfg);
+    assert_eq!(a, b);
+    let mut via_writer = Vec::new();
+    generate(&cfg, &mut via_writer).unwrap();
+    assert_eq!(a.as_bytes(), &via_writer[..]);
+    let c = generate_string(&GenConfig { seed: 43, ..cfg });
+    assert_ne!(a, c);
+    assert!(load_str("a", &a, &LoadOptions::default()).is_ok());
+}
+
+#[test]
+fn zero_events_still_settles() {
+    let cfg = GenConfig {
+        markets: 2,
+        events: 0,
+        seed: 1,
+    };
+    let d = load_str("z", &generate_string(&cfg), &LoadOptions::default()).unwrap();
+    assert_eq!(d.markets.len(), 2);
+    assert!(
+        d.markets
+            .iter()
+            .all(|m| m.events.len() == 1 && m.result.is_some())
+    );
+}
+
+#[test]
+fn large_file_streams_through_load_files() {
+    let cfg = GenConfig {
+        markets: 20,
+        events: 10_000,
+        seed: 11,
+    };
+    let dir = std::env::temp_dir().join(format!("kalsim-data-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path: PathBuf = dir.join("big.jsonl");
+    {
+        let file = std::fs::File::create(&path).unwrap();
+        generate(&cfg, std::io::BufWriter::new(file)).unwrap();
+    }
+    let d = load_files(std::slice::from_ref(&path), &LoadOptions::default());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let d = d.unwrap();
+    assert_eq!(d.markets.len(), 20);
+    // 3 subscribed + 20 snapshots + 200k deltas + 20 results.
+    assert_eq!(d.report.lines, 3 + 20 + 200_000 + 20);
+}

@@ -1,0 +1,436 @@
+//! Environment configuration (TOML or JSON), every default documented.
+//!
+//! ```toml
+//! # All keys optional; the values shown are the defaults.
+//! sizes = [5, 10, 20, 50, 100]   # contracts per tier Small..Giant, strictly increasing
+//! sizing = "variable"            # "variable" | "fixed" (every trade action trades fixed_size)
+//! fixed_size = 10                # contracts, used when sizing = "fixed"
+//! pricing = "aggressive"         # "aggressive" | "passive" | "mid" (SPEC §3)
+//! sell_mode = "reduce_only"      # "reduce_only" | "sell_to_open"
+//! mark = "liquidation"           # "liquidation" | "mid" (SPEC §5)
+//! invalid_action = "hold"        # "hold": masked actions run as HOLD with a reason; "error"
+//! initial_cash_cents = 100000    # $1 000
+//! reward_scale = 0.01            # reward = ΔPV (cents) × scale: dollars
+//! max_steps = 0                  # 0 = until the market's data ends
+//! queue_model = "fifo"           # "fifo" | "probabilistic"
+//! trade_prob_bps = 5000          # probabilistic queue model: share of decreases that are trades
+//!
+//! [limits]                       # SPEC §6, the plan's defaults
+//! max_position_per_market = 500  # contracts
+//! max_position_value_cents = 50000
+//! max_portfolio_fraction_bps = 2500
+//! min_cash_buffer_cents = 5000
+//!
+//! [fees]                         # SPEC §4
+//! taker_rate_e4 = 700            # 0.07
+//! maker_rate_e4 = 175            # 0.0175
+//! maker_fees = false             # true: every market pays maker fees
+//! maker_fee_markets = []         # tickers that pay maker fees
+//!
+//! [data]                         # where markets come from; default: embedded synthetic
+//! files = []                     # Kalshi JSONL captures; empty = synthetic
+//! results = ""                   # optional {"TICKER": "yes"|"no"} file
+//! lenient = false                # skip and count bad lines instead of failing
+//! synthetic_markets = 16
+//! synthetic_events = 2000        # events per market
+//! synthetic_seed = 7
+//! ```
+
+use std::fmt;
+
+use kalsim_core::{
+    Bps, Cents, Contracts, EngineConfig, FeeSchedule, Limits, MarkMode, PricingMode,
+    QueueModelKind, SellMode, SizeTable,
+};
+use serde::{Deserialize, Serialize};
+
+/// Position limits (SPEC §6).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Contracts (default 500).
+    pub max_position_per_market: u32,
+    /// Cents (default 50 000).
+    pub max_position_value_cents: i64,
+    /// Basis points of PV (default 2 500).
+    pub max_portfolio_fraction_bps: u32,
+    /// Cents (default 5 000).
+    pub min_cash_buffer_cents: i64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_position_per_market: 500,
+            max_position_value_cents: 50_000,
+            max_portfolio_fraction_bps: 2_500,
+            min_cash_buffer_cents: 5_000,
+        }
+    }
+}
+
+/// Fee schedule (SPEC §4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeesConfig {
+    /// Taker rate × 10 000 (default 700).
+    pub taker_rate_e4: u32,
+    /// Maker rate × 10 000 (default 175).
+    pub maker_rate_e4: u32,
+    /// Maker fees on every market (default false).
+    pub maker_fees: bool,
+    /// Tickers flagged as maker-fee markets (default none).
+    pub maker_fee_markets: Vec<String>,
+}
+
+impl Default for FeesConfig {
+    fn default() -> Self {
+        FeesConfig {
+            taker_rate_e4: 700,
+            maker_rate_e4: 175,
+            maker_fees: false,
+            maker_fee_markets: Vec::new(),
+        }
+    }
+}
+
+/// Where the markets come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataConfig {
+    /// Kalshi JSONL captures; empty = the embedded synthetic generator.
+    pub files: Vec<String>,
+    /// Optional results file `{"TICKER": "yes"|"no"}`.
+    pub results: String,
+    /// Lenient loading: skip and count bad lines.
+    pub lenient: bool,
+    /// Synthetic: number of markets (default 16).
+    pub synthetic_markets: u32,
+    /// Synthetic: events per market (default 2 000).
+    pub synthetic_events: u32,
+    /// Synthetic: generator seed (default 7).
+    pub synthetic_seed: u64,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig {
+            files: Vec::new(),
+            results: String::new(),
+            lenient: false,
+            synthetic_markets: 16,
+            synthetic_events: 2_000,
+            synthetic_seed: 7,
+        }
+    }
+}
+
+/// The whole environment configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnvConfig {
+    /// Tier sizes in contracts (default `[5, 10, 20, 50, 100]`).
+    pub sizes: [u32; 5],
+    /// `variable` (default) or `fixed`.
+    pub sizing: String,
+    /// Contracts per trade in fixed mode (default 10).
+    pub fixed_size: u32,
+    /// `aggressive` (default), `passive`, `mid`.
+    pub pricing: String,
+    /// `reduce_only` (default) or `sell_to_open`.
+    pub sell_mode: String,
+    /// `liquidation` (default) or `mid`.
+    pub mark: String,
+    /// `hold` (default) or `error`.
+    pub invalid_action: String,
+    /// Cash at reset, cents (default 100 000).
+    pub initial_cash_cents: i64,
+    /// Reward = ΔPV cents × scale (default 0.01).
+    pub reward_scale: f64,
+    /// Step limit per episode, 0 = none (default 0).
+    pub max_steps: u32,
+    /// `fifo` (default) or `probabilistic`.
+    pub queue_model: String,
+    /// Probabilistic queue model's trade share, bps (default 5 000).
+    pub trade_prob_bps: u32,
+    /// Limits.
+    pub limits: LimitsConfig,
+    /// Fees.
+    pub fees: FeesConfig,
+    /// Data source.
+    pub data: DataConfig,
+}
+
+impl Default for EnvConfig {
+    fn default() -> Self {
+        EnvConfig {
+            sizes: [5, 10, 20, 50, 100],
+            sizing: "variable".into(),
+            fixed_size: 10,
+            pricing: "aggressive".into(),
+            sell_mode: "reduce_only".into(),
+            mark: "liquidation".into(),
+            invalid_action: "hold".into(),
+            initial_cash_cents: 100_000,
+            reward_scale: 0.01,
+            max_steps: 0,
+            queue_model: "fifo".into(),
+            trade_prob_bps: 5_000,
+            limits: LimitsConfig::default(),
+            fees: FeesConfig::default(),
+            data: DataConfig::default(),
+        }
+    }
+}
+
+/// A configuration that cannot be used, naming the key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The key (dotted path) at fault, or `""` for a parse error.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "config: {}", self.message)
+        } else {
+            write!(f, "config: {}: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn bad(field: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+impl EnvConfig {
+    /// Parse JSON (an empty string gives the defaults).
+    pub fn from_json(text: &str) -> Result<EnvConfig, ConfigError> {
+        if text.trim().is_empty() {
+            return Ok(EnvConfig::default());
+        }
+        let cfg: EnvConfig = serde_json::from_str(text).map_err(|e| {
+            bad(
+                "",
+                format!(
+                    "invalid JSON at line {} column {}: {e}",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        cfg.engine_config()?;
+        Ok(cfg)
+    }
+
+    /// Parse TOML.
+    pub fn from_toml(text: &str) -> Result<EnvConfig, ConfigError> {
+        let cfg: EnvConfig =
+            toml::from_str(text).map_err(|e| bad("", format!("invalid TOML: {e}")))?;
+        cfg.engine_config()?;
+        Ok(cfg)
+    }
+
+    /// Parse by file name: `.toml` as TOML, anything else as JSON.
+    pub fn from_named_str(name: &str, text: &str) -> Result<EnvConfig, ConfigError> {
+        if name.ends_with(".toml") {
+            EnvConfig::from_toml(text)
+        } else {
+            EnvConfig::from_json(text)
+        }
+    }
+
+    /// As JSON (for reports and checkpoints).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// True when sizing is fixed.
+    pub fn is_fixed(&self) -> bool {
+        self.sizing == "fixed"
+    }
+
+    /// `variable` or `fixed:N`, as recorded in policy checkpoints.
+    pub fn sizing_label(&self) -> String {
+        if self.is_fixed() {
+            format!("fixed:{}", self.fixed_size)
+        } else {
+            "variable".into()
+        }
+    }
+
+    /// Validate and translate into the core's configuration (maker fees resolved per market later).
+    pub fn engine_config(&self) -> Result<EngineConfig, ConfigError> {
+        let mut sizes = SizeTable::new(self.sizes).map_err(|e| bad("sizes", e.to_string()))?;
+        match self.sizing.as_str() {
+            "variable" => {}
+            "fixed" => {
+                sizes = sizes
+                    .with_fixed(Contracts(self.fixed_size))
+                    .map_err(|e| bad("fixed_size", e.to_string()))?
+            }
+            other => {
+                return Err(bad(
+                    "sizing",
+                    format!("{other:?} is not \"variable\" or \"fixed\""),
+                ));
+            }
+        }
+        let pricing = match self.pricing.as_str() {
+            "aggressive" => PricingMode::Aggressive,
+            "passive" => PricingMode::Passive,
+            "mid" => PricingMode::Mid,
+            other => {
+                return Err(bad(
+                    "pricing",
+                    format!("{other:?} is not \"aggressive\", \"passive\" or \"mid\""),
+                ));
+            }
+        };
+        let sell_mode = match self.sell_mode.as_str() {
+            "reduce_only" => SellMode::ReduceOnly,
+            "sell_to_open" => SellMode::SellToOpen,
+            other => {
+                return Err(bad(
+                    "sell_mode",
+                    format!("{other:?} is not \"reduce_only\" or \"sell_to_open\""),
+                ));
+            }
+        };
+        let mark = match self.mark.as_str() {
+            "liquidation" => MarkMode::Liquidation,
+            "mid" => MarkMode::Mid,
+            other => {
+                return Err(bad(
+                    "mark",
+                    format!("{other:?} is not \"liquidation\" or \"mid\""),
+                ));
+            }
+        };
+        let strict = match self.invalid_action.as_str() {
+            "hold" => false,
+            "error" => true,
+            other => {
+                return Err(bad(
+                    "invalid_action",
+                    format!("{other:?} is not \"hold\" or \"error\""),
+                ));
+            }
+        };
+        let queue = match self.queue_model.as_str() {
+            "fifo" => QueueModelKind::Fifo,
+            "probabilistic" => {
+                if self.trade_prob_bps > 10_000 {
+                    return Err(bad("trade_prob_bps", "must be at most 10000"));
+                }
+                QueueModelKind::Probabilistic {
+                    trade_prob_bps: self.trade_prob_bps,
+                }
+            }
+            other => {
+                return Err(bad(
+                    "queue_model",
+                    format!("{other:?} is not \"fifo\" or \"probabilistic\""),
+                ));
+            }
+        };
+        // Bounds that keep every product of sizes, prices and cash far inside i64.
+        if !(1..=1_000_000_000_000).contains(&self.initial_cash_cents) {
+            return Err(bad("initial_cash_cents", "must be within 1..=1e12 cents"));
+        }
+        if self.sizes[4] > 1_000_000 || self.fixed_size > 1_000_000 {
+            return Err(bad(
+                "sizes",
+                "sizes above 1 000 000 contracts are not supported",
+            ));
+        }
+        if !self.reward_scale.is_finite() {
+            return Err(bad("reward_scale", "must be a finite number"));
+        }
+        let l = &self.limits;
+        if l.max_position_value_cents < 0 || l.min_cash_buffer_cents < 0 {
+            return Err(bad("limits", "cent limits must not be negative"));
+        }
+        if l.max_portfolio_fraction_bps > 10_000 {
+            return Err(bad(
+                "limits.max_portfolio_fraction_bps",
+                "must be at most 10000",
+            ));
+        }
+        if l.max_position_per_market > 100_000_000 {
+            return Err(bad(
+                "limits.max_position_per_market",
+                "must be at most 100 000 000",
+            ));
+        }
+        if self.fees.taker_rate_e4 > 10_000 || self.fees.maker_rate_e4 > 10_000 {
+            return Err(bad(
+                "fees",
+                "rates are per 10 000 and must be at most 10000",
+            ));
+        }
+        Ok(EngineConfig {
+            sizes,
+            limits: Limits {
+                max_position_per_market: l.max_position_per_market,
+                max_position_value: Cents(l.max_position_value_cents),
+                max_portfolio_fraction: Bps(l.max_portfolio_fraction_bps),
+                min_cash_buffer: Cents(l.min_cash_buffer_cents),
+            },
+            pricing,
+            sell_mode,
+            fees: FeeSchedule {
+                taker_rate_e4: self.fees.taker_rate_e4,
+                maker_rate_e4: self.fees.maker_rate_e4,
+                maker_fees: self.fees.maker_fees,
+            },
+            mark,
+            strict,
+            initial_cash: Cents(self.initial_cash_cents),
+            queue,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_and_match_core() {
+        let cfg = EnvConfig::default();
+        assert_eq!(EnvConfig::from_json(&cfg.to_json()).unwrap(), cfg);
+        assert_eq!(cfg.engine_config().unwrap(), EngineConfig::default());
+        assert_eq!(EnvConfig::from_json("").unwrap(), cfg);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = EnvConfig::from_json(r#"{"pricing": "yolo"}"#).unwrap_err();
+        assert_eq!(e.field, "pricing");
+        let e = EnvConfig::from_json(r#"{"sizes": [5, 5, 20, 50, 100]}"#).unwrap_err();
+        assert_eq!(e.field, "sizes");
+        let e = EnvConfig::from_json(r#"{"nope": 1}"#).unwrap_err();
+        assert!(e.message.contains("nope"), "{e}");
+        let e = EnvConfig::from_toml("sizing = \"fixed\"\nfixed_size = 0").unwrap_err();
+        assert_eq!(e.field, "fixed_size");
+        assert!(EnvConfig::from_json("{").is_err());
+    }
+
+    #[test]
+    fn toml_sets_nested_keys() {
+        let cfg =
+            EnvConfig::from_toml("pricing = \"mid\"\n[limits]\nmax_position_per_market = 50\n")
+                .unwrap();
+        assert_eq!(cfg.limits.max_position_per_market, 50);
+        assert_eq!(cfg.engine_config().unwrap().pricing, PricingMode::Mid);
+    }
+}

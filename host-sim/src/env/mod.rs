@@ -1,0 +1,71 @@
+//! The Gymnasium-style environment (SPEC §7, §8) and its vector form.
+//!
+//! One market per episode. Markets are cycled in an order drawn from the reset seed, so a
+//! run is reproducible: the same configuration, seed and actions give the same bits.
+
+mod config;
+mod single;
+mod vec;
+
+pub use config::{ConfigError, DataConfig, EnvConfig, FeesConfig, LimitsConfig};
+pub use single::{Env, EnvError, StepInfo, StepResult, invalid_action_name};
+pub use vec::VecEnv;
+
+use std::sync::Arc;
+
+use crate::data::MarketTape;
+
+/// Market tapes shared by every environment of a run (pre-decoded once).
+pub type Markets = Arc<Vec<MarketTape>>;
+
+use crate::data::{LoadOptions, LoadReport, Mode};
+
+/// Load the markets a configuration names: its capture files, or the embedded synthetic
+/// generator when none are given.
+pub fn load_markets(
+    cfg: &EnvConfig,
+) -> Result<(Markets, LoadReport), Box<dyn std::error::Error + Send + Sync>> {
+    let mut opts = LoadOptions {
+        mode: if cfg.data.lenient {
+            Mode::Lenient
+        } else {
+            Mode::Strict
+        },
+        results: None,
+    };
+    if !cfg.data.results.is_empty() {
+        let text = std::fs::read_to_string(&cfg.data.results)
+            .map_err(|e| format!("results file {}: {e}", cfg.data.results))?;
+        opts.results = Some(crate::data::load_results_json(&text)?);
+    }
+    let dataset = if cfg.data.files.is_empty() {
+        synthetic_dataset(
+            cfg.data.synthetic_markets,
+            cfg.data.synthetic_events,
+            cfg.data.synthetic_seed,
+            &opts,
+        )?
+    } else {
+        let paths: Vec<std::path::PathBuf> = cfg.data.files.iter().map(Into::into).collect();
+        crate::data::load_files(&paths, &opts)?
+    };
+    if dataset.markets.is_empty() {
+        return Err(Box::new(EnvError::NoMarkets));
+    }
+    Ok((Arc::new(dataset.markets), dataset.report))
+}
+
+/// Generate and load synthetic markets (the same bytes `kalsim gen` writes).
+pub fn synthetic_dataset(
+    markets: u32,
+    events: u32,
+    seed: u64,
+    opts: &LoadOptions,
+) -> Result<crate::data::Dataset, crate::data::DataError> {
+    let text = crate::data::generate_string(&crate::data::GenConfig {
+        markets,
+        events,
+        seed,
+    });
+    crate::data::load_str("synthetic", &text, opts)
+}

@@ -1,0 +1,456 @@
+//! One environment: one market per episode, Gymnasium semantics.
+
+use std::fmt;
+
+use kalsim_core::{
+    ACTION_COUNT, BookError, Engine, EngineConfig, InvalidAction, OBS_DIM, ObsState, Rng, Side,
+    SizingMetrics, StepError,
+};
+use serde::Serialize;
+
+use super::{EnvConfig, Markets};
+use crate::data::{BookEvent, MarketTape};
+
+/// The `info` of SPEC §7, flat and `Copy` so every front-end can carry it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct StepInfo {
+    /// Steps taken this episode.
+    pub step: u32,
+    /// Index of the market in the dataset.
+    pub market_index: u32,
+    /// Index of the current event in the market's tape.
+    pub event_index: u32,
+    /// Cash, cents.
+    pub cash_cents: i64,
+    /// Signed position (+YES / −NO), contracts.
+    pub position: i64,
+    /// Portfolio value, cents.
+    pub portfolio_value_cents: i64,
+    /// Fees paid this episode, cents.
+    pub fees_paid_cents: i64,
+    /// Realised P&L gross of fees, cents.
+    pub realized_pnl_cents: i64,
+    /// Intent of the last order placed (0 = none, 1..=4 as the codec).
+    pub last_order_intent: u8,
+    /// Tier index of the last order (0..=4), 255 when none.
+    pub last_order_tier: u8,
+    /// Size of the last order placed, contracts (`last_order_size`, plan §9).
+    pub last_order_size: u32,
+    /// Limit price of the last order in its intent's contract, cents.
+    pub last_order_limit_cents: u8,
+    /// Contracts of the last order filled so far.
+    pub last_order_filled: u32,
+    /// Average fill price of the last order in its intent's contract, cents (0 if unfilled).
+    pub last_order_avg_fill_price: f64,
+    /// Why this step's action ran as HOLD: 0 none, 1..=7 limit rules, 8 reserved (see `invalid_action_name`).
+    pub invalid_action: u8,
+    /// Contracts filled during this step (taker and resting).
+    pub filled_this_step: u32,
+    /// Fees charged during this step, cents.
+    pub fee_this_step_cents: i64,
+    /// Remaining contracts of the working order, 0 when none.
+    pub working_order_remaining: u32,
+    /// 0 not settled, 1 settled YES, 2 settled NO.
+    pub settled: u8,
+}
+
+/// Name of an `invalid_action` code: `none`, a limit rule, or `reserved`.
+pub fn invalid_action_name(code: u8) -> &'static str {
+    match code {
+        0 => "none",
+        1 => "position_limit",
+        2 => "position_value",
+        3 => "portfolio_fraction",
+        4 => "cash_buffer",
+        5 => "insufficient_holdings",
+        6 => "no_price",
+        7 => "overflow",
+        8 => "reserved",
+        _ => "unknown",
+    }
+}
+
+/// What `step` returns besides the observation (written to the caller's buffer).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct StepResult {
+    /// `(PV_{t+1} − PV_t) × reward_scale`.
+    pub reward: f64,
+    /// The market settled, or PV fell to zero or below.
+    pub terminated: bool,
+    /// The data ended without a result, or `max_steps` was reached.
+    pub truncated: bool,
+    /// SPEC §7 info.
+    pub info: StepInfo,
+}
+
+/// Why the environment could not do what was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnvError {
+    /// `step` before the first `reset`.
+    NotReset,
+    /// `step` after the episode ended, without `reset`.
+    EpisodeOver,
+    /// The action could not be executed (out of range, or masked in strict mode).
+    Step(StepError),
+    /// The dataset holds no market.
+    NoMarkets,
+    /// A tape event was rejected by the book.
+    Data {
+        /// Market ticker.
+        ticker: String,
+        /// Event index in its tape.
+        event: usize,
+        /// The book's reason.
+        error: BookError,
+    },
+    /// A caller's buffer has the wrong length.
+    Buffer {
+        /// Which buffer.
+        name: &'static str,
+        /// Required length.
+        expected: usize,
+        /// Given length.
+        got: usize,
+    },
+}
+
+impl fmt::Display for EnvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EnvError::NotReset => f.write_str("step called before reset"),
+            EnvError::EpisodeOver => f.write_str("step called after the episode ended; call reset"),
+            EnvError::Step(e) => write!(f, "{e}"),
+            EnvError::NoMarkets => f.write_str("the dataset holds no market"),
+            EnvError::Data {
+                ticker,
+                event,
+                error,
+            } => write!(f, "market {ticker}, event {event}: {error}"),
+            EnvError::Buffer {
+                name,
+                expected,
+                got,
+            } => {
+                write!(f, "buffer {name} has length {got}, expected {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EnvError {}
+
+impl From<StepError> for EnvError {
+    fn from(e: StepError) -> Self {
+        EnvError::Step(e)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Fresh,
+    Running,
+    Done,
+}
+
+/// One kalsim environment.
+#[derive(Clone, Debug)]
+pub struct Env {
+    config: EnvConfig,
+    engine_config: EngineConfig,
+    markets: Markets,
+    maker_fee_market: Vec<bool>,
+    order: Vec<u32>,
+    base_seed: u64,
+    episode: u64,
+    engine: Engine,
+    obs_state: ObsState,
+    metrics: SizingMetrics,
+    market: usize,
+    event: usize,
+    step: u32,
+    horizon: u32,
+    last_ts: Option<i64>,
+    pv: i64,
+    phase: Phase,
+    order_counted: bool,
+    settled: u8,
+}
+
+impl Env {
+    /// An environment over `markets` (not yet reset).
+    pub fn new(
+        config: EnvConfig,
+        markets: Markets,
+    ) -> Result<Env, Box<dyn std::error::Error + Send + Sync>> {
+        let engine_config = config.engine_config()?;
+        if markets.is_empty() {
+            return Err(Box::new(EnvError::NoMarkets));
+        }
+        let maker_fee_market = markets
+            .iter()
+            .map(|m| config.fees.maker_fee_markets.iter().any(|t| *t == m.ticker))
+            .collect();
+        let order = (0..markets.len() as u32).collect();
+        Ok(Env {
+            engine: Engine::new(engine_config, 0),
+            config,
+            engine_config,
+            markets,
+            maker_fee_market,
+            order,
+            base_seed: 0,
+            episode: 0,
+            obs_state: ObsState::new(),
+            metrics: SizingMetrics::new(0),
+            market: 0,
+            event: 0,
+            step: 0,
+            horizon: 1,
+            last_ts: None,
+            pv: 0,
+            phase: Phase::Fresh,
+            order_counted: false,
+            settled: 0,
+        })
+    }
+
+    /// Length of the observation vector.
+    pub const fn obs_dim(&self) -> usize {
+        OBS_DIM
+    }
+    /// The configuration.
+    pub fn config(&self) -> &EnvConfig {
+        &self.config
+    }
+    /// The markets.
+    pub fn markets(&self) -> &Markets {
+        &self.markets
+    }
+    /// The core engine (book, account, orders).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+    /// This episode's sizing metrics so far.
+    pub fn metrics(&self) -> &SizingMetrics {
+        &self.metrics
+    }
+    /// The market of the current episode.
+    pub fn market(&self) -> &MarketTape {
+        &self.markets[self.market]
+    }
+    /// Episodes started since the last seeded reset.
+    pub const fn episode(&self) -> u64 {
+        self.episode
+    }
+    /// True after the episode ended and before the next reset.
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// Gymnasium `reset`: with a seed, reseed and restart the market cycle; without, go on to
+    /// the next market. Writes the first observation and returns the info.
+    pub fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Result<StepInfo, EnvError> {
+        check_len("obs", obs.len(), OBS_DIM)?;
+        match seed {
+            Some(s) => {
+                self.base_seed = s;
+                self.episode = 0;
+                // The market order is a seeded Fisher–Yates shuffle.
+                let mut rng = Rng::derive(s, 0x6d61_726b_6574);
+                self.order = (0..self.markets.len() as u32).collect();
+                for i in (1..self.order.len()).rev() {
+                    let j = rng.below(i as u64 + 1) as usize;
+                    self.order.swap(i, j);
+                }
+            }
+            None if self.phase == Phase::Fresh => {}
+            None => self.episode += 1,
+        }
+        self.market = self.order[(self.episode % self.order.len() as u64) as usize] as usize;
+        let mut cfg = self.engine_config;
+        if self.maker_fee_market[self.market] {
+            cfg.fees.maker_fees = true;
+        }
+        self.engine = Engine::new(
+            cfg,
+            Rng::derive(self.base_seed, self.episode + 1).next_u64(),
+        );
+        self.obs_state = ObsState::new();
+        self.event = 0;
+        self.step = 0;
+        self.order_counted = false;
+        self.settled = 0;
+        let tape = &self.markets[self.market];
+        let events = tape.events.len().max(1) as u32;
+        self.horizon = if self.config.max_steps > 0 {
+            self.config.max_steps.min(events - 1)
+        } else {
+            events - 1
+        }
+        .max(1);
+        self.last_ts = tape.events.first().and_then(|e| e.ts_ms);
+        self.apply_event(0)?;
+        self.pv = self.engine.portfolio_value().0;
+        self.metrics = SizingMetrics::new(self.pv);
+        self.phase = Phase::Running;
+        self.obs_state.observe(&self.engine, 0.0, 0, obs);
+        Ok(self.info(None, 0, 0))
+    }
+
+    /// The action mask of SPEC §6 (HOLD always, reserved never).
+    pub fn action_mask(&self) -> [bool; ACTION_COUNT] {
+        self.engine.action_mask()
+    }
+
+    /// Write the mask as bytes (1 = allowed).
+    pub fn action_mask_into(&self, out: &mut [u8]) {
+        for (o, m) in out.iter_mut().zip(self.engine.action_mask()) {
+            *o = m as u8;
+        }
+    }
+
+    /// Gymnasium `step` (SPEC §7): act on the book at event `t`, advance to `t + 1`, match the
+    /// working order, settle or truncate at the end, and write the next observation.
+    pub fn step(&mut self, action: u32, obs: &mut [f32]) -> Result<StepResult, EnvError> {
+        check_len("obs", obs.len(), OBS_DIM)?;
+        match self.phase {
+            Phase::Fresh => return Err(EnvError::NotReset),
+            Phase::Done => return Err(EnvError::EpisodeOver),
+            Phase::Running => {}
+        }
+        let outcome = self.engine.step_action(action)?;
+        let mut filled = outcome.filled;
+        let mut fee = outcome.fee_cents;
+        if outcome.placed.is_some() {
+            self.order_counted = outcome.filled > 0;
+        }
+        let mut terminated = false;
+        let mut truncated = false;
+        let mut dt_ms = 0;
+        let next = self.event + 1;
+        let len = self.markets[self.market].events.len();
+        if next < len {
+            let ev = self.apply_event(next)?;
+            filled += ev.filled;
+            fee += ev.fee_cents;
+            if ev.filled > 0 && !self.order_counted {
+                self.order_counted = true;
+                if let Some(o) = self.engine.last_order() {
+                    self.metrics.record_resting_fill(o.tier as u8);
+                }
+            }
+            let ts = self.markets[self.market].events[next].ts_ms;
+            if let (Some(a), Some(b)) = (self.last_ts, ts) {
+                dt_ms = b - a;
+            }
+            if ts.is_some() {
+                self.last_ts = ts;
+            }
+            self.event = next;
+        }
+        self.step += 1;
+        if next + 1 >= len {
+            match self.markets[self.market].result {
+                Some(result) => {
+                    self.engine.settle(result);
+                    self.settled = if result == Side::Yes { 1 } else { 2 };
+                    terminated = true;
+                }
+                None => truncated = true,
+            }
+        }
+        if self.config.max_steps > 0 && self.step >= self.config.max_steps {
+            truncated = !terminated;
+        }
+        let pv = self.engine.portfolio_value().0;
+        if pv <= 0 {
+            terminated = true;
+            truncated = false;
+        }
+        let reward = (pv - self.pv) as f64 * self.config.reward_scale;
+        self.pv = pv;
+        let acct = self.engine.account();
+        let net = acct.realized_pnl().0 - acct.fees_paid().0;
+        self.metrics.record(
+            outcome.action,
+            outcome.placed.map(|o| o.tier as u8),
+            outcome.filled > 0,
+            outcome.invalid.is_some(),
+            acct.position(),
+            net,
+            acct.fees_paid().0,
+            pv,
+        );
+        if terminated || truncated {
+            self.metrics.finish(net, self.engine.unrealized_pnl().0);
+            self.phase = Phase::Done;
+        }
+        let progress = (self.step as f64 / self.horizon as f64).min(1.0);
+        self.obs_state.observe(&self.engine, progress, dt_ms, obs);
+        Ok(StepResult {
+            reward,
+            terminated,
+            truncated,
+            info: self.info(outcome.invalid, filled, fee),
+        })
+    }
+
+    fn apply_event(&mut self, index: usize) -> Result<kalsim_core::EventOutcome, EnvError> {
+        let tape = &self.markets[self.market];
+        let ev = tape.events[index];
+        let r = match ev.event {
+            BookEvent::Snapshot { yes, no } => self
+                .engine
+                .apply_snapshot(tape.snapshot_levels(yes), tape.snapshot_levels(no)),
+            BookEvent::Delta {
+                side,
+                price,
+                delta_centi,
+            } => self.engine.apply_delta(side, price, delta_centi),
+        };
+        r.map_err(|error| EnvError::Data {
+            ticker: tape.ticker.clone(),
+            event: index,
+            error,
+        })
+    }
+
+    fn info(&self, invalid: Option<InvalidAction>, filled: u32, fee: i64) -> StepInfo {
+        let acct = self.engine.account();
+        let last = self.engine.last_order();
+        StepInfo {
+            step: self.step,
+            market_index: self.market as u32,
+            event_index: self.event as u32,
+            cash_cents: acct.cash().0,
+            position: acct.position(),
+            portfolio_value_cents: self.pv,
+            fees_paid_cents: acct.fees_paid().0,
+            realized_pnl_cents: acct.realized_pnl().0,
+            last_order_intent: last.map_or(0, |o| o.intent as u8),
+            last_order_tier: last.map_or(255, |o| o.tier as u8),
+            last_order_size: last.map_or(0, |o| o.size),
+            last_order_limit_cents: last.map_or(0, |o| o.limit.cents()),
+            last_order_filled: last.map_or(0, |o| o.filled),
+            last_order_avg_fill_price: last.map_or(0.0, |o| o.avg_fill_price()),
+            invalid_action: invalid.map_or(0, InvalidAction::code),
+            filled_this_step: filled,
+            fee_this_step_cents: fee,
+            working_order_remaining: self.engine.working_order().map_or(0, |w| w.remaining),
+            settled: self.settled,
+        }
+    }
+}
+
+fn check_len(name: &'static str, got: usize, expected: usize) -> Result<(), EnvError> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(EnvError::Buffer {
+            name,
+            expected,
+            got,
+        })
+    }
+}

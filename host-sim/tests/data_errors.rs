@@ -263,3 +263,36 @@ fn sequence_gap_strict_and_lenient_resync() {
     assert_eq!(d.markets[0].events.len(), 4);
     assert_eq!(d.markets[0].result, None::<Side>);
 }
+
+#[test]
+fn invalid_utf8_is_one_bad_line() {
+    let mut bytes = format!("{SNAP}\n").into_bytes();
+    bytes.extend_from_slice(b"{\"type\":\"orderbook_delta\",\"sid\":1,\"seq\":2,\"msg\":{\"market_ticker\":\"\xff\"}}\n");
+    bytes.extend_from_slice(delta(3, r#""price":40,"delta":1,"side":"yes""#).as_bytes());
+    let e = kalsim_host_sim::data::load_reader("cap.jsonl", &bytes[..], &LoadOptions::default())
+        .unwrap_err();
+    assert_eq!((e.kind.name(), e.line), ("json", Some(2)));
+    let d = kalsim_host_sim::data::load_reader("cap.jsonl", &bytes[..], &lenient()).unwrap();
+    assert_eq!(d.report.skipped_by_kind.get("json"), Some(&1));
+}
+
+#[test]
+fn duplicate_snapshot_level_names_the_side() {
+    let e = strict(
+        r#"{"type":"orderbook_snapshot","sid":1,"seq":1,"msg":{"market_ticker":"T","no_dollars_fp":[["0.5500","1.00"],["0.55","2"]]}}"#,
+    );
+    assert_eq!(e.kind.name(), "duplicate_level");
+    assert_eq!(e.field.as_deref(), Some("msg.no_dollars_fp"));
+}
+
+#[test]
+fn lenient_counts_are_exact_beyond_the_listed_cap() {
+    let mut text = format!("{SNAP}\n");
+    for _ in 0..250 {
+        text.push_str("not json\n");
+    }
+    let d = load_str("cap.jsonl", &text, &lenient()).unwrap();
+    assert_eq!(d.report.skipped_total, 250);
+    assert_eq!(d.report.skipped.len(), kalsim_host_sim::data::MAX_LISTED);
+    assert!(d.report.to_string().contains("and 150 more"));
+}

@@ -133,3 +133,34 @@ fn results_file_overrides_and_fills() {
     assert!(load_results_json("[1,2]").is_err());
     let _: BTreeMap<String, Side> = load_results_json("{}").unwrap();
 }
+
+#[test]
+fn several_files_merge_into_one_dataset() {
+    let dir = std::env::temp_dir().join(format!("kalsim-data-merge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+    std::fs::write(&a, LEGACY).unwrap();
+    // The second capture is another connection: its seq numbering restarts.
+    std::fs::write(
+        &b,
+        r#"{"type":"orderbook_delta","sid":1,"seq":1,"msg":{"market_ticker":"T","price":41,"delta":-2,"side":"yes"}}
+{"type":"orderbook_snapshot","sid":1,"seq":2,"msg":{"market_ticker":"A","yes":[[10,1]]}}
+"#,
+    )
+    .unwrap();
+    let d = load_files(&[a, b.clone()], &LoadOptions::default());
+    let missing = load_files(&[dir.join("nope.jsonl")], &LoadOptions::default());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let d = d.unwrap();
+    assert_eq!(d.markets.len(), 2);
+    assert_eq!(d.markets[0].ticker, "A");
+    assert_eq!(d.markets[1].events.len(), 4);
+    assert_eq!(
+        replay(&d.markets[1]).depth(Side::Yes, p(41)),
+        CentiContracts(1_000)
+    );
+    assert_eq!(d.report.sources.len(), 2);
+    let e = missing.unwrap_err();
+    assert_eq!(e.kind.name(), "io");
+    assert!(e.to_string().contains("nope.jsonl"), "{e}");
+}

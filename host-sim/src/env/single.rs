@@ -189,7 +189,7 @@ impl Env {
         }
         let maker_fee_market = markets
             .iter()
-            .map(|m| config.fees.maker_fee_markets.iter().any(|t| *t == m.ticker))
+            .map(|m| config.fees.maker_fee_markets.contains(&m.ticker))
             .collect();
         let order = (0..markets.len() as u32).collect();
         Ok(Env {

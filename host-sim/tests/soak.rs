@@ -80,7 +80,7 @@ fn soak_steps() -> u64 {
     std::env::var("KALSIM_SOAK_STEPS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(if cfg!(debug_assertions) { 40_000 } else { 1_000_000 })
+        .unwrap_or(if cfg!(debug_assertions) { 200_000 } else { 2_000_000 })
 }
 
 fn synthetic() -> Markets {

@@ -164,7 +164,14 @@ impl Limits {
         let opening = size as i64 - closing;
         let p = limit.cents() as i64;
         let cost = opening * p - closing * (100 - p);
-        let fee = fees.worst_case_taker(size, limit).0;
+        // Worst case over how the order fills: the part taken now pays at most the taker fee
+        // of the whole order; the part that rests pays the maker fee at `limit` on each later
+        // fill, each rounded up to a whole cent (at most one fill event per contract).
+        let mut fee = fees.worst_case_taker(size, limit).0;
+        if fees.maker_fees {
+            let weight = crate::fees::level_weight(size, limit);
+            fee += fees.maker_from_weight(weight).0 + size as i64;
+        }
         let cash_after = exposure.cash.0 - cost - fee;
         if cash_after < self.min_cash_buffer.0 {
             return Err(LimitViolation::CashBuffer);

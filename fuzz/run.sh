@@ -4,8 +4,10 @@
 #
 #   fuzz/run.sh [seconds-per-target] [target ...]      (default 600 s, all targets)
 #
-# New corpus entries go to fuzz/corpus/<target>/ (commit the small, interesting ones);
-# crashes to fuzz/artifacts/<target>/ — turn each into a test in
+# New corpus entries go to fuzz/corpus-work/<target>/ (git-ignored; it grows across campaigns);
+# the committed seeds in fuzz/corpus/<target>/ are read, never written. Minimise before
+# committing anything new: cargo +nightly fuzz cmin <target> corpus-work/<target>.
+# Crashes go to fuzz/artifacts/<target>/ — turn each into a test in
 # host-sim/tests/fuzz_regressions.rs with the input inline. Logs: fuzz/logs/<target>.log.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -21,8 +23,8 @@ cargo +nightly fuzz build
 status=0
 for t in "${TARGETS[@]}"; do
     echo "== $t: ${SECONDS_PER_TARGET}s"
-    mkdir -p "corpus/$t"
-    if nice -n 19 cargo +nightly fuzz run "$t" "corpus/$t" -- \
+    mkdir -p "corpus/$t" "corpus-work/$t"
+    if nice -n 19 cargo +nightly fuzz run "$t" "corpus-work/$t" "corpus/$t" -- \
         -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=512 -max_len=65536 \
         -print_final_stats=1 >"logs/$t.log" 2>&1; then
         echo "   ok: $(grep -E '^stat::number_of_executed_units' "logs/$t.log" || tail -1 "logs/$t.log")"

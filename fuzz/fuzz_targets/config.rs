@@ -5,10 +5,10 @@
 
 use std::sync::OnceLock;
 
+use kalsim_core::OBS_DIM;
 use kalsim_fuzz::{check_engine, check_obs};
 use kalsim_host_sim::data::LoadOptions;
 use kalsim_host_sim::env::{Env, EnvConfig, Markets, synthetic_dataset};
-use kalsim_core::OBS_DIM;
 use libfuzzer_sys::fuzz_target;
 
 fn markets() -> Markets {

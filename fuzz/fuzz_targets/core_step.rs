@@ -4,9 +4,7 @@
 //! finite and in range, and a refused step (strict mode) changes nothing.
 #![no_main]
 
-use kalsim_core::{
-    ACTION_COUNT, ActionError, Engine, OBS_DIM, ObsState, Side, StepError,
-};
+use kalsim_core::{ACTION_COUNT, ActionError, Engine, OBS_DIM, ObsState, Side, StepError};
 use kalsim_fuzz::{Bytes, check_engine, check_obs, engine_config, levels};
 use libfuzzer_sys::fuzz_target;
 
@@ -101,7 +99,12 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
-        obs_state.observe(&engine, f64::from(ops % 100) / 100.0, i64::from(b.u16()), &mut obs);
+        obs_state.observe(
+            &engine,
+            f64::from(ops % 100) / 100.0,
+            i64::from(b.u16()),
+            &mut obs,
+        );
         check_obs(&obs, "observe");
     }
 });

@@ -50,11 +50,41 @@ fn paths(v: &Value, prefix: String, out: &mut Vec<String>) {
 }
 
 const STRINGS: &[&str] = &[
-    "yes", "no", "maybe", "YES", "", "0.5600", "0.0000", "1.0000", "0.995", "0.01", "0.99",
-    "-0.50", "1406474.86", "0.001", "12.345", "-2.50", "1e3", "NaN", "inf", "99999999999999999999",
-    "18446744073709551616.00", "9223372036854775807", "2025-06-10T14:03:07.412Z",
-    "2025-13-99T99:99:99Z", "orderbook_delta", "orderbook_snapshot", "market_lifecycle_v2",
-    "\u{0}", "ü", "0x10", " 1", "1 ", ".5", "5.", "--1",
+    "yes",
+    "no",
+    "maybe",
+    "YES",
+    "",
+    "0.5600",
+    "0.0000",
+    "1.0000",
+    "0.995",
+    "0.01",
+    "0.99",
+    "-0.50",
+    "1406474.86",
+    "0.001",
+    "12.345",
+    "-2.50",
+    "1e3",
+    "NaN",
+    "inf",
+    "99999999999999999999",
+    "18446744073709551616.00",
+    "9223372036854775807",
+    "2025-06-10T14:03:07.412Z",
+    "2025-13-99T99:99:99Z",
+    "orderbook_delta",
+    "orderbook_snapshot",
+    "market_lifecycle_v2",
+    "\u{0}",
+    "ü",
+    "0x10",
+    " 1",
+    "1 ",
+    ".5",
+    "5.",
+    "--1",
 ];
 
 fn mutate_value(b: &mut Bytes<'_>) -> Value {
@@ -62,8 +92,9 @@ fn mutate_value(b: &mut Bytes<'_>) -> Value {
         0 => Value::from(b.u64() as i64),
         1 => Value::from(b.u8() as i64 - 28),
         2 => Value::from(b.u64()),
-        3 => serde_json::Number::from_f64(f64::from_bits(b.u64()))
-            .map_or(Value::Null, Value::Number),
+        3 => {
+            serde_json::Number::from_f64(f64::from_bits(b.u64())).map_or(Value::Null, Value::Number)
+        }
         4 => Value::from(STRINGS[b.u8() as usize % STRINGS.len()]),
         5 => Value::from(format!("{}.{:02}", b.u16() % 200, b.u8() % 100)),
         6 => Value::from(format!("0.{:04}", b.u16() % 10_000)),

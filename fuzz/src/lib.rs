@@ -172,7 +172,10 @@ pub fn levels(b: &mut Bytes<'_>) -> Vec<(Price, CentiContracts)> {
 
 /// The account invariants of SPEC §5/§6 that must hold after every operation.
 pub fn check_account(account: &Account, limits: &Limits, what: &str) {
-    assert!(account.cash().0 >= 0, "{what}: cash went negative: {account:?}");
+    assert!(
+        account.cash().0 >= 0,
+        "{what}: cash went negative: {account:?}"
+    );
     assert!(
         account.position().unsigned_abs() <= limits.max_position_per_market as u64,
         "{what}: |position| above max_position_per_market {}: {account:?}",

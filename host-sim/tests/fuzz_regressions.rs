@@ -2,8 +2,7 @@
 //! tests with the input inline. Each names what was wrong and where it was fixed.
 
 use kalsim_core::{
-    Bps, CentiContracts, Cents, Engine, EngineConfig, FeeSchedule, Limits, Price, PricingMode,
-    Side,
+    Bps, CentiContracts, Cents, Engine, EngineConfig, FeeSchedule, Limits, Price, PricingMode, Side,
 };
 use kalsim_host_sim::env::EnvConfig;
 
@@ -55,7 +54,10 @@ fn resting_fill_with_maker_fee_above_taker_never_makes_cash_negative() {
     let mut engine = Engine::new(config, 0);
     // YES bid 50¢ × 10, NO bid 40¢ × 10 (YES ask 60¢).
     engine
-        .apply_snapshot(&[(p(50), CentiContracts(1_000))], &[(p(40), CentiContracts(1_000))])
+        .apply_snapshot(
+            &[(p(50), CentiContracts(1_000))],
+            &[(p(40), CentiContracts(1_000))],
+        )
         .unwrap();
     // BUY_YES Medium (10): passive, joins the 50¢ bid; cost 500¢ = all the cash.
     let out = engine.step_action(2).unwrap();
@@ -93,7 +95,10 @@ fn one_contract_maker_fills_at_one_cent_never_make_cash_negative() {
     let mut engine = Engine::new(config, 0);
     // YES bid 1¢ × 1, NO bid 90¢ (YES ask 10¢).
     engine
-        .apply_snapshot(&[(p(1), CentiContracts(100))], &[(p(90), CentiContracts(100))])
+        .apply_snapshot(
+            &[(p(1), CentiContracts(100))],
+            &[(p(90), CentiContracts(100))],
+        )
         .unwrap();
     // BUY_YES Giant (100) at 1¢: 100¢ + 7¢ worst-case taker fee = 107¢.
     let out = engine.step_action(5).unwrap();

@@ -80,7 +80,11 @@ fn soak_steps() -> u64 {
     std::env::var("KALSIM_SOAK_STEPS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(if cfg!(debug_assertions) { 200_000 } else { 2_000_000 })
+        .unwrap_or(if cfg!(debug_assertions) {
+            200_000
+        } else {
+            2_000_000
+        })
 }
 
 fn synthetic() -> Markets {
@@ -106,8 +110,8 @@ fn replayed() -> Markets {
         }),
     )
     .unwrap();
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample_capture.jsonl");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sample_capture.jsonl");
     let opts = LoadOptions {
         mode: Mode::Lenient,
         results: None,
@@ -214,8 +218,15 @@ fn soak_vec(name: &str, cfg: EnvConfig, markets: Markets, policy: Policy, total:
             .collect();
         let any_reset = resets_pending.iter().any(|&r| r);
         let before = allocs();
-        venv.step(&actions, &mut obs, &mut rewards, &mut term, &mut trunc, &mut masks)
-            .unwrap();
+        venv.step(
+            &actions,
+            &mut obs,
+            &mut rewards,
+            &mut term,
+            &mut trunc,
+            &mut masks,
+        )
+        .unwrap();
         let allocated = allocs() - before;
         if !any_reset {
             steady_allocs += allocated;
@@ -330,17 +341,28 @@ fn adversarial_strict_mode_refuses_without_changing_state() {
                 assert_eq!(u32::from(a), action);
                 assert_eq!(mask[action as usize], 0, "allowed {action} was refused");
                 refused += 1;
-                assert_eq!(format!("{:?}", env.engine()), before, "refusal moved the engine");
+                assert_eq!(
+                    format!("{:?}", env.engine()),
+                    before,
+                    "refusal moved the engine"
+                );
                 assert_eq!(obs, obs_before, "refusal wrote the observation");
             }
             Err(EnvError::Step(StepError::Action(_))) => {
                 assert!(action >= 25);
                 refused += 1;
-                assert_eq!(format!("{:?}", env.engine()), before, "refusal moved the engine");
+                assert_eq!(
+                    format!("{:?}", env.engine()),
+                    before,
+                    "refusal moved the engine"
+                );
                 assert_eq!(obs, obs_before, "refusal wrote the observation");
             }
             Err(e) => panic!("unexpected error {e}"),
         }
     }
-    assert!(refused > steps / 3, "the adversary was mostly refused ({refused}/{steps})");
+    assert!(
+        refused > steps / 3,
+        "the adversary was mostly refused ({refused}/{steps})"
+    );
 }

@@ -7,9 +7,8 @@
 use std::sync::Arc;
 
 use kalsim_core::{
-    ACTION_COUNT, Bps, CentiContracts, Cents, Engine, EngineConfig, FeeSchedule, Limits,
-    MarkMode, OBS_DIM, OBS_FEATURES, ObsState, Price, PricingMode, QueueModelKind, SellMode,
-    Side, SizeTable,
+    ACTION_COUNT, Bps, CentiContracts, Cents, Engine, EngineConfig, FeeSchedule, Limits, MarkMode,
+    OBS_DIM, OBS_FEATURES, ObsState, Price, PricingMode, QueueModelKind, SellMode, Side, SizeTable,
 };
 use kalsim_host_sim::data::LoadOptions;
 use kalsim_host_sim::env::{Env, EnvConfig, synthetic_dataset};
@@ -39,7 +38,11 @@ fn check(engine: &Engine, what: &str) {
 
 fn check_obs(obs: &[f32]) {
     for (&x, f) in obs.iter().zip(OBS_FEATURES.iter()) {
-        assert!(x.is_finite() && x >= f.min && x <= f.max, "{} = {x}", f.name);
+        assert!(
+            x.is_finite() && x >= f.min && x <= f.max,
+            "{} = {x}",
+            f.name
+        );
     }
 }
 
@@ -47,8 +50,21 @@ fn size_table() -> impl Strategy<Value = SizeTable> {
     prop_oneof![
         Just(SizeTable::DEFAULT),
         Just(SizeTable::new([1, 2, 3, 100, MAX_SIZE]).unwrap()),
-        Just(SizeTable::new([MAX_SIZE - 4, MAX_SIZE - 3, MAX_SIZE - 2, MAX_SIZE - 1, MAX_SIZE]).unwrap()),
-        Just(SizeTable::DEFAULT.with_fixed(kalsim_core::Contracts(MAX_SIZE)).unwrap()),
+        Just(
+            SizeTable::new([
+                MAX_SIZE - 4,
+                MAX_SIZE - 3,
+                MAX_SIZE - 2,
+                MAX_SIZE - 1,
+                MAX_SIZE
+            ])
+            .unwrap()
+        ),
+        Just(
+            SizeTable::DEFAULT
+                .with_fixed(kalsim_core::Contracts(MAX_SIZE))
+                .unwrap()
+        ),
     ]
 }
 
@@ -61,10 +77,26 @@ fn engine_config() -> impl Strategy<Value = EngineConfig> {
         prop_oneof![Just(0i64), Just(5_000i64), 0..=MAX_CASH],
         prop_oneof![Just(MAX_CASH), Just(100_000i64), 1..=MAX_CASH],
         (0..=10_000u32, 0..=10_000u32, any::<bool>()),
-        (0..3u8, any::<bool>(), any::<bool>(), any::<bool>(), 0..=10_000u32, any::<bool>()),
+        (
+            0..3u8,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            0..=10_000u32,
+            any::<bool>(),
+        ),
     )
         .prop_map(
-            |(sizes, pos, value, frac, buffer, cash, (taker, maker, maker_on), (pricing, sto, mid, strict, tp, prob))| {
+            |(
+                sizes,
+                pos,
+                value,
+                frac,
+                buffer,
+                cash,
+                (taker, maker, maker_on),
+                (pricing, sto, mid, strict, tp, prob),
+            )| {
                 EngineConfig {
                     sizes,
                     limits: Limits {
@@ -73,15 +105,26 @@ fn engine_config() -> impl Strategy<Value = EngineConfig> {
                         max_portfolio_fraction: Bps(frac),
                         min_cash_buffer: Cents(buffer),
                     },
-                    pricing: [PricingMode::Aggressive, PricingMode::Passive, PricingMode::Mid]
-                        [pricing as usize],
-                    sell_mode: if sto { SellMode::SellToOpen } else { SellMode::ReduceOnly },
+                    pricing: [
+                        PricingMode::Aggressive,
+                        PricingMode::Passive,
+                        PricingMode::Mid,
+                    ][pricing as usize],
+                    sell_mode: if sto {
+                        SellMode::SellToOpen
+                    } else {
+                        SellMode::ReduceOnly
+                    },
                     fees: FeeSchedule {
                         taker_rate_e4: taker,
                         maker_rate_e4: maker,
                         maker_fees: maker_on,
                     },
-                    mark: if mid { MarkMode::Mid } else { MarkMode::Liquidation },
+                    mark: if mid {
+                        MarkMode::Mid
+                    } else {
+                        MarkMode::Liquidation
+                    },
                     strict,
                     initial_cash: Cents(cash),
                     queue: if prob {
@@ -104,9 +147,12 @@ fn depth() -> impl Strategy<Value = u64> {
     ]
 }
 
+/// One side of a snapshot: `(price, depth)` bids.
+type Levels = Vec<(Price, CentiContracts)>;
+
 /// A book quoting at the edges: YES bid 1¢ with NO bids at 98¢/97¢ (YES ask 2¢), or the
 /// mirror image (YES bids 98¢/97¢, NO bid 1¢: YES ask 99¢).
-fn edge_book() -> impl Strategy<Value = (Vec<(Price, CentiContracts)>, Vec<(Price, CentiContracts)>)> {
+fn edge_book() -> impl Strategy<Value = (Levels, Levels)> {
     (any::<bool>(), depth(), depth(), depth()).prop_map(|(low, a, b, c)| {
         let one = vec![(p(1), CentiContracts(a))];
         let two = vec![(p(98), CentiContracts(b)), (p(97), CentiContracts(c))];
@@ -219,7 +265,11 @@ proptest! {
 /// through the real environment (debug build: overflow checks on).
 #[test]
 fn long_episode_at_max_configuration() {
-    let events = if cfg!(debug_assertions) { 20_000 } else { 200_000 };
+    let events = if cfg!(debug_assertions) {
+        20_000
+    } else {
+        200_000
+    };
     let ds = synthetic_dataset(1, events, 17, &LoadOptions::default()).unwrap();
     let mut cfg = EnvConfig {
         sizes: [1, 10, 100, 10_000, MAX_SIZE],
@@ -244,7 +294,11 @@ fn long_episode_at_max_configuration() {
         let allowed: Vec<u32> = (0..25).filter(|&a| mask[a as usize]).collect();
         // Favour the biggest tiers.
         let a = if rng.below(2) == 0 {
-            *allowed.iter().rev().find(|&&a| a % 5 == 0 || a % 5 == 4).unwrap_or(&0)
+            *allowed
+                .iter()
+                .rev()
+                .find(|&&a| a % 5 == 0 || a % 5 == 4)
+                .unwrap_or(&0)
         } else {
             allowed[rng.below(allowed.len() as u64) as usize]
         };

@@ -114,3 +114,45 @@ fn one_contract_maker_fills_at_one_cent_never_make_cash_negative() {
         assert_invariants(&engine);
     }
 }
+
+/// Found while checking the "reduces exposure" branch of the cash-buffer rule against the
+/// `core_step` invariant cash ≥ 0: an order that flips the position (hold 60 YES, BUY_NO 100
+/// → 40 NO) has |position after| ≤ |position now|, so `Limits::check` treated it as
+/// reduce-only and skipped rules 2–4 — but it *opens* 40 NO contracts at 99¢, which cash
+/// could not pay. Default tiers and aggressive pricing; only `min_cash_buffer = 0` and a small
+/// initial cash are needed. Fixed in `kalsim_core::limits::Limits::check` (an order that
+/// crosses zero is checked like any exposure-increasing order).
+#[test]
+fn flipping_the_position_is_not_a_reduction_and_never_makes_cash_negative() {
+    let config = EngineConfig {
+        limits: Limits {
+            max_position_per_market: 500,
+            max_position_value: Cents(1_000_000),
+            max_portfolio_fraction: Bps(10_000),
+            min_cash_buffer: Cents(0),
+        },
+        initial_cash: Cents(200),
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::new(config, 0);
+    // YES bid 1¢, NO bid 98¢: YES ask 2¢, NO ask 99¢.
+    engine
+        .apply_snapshot(
+            &[(p(1), CentiContracts(100_000))],
+            &[(p(98), CentiContracts(100_000))],
+        )
+        .unwrap();
+    // BUY_YES Huge (50) + BUY_YES Medium (10) at 2¢: hold 60 YES.
+    assert!(engine.step_action(4).unwrap().invalid.is_none());
+    assert!(engine.step_action(2).unwrap().invalid.is_none());
+    assert_eq!(engine.account().position(), 60);
+    assert_invariants(&engine);
+    // BUY_NO Giant (100) at the NO ask 99¢: closes 60 YES (+1¢ each), opens 40 NO (−99¢ each).
+    let out = engine.step_action(15).unwrap();
+    assert_invariants(&engine);
+    if out.invalid.is_none() {
+        assert_eq!(engine.account().position(), -40);
+    }
+    // The mask agrees with what the step did.
+    assert_invariants(&engine);
+}

@@ -135,8 +135,11 @@ impl Limits {
             .checked_add(signed)
             .ok_or(LimitViolation::Overflow)?;
         let new_abs = new_position.unsigned_abs();
-        if new_abs <= exposure.position.unsigned_abs() {
-            return Ok(()); // Only reduces exposure.
+        // Only reduces exposure: smaller and on the same side (or flat). An order that crosses
+        // zero opens the other contract and is checked like any increase.
+        let flips = new_position != 0 && new_position.signum() == -exposure.position.signum();
+        if new_abs <= exposure.position.unsigned_abs() && !flips {
+            return Ok(());
         }
         if new_abs > self.max_position_per_market as u64 {
             return Err(LimitViolation::PositionLimit);
@@ -289,11 +292,13 @@ mod tests {
             Ok(())
         );
         assert_eq!(
-            l.check(broke, Side::No, 800, p(99), &FeeSchedule::KALSHI),
+            l.check(broke, Side::No, 400, p(99), &FeeSchedule::KALSHI),
             Ok(())
         );
+        // 800 NO from +400 YES ends at −400: it opens 400 NO at 99¢ that cash 0 cannot pay,
+        // so it is not a reduction (SPEC §5: cash never goes negative).
         assert_eq!(
-            l.check(broke, Side::No, 801, p(99), &FeeSchedule::KALSHI),
+            l.check(broke, Side::No, 800, p(99), &FeeSchedule::KALSHI),
             Err(LimitViolation::PortfolioFraction)
         );
     }

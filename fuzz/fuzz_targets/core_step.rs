@@ -24,12 +24,22 @@ fuzz_target!(|data: &[u8]| {
         ops += 1;
         match b.u8() % 8 {
             0..=3 => {
-                // Mostly valid ids, sometimes reserved or any u32.
+                // Half the time the k-th allowed action (so positions and flips happen),
+                // else any id in the space, sometimes any u32.
+                let mask = engine.action_mask();
                 let action = match b.u8() % 4 {
                     0 => b.u32(),
-                    _ => u32::from(b.u8() % ACTION_COUNT as u8),
+                    1 => u32::from(b.u8() % ACTION_COUNT as u8),
+                    _ => {
+                        let allowed: Vec<u32> = mask
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, m)| **m)
+                            .map(|(a, _)| a as u32)
+                            .collect();
+                        allowed[b.u8() as usize % allowed.len()]
+                    }
                 };
-                let mask = engine.action_mask();
                 let before = engine.clone();
                 match engine.step_action(action) {
                     Ok(out) => {

@@ -97,10 +97,16 @@ pub fn engine_config(b: &mut Bytes<'_>) -> EngineConfig {
     } else {
         sizes
     };
-    let limits = if b.u8() % 3 == 0 {
-        Limits::PLAN
-    } else {
-        Limits {
+    let limits = match b.u8() % 4 {
+        0 => Limits::PLAN,
+        // Everything permissive but the cash: the regime where only rule 4 protects cash.
+        1 => Limits {
+            max_position_per_market: 100_000_000,
+            max_position_value: Cents(i64::MAX),
+            max_portfolio_fraction: Bps(10_000),
+            min_cash_buffer: Cents(0),
+        },
+        _ => Limits {
             max_position_per_market: b.range(0, 100_000_000) as u32,
             max_position_value: Cents(match b.u8() % 3 {
                 0 => b.range(0, 100_000) as i64,
@@ -113,7 +119,7 @@ pub fn engine_config(b: &mut Bytes<'_>) -> EngineConfig {
                 1 => b.range(0, 10_000) as i64,
                 _ => (b.u64() >> 1) as i64,
             }),
-        }
+        },
     };
     let fees = match b.u8() % 4 {
         0 => FeeSchedule::KALSHI,

@@ -156,3 +156,29 @@ fn flipping_the_position_is_not_a_reduction_and_never_makes_cash_negative() {
     // The mask agrees with what the step did.
     assert_invariants(&engine);
 }
+
+/// An accepted configuration must give finite rewards: `reward_scale` was only checked for
+/// being finite, so `1e308` (valid JSON, accepted) turned any ΔPV of 2¢ or more into an
+/// infinite reward.
+#[test]
+fn accepted_reward_scale_gives_finite_rewards() {
+    use kalsim_core::OBS_DIM;
+    use kalsim_host_sim::data::LoadOptions;
+    use kalsim_host_sim::env::{Env, synthetic_dataset};
+    let Ok(cfg) = EnvConfig::from_json(r#"{"reward_scale": 1e308}"#) else {
+        return; // Refused at parse time: fine.
+    };
+    let ds = synthetic_dataset(1, 200, 3, &LoadOptions::default()).unwrap();
+    let mut env = Env::new(cfg, std::sync::Arc::new(ds.markets)).unwrap();
+    let mut obs = vec![0f32; OBS_DIM];
+    env.reset(Some(1), &mut obs).unwrap();
+    for step in 0..200 {
+        // BUY_YES Giant: pays the spread and the fee, so ΔPV ≠ 0.
+        let a = if env.action_mask()[5] { 5 } else { 0 };
+        let r = env.step(a, &mut obs).unwrap();
+        assert!(r.reward.is_finite(), "step {step}: reward {}", r.reward);
+        if r.terminated || r.truncated {
+            break;
+        }
+    }
+}

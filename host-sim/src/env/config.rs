@@ -352,8 +352,12 @@ impl EnvConfig {
                 "sizes above 1 000 000 contracts are not supported",
             ));
         }
-        if !self.reward_scale.is_finite() {
-            return Err(bad("reward_scale", "must be a finite number"));
+        // |ΔPV| stays far below 1e13 cents, so this keeps every reward finite (even as f32).
+        if !self.reward_scale.is_finite() || self.reward_scale.abs() > 1e6 {
+            return Err(bad(
+                "reward_scale",
+                "must be a finite number with magnitude at most 1e6",
+            ));
         }
         let l = &self.limits;
         if l.max_position_value_cents < 0 || l.min_cash_buffer_cents < 0 {

@@ -6,3 +6,5 @@
 
 pub mod data;
 pub mod env;
+pub mod policy;
+pub mod report;

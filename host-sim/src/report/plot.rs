@@ -132,6 +132,7 @@ fn bars<DB: DrawingBackend>(
         .x_label_formatter(&fmt)
         .x_desc(x_desc)
         .y_desc("count")
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()
         .map_err(err)?;
     chart

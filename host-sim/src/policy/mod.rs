@@ -15,7 +15,7 @@ use std::fmt;
 use kalsim_core::ACTION_COUNT;
 
 pub use baselines::{FixedPolicy, HoldPolicy, KellyPolicy, RandomPolicy};
-pub use signal::{BookSignal, ObsIndex, feature_index};
+pub use signal::{BookSignal, ObsIndex, SignalFilter, feature_index};
 
 /// HOLD, the action that is always allowed.
 pub const HOLD: u32 = 0;

@@ -106,7 +106,9 @@ pub fn record(
         info: info_record(&info),
     };
     let mut rng = match script {
-        ActionScript::RandomMasked(s) | ActionScript::RandomAny(s) | ActionScript::Sparse(s, _) => Rng::new(s),
+        ActionScript::RandomMasked(s) | ActionScript::RandomAny(s) | ActionScript::Sparse(s, _) => {
+            Rng::new(s)
+        }
         ActionScript::Cycle => Rng::new(0),
     };
     let mut steps = Vec::new();
@@ -180,5 +182,9 @@ pub fn replay(v: &Vector) -> Result<Vector, Box<dyn std::error::Error + Send + S
             info: info_record(&r.info),
         });
     }
-    Ok(Vector { reset, steps, ..v.clone() })
+    Ok(Vector {
+        reset,
+        steps,
+        ..v.clone()
+    })
 }

@@ -119,7 +119,11 @@ fn golden_vectors_match() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 4, "expected the golden vectors in {}", dir.display());
+    assert!(
+        files.len() >= 4,
+        "expected the golden vectors in {}",
+        dir.display()
+    );
     for path in files {
         let v: Vector = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(v.format, "kalsim-golden");

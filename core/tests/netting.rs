@@ -158,3 +158,20 @@ fn reduce_only_sells_are_masked_without_holdings() {
     assert_eq!((out.invalid, out.filled), (None, 10));
     assert_eq!(e.account().position(), 0);
 }
+
+#[test]
+fn buying_into_a_one_sided_book_does_not_raise_pv() {
+    // Regression (proptest `no_sequence_raises_pv_on_a_static_book`): the NO ladder has never
+    // quoted; marking it at a neutral 50¢ made BUY_NO at the NO ask 48 a free +2¢ a contract.
+    let mut e = engine_with(EngineConfig::default(), &[(52, 4)], &[]);
+    let pv = e.portfolio_value();
+    assert_eq!(pv, Cents(100_000));
+    let out = e.step_action(act(Intent::BuyNo, Tier::Small)).unwrap();
+    assert_eq!(out.filled, 4);
+    // Never-quoted NO is marked at the 1¢ floor (never zero): 4 × 1¢.
+    assert_eq!(
+        e.portfolio_value(),
+        Cents(100_000 - 4 * 48 - fee(4, 48) + 4)
+    );
+    assert!(e.portfolio_value() < pv);
+}

@@ -283,3 +283,41 @@ fn mask_and_codec_agree_on_layout() {
     assert_eq!(&mask[6..=10], &[false; 5]);
     assert!(mask[0] && !mask[21] && !mask[24]);
 }
+
+#[test]
+fn flipping_through_zero_must_pass_the_limits() {
+    // YES ask 99 and NO ask 99 (both bids at 1¢). $101, no fraction cap, $50 buffer.
+    let config = EngineConfig {
+        initial_cash: kalsim_core::Cents(10_100),
+        limits: Limits {
+            max_portfolio_fraction: Bps(10_000),
+            ..Limits::PLAN
+        },
+        ..EngineConfig::default()
+    };
+    let mut e = engine_with(config, &[(1, 10_000)], &[(1, 10_000)]);
+    // +50 YES at 99: 4 950 + 4 fee (worst case 88) leaves 5 146 ≥ 5 000.
+    let out = e
+        .step_action(encode(Intent::BuyYes, Tier::Huge) as u32)
+        .unwrap();
+    assert_eq!((out.invalid, out.filled), (None, 50));
+    assert_eq!(cash(&e), 5_146);
+    // BUY_NO Giant would close 50 (+50¢) and open 50 NO at 99 (−4 950): |position| does not
+    // grow, but it opens a new position and would leave 239¢ < $50 — it must be refused.
+    assert!(!e.action_mask()[encode(Intent::BuyNo, Tier::Giant) as usize]);
+    let out = e
+        .step_action(encode(Intent::BuyNo, Tier::Giant) as u32)
+        .unwrap();
+    assert_eq!(
+        out.invalid,
+        Some(InvalidAction::Limit(LimitViolation::CashBuffer))
+    );
+    assert_eq!(e.account().position(), 50);
+    // Closing exactly the holding (Huge = 50) only reduces and passes.
+    let out = e
+        .step_action(encode(Intent::BuyNo, Tier::Huge) as u32)
+        .unwrap();
+    assert_eq!((out.invalid, out.filled), (None, 50));
+    assert_eq!(e.account().position(), 0);
+    assert!(cash(&e) >= 0);
+}

@@ -3,3 +3,6 @@
 //! kalsim on `std`: Kalshi replay and synthetic markets, the Gymnasium-style environment and
 //! vector environment, training, metrics and reports, and the `kalsim` CLI.
 #![deny(missing_docs)]
+
+#[cfg(feature = "live")]
+pub mod venue;

@@ -33,6 +33,10 @@ pub const PRODUCTION_URL: &str = "https://api.elections.kalshi.com/trade-api/v2"
 /// Kalshi demo REST base URL.
 pub const DEMO_URL: &str = "https://demo-api.kalshi.co/trade-api/v2";
 
+/// The client spends this fraction of each budget, so that network jitter (requests arriving
+/// closer together than they were sent) does not trip the exchange's own bucket.
+const PACING_MARGIN: f64 = 0.95;
+
 /// Most pages fetched for one listing (a guard against a cursor that never ends).
 const MAX_PAGES: usize = 50;
 
@@ -170,8 +174,8 @@ impl KalshiVenue {
             path_prefix: url_path(&config.base_url).to_owned(),
             signer: credentials.signer(),
             agent,
-            reads: TokenBucket::per_second(config.rate_limits.reads_per_sec),
-            writes: TokenBucket::per_second(config.rate_limits.writes_per_sec),
+            reads: TokenBucket::per_second(config.rate_limits.reads_per_sec * PACING_MARGIN),
+            writes: TokenBucket::per_second(config.rate_limits.writes_per_sec * PACING_MARGIN),
             jitter: Rng::new(config.retry.jitter_seed),
             seen_fills: HashSet::new(),
             config,
@@ -186,6 +190,7 @@ impl KalshiVenue {
         endpoint: &str,
         query: &str,
         body: Option<&Value>,
+        retry_ambiguous: bool,
     ) -> Result<Reply, Failure> {
         let url = if query.is_empty() {
             format!("{}{endpoint}", self.config.base_url)
@@ -236,6 +241,9 @@ impl KalshiVenue {
                         Err(e) => {
                             maybe_sent = true;
                             last = map_ureq(e);
+                            if !retry_ambiguous {
+                                break;
+                            }
                             continue;
                         }
                     };
@@ -244,6 +252,9 @@ impl KalshiVenue {
                         500..=599 => {
                             maybe_sent = true;
                             last = VenueError::Http { status, body: text };
+                            if !retry_ambiguous {
+                                break;
+                            }
                         }
                         _ => {
                             return Ok(Reply {
@@ -257,6 +268,9 @@ impl KalshiVenue {
                 Err(e) => {
                     maybe_sent = true;
                     last = map_ureq(e);
+                    if !retry_ambiguous {
+                        break;
+                    }
                 }
             }
         }
@@ -268,7 +282,7 @@ impl KalshiVenue {
 
     fn get_json(&mut self, endpoint: &str, query: &str) -> Result<Value, VenueError> {
         let reply = self
-            .request("GET", endpoint, query, None)
+            .request("GET", endpoint, query, None, true)
             .map_err(|f| f.error)?;
         if !reply.ok() {
             return Err(reply.error());
@@ -397,25 +411,42 @@ impl Venue for KalshiVenue {
         }
         let body = order_body(order);
         let (ticker, coid) = (&order.ticker, &order.client_order_id);
-        match self.request("POST", "/portfolio/orders", "", Some(&body)) {
-            Ok(r) if r.ok() => {
-                let v = r.json()?;
-                ack_from_order(v.get("order").ok_or_else(|| proto("no order in reply"))?)
-            }
-            // 409: the exchange already holds this client_order_id (an earlier attempt got
-            // through). Any other refusal after an ambiguous attempt is checked the same way.
-            Ok(r) if r.status == 409 || r.maybe_sent_before => {
-                match self.find_order_by_client_id(ticker, coid)? {
-                    Some(ack) => Ok(ack),
-                    None => Err(r.error()),
+        let attempts = self.config.retry.max_attempts.max(1);
+        let mut last = VenueError::Timeout;
+        for attempt in 0..attempts {
+            if attempt > 0 {
+                // The previous attempt may have been booked: look before sending again, so an
+                // order that executed in full (and left no open order to collide with) is
+                // never sent twice. A failed lookup falls back on the 409 guard below.
+                std::thread::sleep(self.config.retry.backoff(attempt - 1, &mut self.jitter));
+                if let Ok(Some(ack)) = self.find_order_by_client_id(ticker, coid) {
+                    return Ok(ack);
                 }
             }
-            Ok(r) => Err(r.error()),
-            Err(f) if f.maybe_sent => match self.find_order_by_client_id(ticker, coid) {
-                Ok(Some(ack)) => Ok(ack),
-                _ => Err(f.error),
-            },
-            Err(f) => Err(f.error),
+            match self.request("POST", "/portfolio/orders", "", Some(&body), false) {
+                Ok(r) if r.ok() => {
+                    let v = r.json()?;
+                    return ack_from_order(
+                        v.get("order").ok_or_else(|| proto("no order in reply"))?,
+                    );
+                }
+                // 409: the exchange already holds this client_order_id (an earlier attempt
+                // got through).
+                Ok(r) if r.status == 409 => {
+                    return match self.find_order_by_client_id(ticker, coid)? {
+                        Some(ack) => Ok(ack),
+                        None => Err(r.error()),
+                    };
+                }
+                Ok(r) => return Err(r.error()),
+                Err(f) if f.maybe_sent => last = f.error,
+                Err(f) => return Err(f.error),
+            }
+        }
+        // Out of attempts: the last one may still have been booked.
+        match self.find_order_by_client_id(ticker, coid) {
+            Ok(Some(ack)) => Ok(ack),
+            _ => Err(last),
         }
     }
 
@@ -430,7 +461,13 @@ impl Venue for KalshiVenue {
             )));
         }
         let r = self
-            .request("DELETE", &format!("/portfolio/orders/{order_id}"), "", None)
+            .request(
+                "DELETE",
+                &format!("/portfolio/orders/{order_id}"),
+                "",
+                None,
+                true,
+            )
             .map_err(|f| f.error)?;
         // A 404 after an ambiguous attempt means that attempt cancelled it.
         if r.ok() || (r.status == 404 && r.maybe_sent_before) {

@@ -75,6 +75,8 @@ struct Sub {
 
 fn connection(stream: TcpStream, shared: &Shared) {
     let _ = stream.set_nodelay(true);
+    // The callback type is tungstenite's.
+    #[allow(clippy::result_large_err)]
     let check = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let header = |name: &str| {
             req.headers()

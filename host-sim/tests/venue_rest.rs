@@ -270,6 +270,16 @@ fn faults_never_duplicate_orders_and_positions_reconcile() {
         assert_eq!(ack.client_order_id, coid);
         ids.push(ack.order_id);
     }
+    let left = ex.faults();
+    assert_eq!(
+        (
+            left.order_5xx,
+            left.order_drop_after_accept,
+            left.order_delay_after_accept
+        ),
+        (0, 0, 0),
+        "every fault fired"
+    );
     let counts = ex.orders_per_client_order_id();
     assert_eq!(counts.len(), plan.len());
     assert!(

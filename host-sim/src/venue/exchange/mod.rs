@@ -254,6 +254,11 @@ impl Exchange {
         self.shared.lock().faults = faults;
     }
 
+    /// The fault settings now (counters left unconsumed).
+    pub fn faults(&self) -> Faults {
+        self.shared.lock().faults.clone()
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> ExchangeStats {
         self.shared.lock().stats.clone()

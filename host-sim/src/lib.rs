@@ -3,3 +3,4 @@
 //! kalsim on `std`: Kalshi replay and synthetic markets, the Gymnasium-style environment and
 //! vector environment, training, metrics and reports, and the `kalsim` CLI.
 #![deny(missing_docs)]
+pub mod train;

@@ -44,13 +44,9 @@ fn masked_actions_have_zero_probability_and_are_never_sampled() {
         if (0..25).any(allowed) {
             assert!((sum - 1.0).abs() < 1e-5, "probabilities sum to {sum}");
         }
-        for a in 0..25 {
+        for (a, &p) in probs.iter().enumerate() {
             if !allowed(a) && (0..25).any(allowed) {
-                assert_eq!(
-                    probs[a], 0.0,
-                    "masked action {a} has probability {}",
-                    probs[a]
-                );
+                assert_eq!(p, 0.0, "masked action {a} has probability {p}");
             }
         }
         for _ in 0..50 {

@@ -17,6 +17,7 @@ const TANH_CLAMP: f32 = 7.998_811_7;
 /// `+ - × ÷`, so it is correctly reproducible on every target and cheap enough for the hot
 /// loop (max error about 1e-7 against `libm::tanhf`, tested).
 #[inline(always)]
+#[allow(clippy::excessive_precision)] // coefficients as published
 pub(crate) fn tanh(x: f32) -> f32 {
     const A1: f32 = 4.893_524_5e-3;
     const A3: f32 = 6.372_619_3e-4;

@@ -152,9 +152,9 @@ pub(crate) fn allowed(mask: &[u8], a: usize) -> bool {
 /// HOLD gets probability 1.
 pub(crate) fn masked_softmax(logits: &[f32], mask: &[u8], probs: &mut [f32]) -> f32 {
     let mut max = f32::NEG_INFINITY;
-    for a in 0..ACTION_COUNT {
-        if allowed(mask, a) && logits[a] > max {
-            max = logits[a];
+    for (a, &logit) in logits[..ACTION_COUNT].iter().enumerate() {
+        if allowed(mask, a) && logit > max {
+            max = logit;
         }
     }
     if max == f32::NEG_INFINITY {

@@ -161,7 +161,7 @@ fn check_net(case: &mut Case, coefs: LossCoefs, value_net: bool) -> f64 {
     let analytic = if value_net { gv } else { gp };
     let h = 1e-2f32;
     let (mut num, mut den) = (0f64, 0f64);
-    for i in 0..analytic.len() {
+    for (i, &g) in analytic.iter().enumerate() {
         let orig = params(case, value_net)[i];
         params(case, value_net)[i] = orig + h;
         let up = case.loss(coefs, &mut vec![0f32; np], &mut vec![0f32; nv]);
@@ -169,8 +169,8 @@ fn check_net(case: &mut Case, coefs: LossCoefs, value_net: bool) -> f64 {
         let down = case.loss(coefs, &mut vec![0f32; np], &mut vec![0f32; nv]);
         params(case, value_net)[i] = orig;
         let fd = (up - down) / (2.0 * f64::from(h));
-        num += (fd - f64::from(analytic[i])).powi(2);
-        den += fd.powi(2).max(f64::from(analytic[i]).powi(2));
+        num += (fd - f64::from(g)).powi(2);
+        den += fd.powi(2).max(f64::from(g).powi(2));
     }
     assert!(den > 1e-6, "gradient is degenerate");
     (num / den).sqrt()

@@ -46,39 +46,156 @@ pub(crate) fn tanh(x: f32) -> f32 {
     if x.abs() < 4e-4 { x } else { t }
 }
 
+/// Applies [`tanh`] to every element (AVX2 on x86-64 when available; same bits).
+pub(crate) fn tanh_in_place(v: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { tanh_in_place_avx2(v) };
+            return;
+        }
+    }
+    tanh_loop(v);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn tanh_in_place_avx2(v: &mut [f32]) {
+    tanh_loop(v);
+}
+
+#[inline(always)]
+fn tanh_loop(v: &mut [f32]) {
+    for x in v {
+        *x = tanh(*x);
+    }
+}
+
 /// `y[r][c] += Σ_k x[r][k] · w[k][c]` for `y: m×n`, `x: m×k`, `w: k×n`, all row-major.
 ///
-/// Columns are processed in register-sized blocks of 16 (the accumulators stay in
-/// registers), the rest one by one; either way element `(r, c)` is summed in `k` order.
+/// Every element `(r, c)` is accumulated as `((y + x₀w₀) + x₁w₁) + …` in `k` order, with a
+/// separate multiply and add (Rust never contracts them into an FMA). Only how many
+/// elements are in flight at once differs between code paths, so the AVX2 path (chosen at
+/// run time on x86-64) and the portable path (everything else, including `wasm32`) give
+/// bit-identical results.
 pub(crate) fn gemm_acc(y: &mut [f32], m: usize, n: usize, x: &[f32], k: usize, w: &[f32]) {
-    const BLOCK: usize = 16;
+    gemm_dispatch::<false>(y, m, n, x, k, w);
+}
+
+/// `y[r][c] += Σ_k x[k][r] · w[k][c]` — like [`gemm_acc`] with `x` given transposed
+/// (`x: k×m`), as the weight gradient `inputᵀ · δ` needs; same summation order.
+pub(crate) fn gemm_acc_tn(y: &mut [f32], m: usize, n: usize, x: &[f32], k: usize, w: &[f32]) {
+    gemm_dispatch::<true>(y, m, n, x, k, w);
+}
+
+#[inline(always)]
+fn gemm_dispatch<const T: bool>(y: &mut [f32], m: usize, n: usize, x: &[f32], k: usize, w: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { gemm_acc_avx2::<T>(y, m, n, x, k, w) };
+            return;
+        }
+    }
+    gemm_acc_blocked::<16, T>(y, m, n, x, k, w);
+}
+
+/// [`gemm_acc_blocked`] compiled for AVX2 (8 lanes: blocks of 32 columns keep four
+/// independent accumulator chains per row). No FMA is enabled.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gemm_acc_avx2<const T: bool>(
+    y: &mut [f32],
+    m: usize,
+    n: usize,
+    x: &[f32],
+    k: usize,
+    w: &[f32],
+) {
+    gemm_acc_blocked::<32, T>(y, m, n, x, k, w);
+}
+
+/// Element `(r, kk)` of the left operand: `x` is `m×k` row-major, or `k×m` when `T`.
+#[inline(always)]
+fn left<const T: bool>(x: &[f32], m: usize, k: usize, r: usize, kk: usize) -> f32 {
+    if T { x[kk * m + r] } else { x[r * k + kk] }
+}
+
+/// The kernel: per row, column blocks of `B` then of 8 accumulate in registers; the last
+/// `< 8` columns are done eight rows at a time (independent chains instead of one long one).
+#[inline(always)]
+fn gemm_acc_blocked<const B: usize, const T: bool>(
+    y: &mut [f32],
+    m: usize,
+    n: usize,
+    x: &[f32],
+    k: usize,
+    w: &[f32],
+) {
     let y = &mut y[..m * n];
     let x = &x[..m * k];
     let w = &w[..k * n];
-    let full = n / BLOCK * BLOCK;
-    for (yr, xr) in y.chunks_exact_mut(n).zip(x.chunks_exact(k)) {
-        let mut c0 = 0;
-        while c0 < full {
-            let mut acc = [0f32; BLOCK];
-            acc.copy_from_slice(&yr[c0..c0 + BLOCK]);
-            for (kk, &xv) in xr.iter().enumerate() {
-                let wr: &[f32; BLOCK] = w[kk * n + c0..kk * n + c0 + BLOCK].try_into().unwrap();
-                for j in 0..BLOCK {
-                    acc[j] += xv * wr[j];
+    let mut c0 = 0;
+    while c0 + B <= n {
+        gemm_block::<B, T>(y, m, n, x, k, w, c0);
+        c0 += B;
+    }
+    while c0 + 8 <= n {
+        gemm_block::<8, T>(y, m, n, x, k, w, c0);
+        c0 += 8;
+    }
+    for c in c0..n {
+        let mut r0 = 0;
+        while r0 + 8 <= m {
+            let mut acc = [0f32; 8];
+            for (i, a) in acc.iter_mut().enumerate() {
+                *a = y[(r0 + i) * n + c];
+            }
+            for kk in 0..k {
+                let wv = w[kk * n + c];
+                for (i, a) in acc.iter_mut().enumerate() {
+                    *a += left::<T>(x, m, k, r0 + i, kk) * wv;
                 }
             }
-            yr[c0..c0 + BLOCK].copy_from_slice(&acc);
-            c0 += BLOCK;
+            for (i, a) in acc.iter().enumerate() {
+                y[(r0 + i) * n + c] = *a;
+            }
+            r0 += 8;
         }
-        if full < n {
-            let tail = &mut yr[full..];
-            for (kk, &xv) in xr.iter().enumerate() {
-                let wr = &w[kk * n + full..kk * n + n];
-                for (t, &wv) in tail.iter_mut().zip(wr) {
-                    *t += xv * wv;
-                }
+        for r in r0..m {
+            let mut a = y[r * n + c];
+            for kk in 0..k {
+                a += left::<T>(x, m, k, r, kk) * w[kk * n + c];
+            }
+            y[r * n + c] = a;
+        }
+    }
+}
+
+/// Columns `c0..c0 + B` of every row, with the `B` accumulators in registers.
+#[inline(always)]
+fn gemm_block<const B: usize, const T: bool>(
+    y: &mut [f32],
+    m: usize,
+    n: usize,
+    x: &[f32],
+    k: usize,
+    w: &[f32],
+    c0: usize,
+) {
+    for (r, yr) in y.chunks_exact_mut(n).enumerate() {
+        let mut acc = [0f32; B];
+        acc.copy_from_slice(&yr[c0..c0 + B]);
+        for kk in 0..k {
+            let xv = left::<T>(x, m, k, r, kk);
+            let wr: &[f32; B] = w[kk * n + c0..kk * n + c0 + B].try_into().unwrap();
+            for j in 0..B {
+                acc[j] += xv * wr[j];
             }
         }
+        yr[c0..c0 + B].copy_from_slice(&acc);
     }
 }
 
@@ -168,9 +285,7 @@ impl Mlp {
             let input: &[f32] = if l == 0 { x } else { &before[l - 1] };
             gemm_acc(y, n, fan_out, input, fan_in, w);
             if l + 1 < self.layers() {
-                for v in y.iter_mut() {
-                    *v = tanh(*v);
-                }
+                tanh_in_place(y);
             }
         }
     }
@@ -194,10 +309,9 @@ impl Mlp {
             let input: &[f32] = if l == 0 { x } else { &work.acts[l - 1] };
             let dz = &work.delta[..n * fan_out];
             // ∂W += inputᵀ · dz, ∂b += Σ_rows dz.
-            transpose(&input[..n * fan_in], n, fan_in, &mut work.xt);
             let (gw, gb) =
                 grad[off..off + fan_in * fan_out + fan_out].split_at_mut(fan_in * fan_out);
-            gemm_acc(gw, fan_in, fan_out, &work.xt, n, dz);
+            gemm_acc_tn(gw, fan_in, fan_out, &input[..n * fan_in], n, dz);
             for row in dz.chunks_exact(fan_out) {
                 for (g, &d) in gb.iter_mut().zip(row) {
                     *g += d;
@@ -264,7 +378,6 @@ impl Mlp {
                 .collect(),
             delta: vec![0f32; capacity * widest],
             delta_prev: vec![0f32; capacity * widest],
-            xt: vec![0f32; capacity * widest],
             wt: vec![0f32; widest * widest],
         }
     }
@@ -278,7 +391,6 @@ pub(crate) struct MlpWork {
     acts: Vec<Vec<f32>>,
     delta: Vec<f32>,
     delta_prev: Vec<f32>,
-    xt: Vec<f32>,
     wt: Vec<f32>,
 }
 

@@ -198,3 +198,23 @@ fn ppo_gradient_matches_finite_differences() {
         );
     }
 }
+
+#[test]
+fn gemm_tn_matches_transposed_gemm() {
+    let mut rng = Rng::new(6);
+    for &(m, n, k) in &[(7, 64, 33), (64, 25, 256), (9, 1, 17)] {
+        let xt: Vec<f32> = (0..k * m).map(|_| rng.normal() as f32).collect();
+        let w: Vec<f32> = (0..k * n).map(|_| rng.normal() as f32).collect();
+        let mut x = vec![0f32; m * k];
+        for r in 0..m {
+            for kk in 0..k {
+                x[r * k + kk] = xt[kk * m + r];
+            }
+        }
+        let y0: Vec<f32> = (0..m * n).map(|_| rng.normal() as f32).collect();
+        let (mut a, mut b) = (y0.clone(), y0);
+        gemm_acc(&mut a, m, n, &x, k, &w);
+        super::mlp::gemm_acc_tn(&mut b, m, n, &xt, k, &w);
+        assert_eq!(a, b, "m={m} n={n} k={k}");
+    }
+}

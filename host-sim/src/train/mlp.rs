@@ -66,7 +66,7 @@ unsafe fn tanh_in_place_avx2(v: &mut [f32]) {
 }
 
 #[inline(always)]
-fn tanh_loop(v: &mut [f32]) {
+pub(crate) fn tanh_loop(v: &mut [f32]) {
     for x in v {
         *x = tanh(*x);
     }
@@ -126,7 +126,7 @@ fn left<const T: bool>(x: &[f32], m: usize, k: usize, r: usize, kk: usize) -> f3
 /// The kernel: per row, column blocks of `B` then of 8 accumulate in registers; the last
 /// `< 8` columns are done eight rows at a time (independent chains instead of one long one).
 #[inline(always)]
-fn gemm_acc_blocked<const B: usize, const T: bool>(
+pub(crate) fn gemm_acc_blocked<const B: usize, const T: bool>(
     y: &mut [f32],
     m: usize,
     n: usize,

@@ -340,7 +340,8 @@ impl Trainer {
     }
 
     /// One iteration: a rollout of `n_steps` on every env, then `n_epochs` of minibatch
-    /// updates. Starts a run with `cfg.seed` first if none is active.
+    /// updates. Starts a run with `cfg.seed` first if none is active or `env` has another
+    /// shape than the active run's.
     pub fn iterate(&mut self, env: &mut impl BatchEnv) -> Result<IterStats, TrainError> {
         if self
             .run

@@ -218,3 +218,29 @@ fn gemm_tn_matches_transposed_gemm() {
         assert_eq!(a, b, "m={m} n={n} k={k}");
     }
 }
+
+#[test]
+fn portable_kernels_match_dispatched_ones() {
+    // The run-time dispatch (AVX2 here) and the portable path (wasm32, old CPUs) must give
+    // the same bits.
+    use super::mlp::{gemm_acc_blocked, gemm_acc_tn, tanh_in_place, tanh_loop};
+    let mut rng = Rng::new(12);
+    for &(m, n, k) in &[(256, 64, 48), (256, 25, 64), (64, 1, 256), (13, 40, 7)] {
+        let x: Vec<f32> = (0..m * k).map(|_| rng.normal() as f32).collect();
+        let w: Vec<f32> = (0..k * n).map(|_| rng.normal() as f32).collect();
+        let y0: Vec<f32> = (0..m * n).map(|_| rng.normal() as f32).collect();
+        let (mut a, mut b) = (y0.clone(), y0.clone());
+        gemm_acc(&mut a, m, n, &x, k, &w);
+        gemm_acc_blocked::<16, false>(&mut b, m, n, &x, k, &w);
+        assert_eq!(a, b);
+        let (mut a, mut b) = (y0.clone(), y0);
+        gemm_acc_tn(&mut a, m, n, &x, k, &w);
+        gemm_acc_blocked::<16, true>(&mut b, m, n, &x, k, &w);
+        assert_eq!(a, b);
+    }
+    let v: Vec<f32> = (0..1000).map(|_| 4.0 * rng.normal() as f32).collect();
+    let (mut a, mut b) = (v.clone(), v);
+    tanh_in_place(&mut a);
+    tanh_loop(&mut b);
+    assert_eq!(a, b);
+}

@@ -257,7 +257,11 @@ impl Trainer {
                 {
                     break 'epochs;
                 }
-                self.clip_gradients();
+                if !self.clip_gradients() {
+                    // A non-finite gradient (e.g. from non-finite observations) would poison
+                    // every weight through Adam: skip this step.
+                    continue;
+                }
                 let lr = self.cfg.learning_rate;
                 self.adam_pi
                     .step(&mut self.policy.policy_net.params, &self.grad_pi, lr);
@@ -275,8 +279,9 @@ impl Trainer {
         }
     }
 
-    /// Scales both gradients so their joint L2 norm is at most `max_grad_norm`.
-    fn clip_gradients(&mut self) {
+    /// Scales both gradients so their joint L2 norm is at most `max_grad_norm`; false when
+    /// the norm is not finite.
+    fn clip_gradients(&mut self) -> bool {
         let sq: f64 = self
             .grad_pi
             .iter()
@@ -285,12 +290,16 @@ impl Trainer {
             .sum();
         let norm = libm::sqrt(sq);
         let max = f64::from(self.cfg.max_grad_norm);
+        if !norm.is_finite() {
+            return false;
+        }
         if norm > max {
             let scale = (max / (norm + 1e-6)) as f32;
             for g in self.grad_pi.iter_mut().chain(self.grad_v.iter_mut()) {
                 *g *= scale;
             }
         }
+        true
     }
 }
 

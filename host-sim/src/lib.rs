@@ -12,3 +12,6 @@ pub mod data;
 pub mod env;
 pub mod policy;
 pub mod report;
+pub mod train;
+#[cfg(feature = "live")]
+pub mod venue;

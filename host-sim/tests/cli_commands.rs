@@ -428,3 +428,60 @@ fn serve_answers_with_mime_types_and_refuses_traversal() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+#[test]
+fn run_accepts_a_trained_policy_file() {
+    use kalsim_host_sim::env::EnvConfig;
+    use kalsim_host_sim::train::{PpoConfig, Trainer};
+    let dir = tmp("trained");
+    let cfg = small_config(&dir);
+    let trainer = Trainer::new(
+        PpoConfig {
+            hidden: vec![16],
+            seed: 1,
+            ..PpoConfig::default()
+        },
+        EnvConfig::default().policy_meta(),
+    )
+    .unwrap();
+    let policy = dir.join("agent.json");
+    std::fs::write(&policy, trainer.policy().to_json()).unwrap();
+    let out = dir.join("out");
+    let o = kalsim(&[
+        "run",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--episodes",
+        "2",
+        "--config",
+        &cfg,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["policy"], "agent");
+    assert_eq!(report["aggregate"]["invalid_actions"], 0);
+    // Trained on variable sizing: refused on fixed sizing, naming the field.
+    let o = kalsim(&[
+        "run",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--sizing",
+        "fixed",
+        "--config",
+        &cfg,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("agent.json") && stderr(&o).contains("sizing"),
+        "{}",
+        stderr(&o)
+    );
+    // A broken checkpoint names the file.
+    std::fs::write(dir.join("broken.json"), "{").unwrap();
+    let o = kalsim(&["run", "--policy", dir.join("broken.json").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("broken.json"), "{}", stderr(&o));
+}

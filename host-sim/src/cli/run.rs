@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{CliError, CliResult, EnvArgs, emit, table};
 use crate::env::{EnvConfig, Markets, load_markets};
-use crate::policy::{Policy, PolicyContext, policy_with_context};
+use crate::policy::{Policy, PolicyContext, TrainedPolicy, policy_with_context};
 use crate::report::{RunReport, plot, run_episodes};
 
 /// Options of `kalsim run`.
@@ -92,18 +92,27 @@ pub(super) fn make_policy(
     cfg: &EnvConfig,
 ) -> Result<Box<dyn Policy>, CliError> {
     if spec.ends_with(".json") || Path::new(spec).is_file() {
-        return trained_policy(spec);
+        return trained_policy(spec, seed, cfg);
     }
     policy_with_context(spec, seed, PolicyContext::from_config(cfg))
         .map_err(|e| CliError::input(format!("--policy: {e}")))
 }
 
-fn trained_policy(path: &str) -> Result<Box<dyn Policy>, CliError> {
-    Err(CliError::input(format!(
-        "--policy {path}: policy files need the trainer (host-sim/src/train), which is not part \
-         of this build yet; use a baseline: {}",
-        crate::policy::BASELINES.join(", ")
-    )))
+/// A trainer checkpoint, checked against the environment it is about to act in.
+fn trained_policy(path: &str, seed: u64, cfg: &EnvConfig) -> Result<Box<dyn Policy>, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("--policy {path}: {e}")))?;
+    let name = Path::new(path)
+        .file_stem()
+        .map_or_else(|| path.to_owned(), |s| s.to_string_lossy().into_owned());
+    let policy = TrainedPolicy::from_json(&text, &name, seed)
+        .map_err(|e| CliError::input(format!("--policy {path}: {e}")))?;
+    policy.check_compatible(cfg).map_err(|e| {
+        CliError::input(format!(
+            "--policy {path}: does not fit this environment: {e}"
+        ))
+    })?;
+    Ok(Box::new(policy))
 }
 
 fn progress_bar(episodes: u32, label: &str) -> ProgressBar {

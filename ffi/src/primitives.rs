@@ -5,8 +5,8 @@ use std::ffi::{CString, c_char};
 use std::sync::OnceLock;
 
 use kalsim_core::{
-    Action, Cents, FeeSchedule, Intent, Limits, OBS_DIM, OBS_FEATURES, OBS_SCHEMA_VERSION,
-    Price, SizeTable, Tier, action,
+    Action, Cents, FeeSchedule, Intent, Limits, OBS_DIM, OBS_FEATURES, OBS_SCHEMA_VERSION, Price,
+    SizeTable, Tier, action,
 };
 
 use crate::ptr;
@@ -40,7 +40,11 @@ fn price(cents: u32) -> FfiResult<Price> {
 /// # Safety
 /// `out` is NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kalsim_encode_action(intent_id: u32, tier_id: u32, out: *mut u8) -> kalsim_status {
+pub unsafe extern "C" fn kalsim_encode_action(
+    intent_id: u32,
+    tier_id: u32,
+    out: *mut u8,
+) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let out = unsafe { ptr::as_mut(out, "out") }?;
@@ -111,11 +115,17 @@ pub unsafe extern "C" fn kalsim_validate_order(
 /// # Safety
 /// `out` is NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kalsim_taker_fee_cents(contracts: u32, price_cents: u32, out: *mut i64) -> kalsim_status {
+pub unsafe extern "C" fn kalsim_taker_fee_cents(
+    contracts: u32,
+    price_cents: u32,
+    out: *mut i64,
+) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let out = unsafe { ptr::as_mut(out, "out") }?;
-        *out = FeeSchedule::KALSHI.taker_fee(&[(contracts, price(price_cents)?)]).0;
+        *out = FeeSchedule::KALSHI
+            .taker_fee(&[(contracts, price(price_cents)?)])
+            .0;
         Ok(())
     })
 }
@@ -126,7 +136,11 @@ pub unsafe extern "C" fn kalsim_taker_fee_cents(contracts: u32, price_cents: u32
 /// # Safety
 /// `out` is NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kalsim_maker_fee_cents(contracts: u32, price_cents: u32, out: *mut i64) -> kalsim_status {
+pub unsafe extern "C" fn kalsim_maker_fee_cents(
+    contracts: u32,
+    price_cents: u32,
+    out: *mut i64,
+) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let out = unsafe { ptr::as_mut(out, "out") }?;
@@ -236,7 +250,10 @@ pub extern "C" fn kalsim_obs_feature_name(index: usize) -> *const c_char {
 /// # Safety
 /// `out` is NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kalsim_obs_feature_info(index: usize, out: *mut kalsim_obs_feature) -> kalsim_status {
+pub unsafe extern "C" fn kalsim_obs_feature_info(
+    index: usize,
+    out: *mut kalsim_obs_feature,
+) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let out = unsafe { ptr::as_mut(out, "out") }?;

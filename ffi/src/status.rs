@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use kalsim_core::{ActionError, StepError};
+use kalsim_core::{ActionError, InvalidAction, StepError};
 use kalsim_host_sim::data::DataError;
 use kalsim_host_sim::env::{ConfigError, EnvError};
 
@@ -132,6 +132,10 @@ impl From<EnvError> for FfiError {
             EnvError::NotReset => kalsim_status::NotReset,
             EnvError::EpisodeOver => kalsim_status::EpisodeOver,
             EnvError::Step(StepError::Action(a)) => return FfiError::from(*a),
+            EnvError::Step(StepError::Masked {
+                reason: InvalidAction::Reserved,
+                ..
+            }) => kalsim_status::ReservedAction,
             EnvError::Step(_) => kalsim_status::MaskedAction,
             EnvError::Buffer { .. } => kalsim_status::Buffer,
             _ => kalsim_status::Data,

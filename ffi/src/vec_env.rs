@@ -39,7 +39,9 @@ pub unsafe extern "C" fn kalsim_vec_env_new(
         // SAFETY: caller contract.
         let out = unsafe { ptr::as_mut(out, "out") }?;
         if n == 0 || n > 1 << 20 {
-            return Err(FfiError::arg(format!("n = {n}: must be within 1..=1048576")));
+            return Err(FfiError::arg(format!(
+                "n = {n}: must be within 1..=1048576"
+            )));
         }
         // SAFETY: caller contract.
         let (config, markets) = unsafe { load(config_json) }?;

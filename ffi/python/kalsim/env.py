@@ -16,10 +16,14 @@ _F32P = ctypes.POINTER(ctypes.c_float)
 _U8P = ctypes.POINTER(ctypes.c_uint8)
 
 
+_REASONS = tuple(invalid_action_name(code) for code in range(9))
+
+
 def info_dict(info: StepInfo) -> dict[str, Any]:
     """SPEC §7 info as a dict (plus ``invalid_action_name``)."""
     d = {name: getattr(info, name) for name in INFO_FIELDS}
-    d["invalid_action_name"] = invalid_action_name(info.invalid_action)
+    code = info.invalid_action
+    d["invalid_action_name"] = _REASONS[code] if code < len(_REASONS) else invalid_action_name(code)
     return d
 
 

@@ -308,6 +308,16 @@ static void compare(const char *file, const char *where, const jval *want, const
         }
     }
     const jval *want_info = get(want, "info");
+    for (size_t k = 0; want_info != NULL && k < want_info->count; k++) {
+        size_t f = 0;
+        while (f < sizeof INFO_FIELDS / sizeof INFO_FIELDS[0] && strcmp(INFO_FIELDS[f].name, want_info->keys[k]) != 0) {
+            f++;
+        }
+        if (f == sizeof INFO_FIELDS / sizeof INFO_FIELDS[0]) {
+            snprintf(msg, sizeof msg, "info.%s is not reported by kalsim_step_info", want_info->keys[k]);
+            mismatch(file, where, msg);
+        }
+    }
     for (size_t f = 0; want_info != NULL && f < sizeof INFO_FIELDS / sizeof INFO_FIELDS[0]; f++) {
         const jval *w = get(want_info, INFO_FIELDS[f].name);
         if (w == NULL) {

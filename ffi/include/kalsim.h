@@ -118,6 +118,12 @@ typedef uint32_t kalsim_status;
 typedef struct kalsim_env kalsim_env;
 
 /**
+ * A trained policy (opaque). Load with `kalsim_policy_load`, free with `kalsim_policy_free`.
+ * Its sampling RNG lives in the handle: use one handle per thread.
+ */
+typedef struct kalsim_policy kalsim_policy;
+
+/**
  * A vector of environments (opaque). Create with `kalsim_vec_env_new`, free with
  * `kalsim_vec_env_free`. Not thread-safe itself (it runs its own worker threads).
  */
@@ -455,6 +461,79 @@ kalsim_status kalsim_env_metrics(const struct kalsim_env *env, struct kalsim_met
  * `env` is NULL or a live handle; `out` is NULL or holds 5 `uint32_t`.
  */
 kalsim_status kalsim_env_size_table(const struct kalsim_env *env, uint32_t *out);
+
+/**
+ * Load a policy checkpoint (the JSON text `kalsim train` writes). Its sampling RNG starts
+ * from seed 0 (see `kalsim_policy_seed`). Errors: `KALSIM_STATUS_POLICY` with the reason.
+ *
+ * # Safety
+ * `checkpoint_json` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+kalsim_status kalsim_policy_load(const char *checkpoint_json, struct kalsim_policy **out);
+
+/**
+ * Free a policy. NULL is a no-op.
+ *
+ * # Safety
+ * `policy` is NULL or a handle from `kalsim_policy_load` not yet freed.
+ */
+void kalsim_policy_free(struct kalsim_policy *policy);
+
+/**
+ * Reseed the policy's sampling RNG (used when `greedy` is false).
+ *
+ * # Safety
+ * `policy` is NULL or a live handle.
+ */
+kalsim_status kalsim_policy_seed(struct kalsim_policy *policy, uint64_t seed);
+
+/**
+ * Check that the policy was trained for `env`'s observations, actions and sizes.
+ * Errors: `KALSIM_STATUS_POLICY` naming the mismatch.
+ *
+ * # Safety
+ * `policy` and `env` are NULL or live handles.
+ */
+kalsim_status kalsim_policy_check_env(const struct kalsim_policy *policy,
+                                      const struct kalsim_env *env);
+
+/**
+ * Choose an action for `obs[KALSIM_OBS_DIM]` under `mask[25]`: the masked argmax when
+ * `greedy`, else a draw from the masked softmax with the handle's RNG. Never a masked or
+ * reserved action (HOLD when everything is masked).
+ *
+ * # Safety
+ * `policy` is NULL or live; `obs` and `mask` NULL or of the sizes above; `action_out` NULL
+ * or writable.
+ */
+kalsim_status kalsim_policy_act(struct kalsim_policy *policy,
+                                const float *obs,
+                                const uint8_t *mask,
+                                bool greedy,
+                                uint32_t *action_out);
+
+/**
+ * The masked action probabilities for `obs` into `probs_out[25]` (0 for masked and
+ * reserved actions).
+ *
+ * # Safety
+ * `policy` is NULL or live; `obs`, `mask`, `probs_out` NULL or of the documented sizes.
+ */
+kalsim_status kalsim_policy_action_probs(const struct kalsim_policy *policy,
+                                         const float *obs,
+                                         const uint8_t *mask,
+                                         float *probs_out);
+
+/**
+ * The critic's value estimate for `obs` (reward units) into `*value_out`.
+ *
+ * # Safety
+ * `policy` is NULL or live; `obs` NULL or `KALSIM_OBS_DIM` floats; `value_out` NULL or
+ * writable.
+ */
+kalsim_status kalsim_policy_value(const struct kalsim_policy *policy,
+                                  const float *obs,
+                                  float *value_out);
 
 /**
  * Encode `(intent, tier)` as an action id (SPEC §2): intent 0 (HOLD) gives 0 whatever the

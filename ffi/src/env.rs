@@ -105,6 +105,11 @@ pub struct kalsim_env {
     info: StepInfo,
 }
 
+/// The configuration of an environment.
+pub(crate) fn env_config(env: &kalsim_env) -> &EnvConfig {
+    env.env.config()
+}
+
 /// Parse a configuration (NULL or "" = defaults) and load its markets.
 ///
 /// # Safety

@@ -13,6 +13,7 @@
 
 mod env;
 mod metrics;
+mod policy;
 mod primitives;
 mod ptr;
 mod status;
@@ -20,6 +21,7 @@ mod vec_env;
 
 pub use env::*;
 pub use metrics::*;
+pub use policy::*;
 pub use primitives::*;
 pub use status::{kalsim_last_error, kalsim_status, kalsim_status_str};
 pub use vec_env::*;

@@ -30,6 +30,7 @@ from .core import (
     validate_order,
 )
 from .env import KalsimEnv
+from .policy import Policy
 from .errors import (
     BufferError,
     ConfigError,
@@ -76,6 +77,7 @@ __all__ = [
     "NotResetError",
     "NullPointerError",
     "PanicError",
+    "Policy",
     "PolicyError",
     "ReservedActionError",
     "decode_action",

@@ -109,14 +109,7 @@ pub unsafe extern "C" fn kalsim_policy_check_env(
         let p = unsafe { ptr::as_ref(policy, "policy") }?;
         // SAFETY: caller contract.
         let env = unsafe { ptr::as_ref(env, "env") }?;
-        let cfg = env_config(env);
-        let meta = kalsim_host_sim::train::PolicyMeta {
-            obs_schema_version: OBS_SCHEMA_VERSION,
-            obs_dim: OBS_DIM as u32,
-            action_count: ACTION_COUNT as u32,
-            size_table: cfg.sizes,
-            sizing: cfg.sizing_label(),
-        };
+        let meta = env_config(env).policy_meta();
         p.policy.check_compatible(&meta)?;
         Ok(())
     })

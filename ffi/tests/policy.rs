@@ -8,13 +8,9 @@ use kalsim_host_sim::env::EnvConfig;
 use kalsim_host_sim::train::{PolicyMeta, PpoConfig, Trainer};
 
 fn checkpoint(sizes: [u32; 5]) -> CString {
-    let cfg = EnvConfig::default();
     let meta = PolicyMeta {
-        obs_schema_version: KALSIM_OBS_SCHEMA_VERSION,
-        obs_dim: KALSIM_OBS_DIM as u32,
-        action_count: KALSIM_ACTION_COUNT as u32,
         size_table: sizes,
-        sizing: cfg.sizing_label(),
+        ..EnvConfig::default().policy_meta()
     };
     let trainer = Trainer::new(PpoConfig::default(), meta).unwrap();
     CString::new(trainer.policy().to_json()).unwrap()

@@ -14,7 +14,9 @@ fn p(c: u8) -> Price {
 }
 
 /// 20 levels a side (YES bids 41..=22, NO bids 56..=37; YES ask 44), fractional depths.
-fn realistic_book() -> (Vec<(Price, CentiContracts)>, Vec<(Price, CentiContracts)>) {
+type Ladder = Vec<(Price, CentiContracts)>;
+
+fn realistic_book() -> (Ladder, Ladder) {
     let yes = (0..20)
         .map(|i| (p(41 - i), CentiContracts(5_000 + 1_337 * i as u64)))
         .collect();

@@ -277,6 +277,7 @@ impl<Q: QueueModel> Engine<Q> {
             .unrealized_pnl(self.last_prices.marks(&self.book, self.config.mark))
     }
 
+    #[inline]
     fn exposure(&self) -> Exposure {
         Exposure {
             position: self.account.position(),
@@ -294,6 +295,7 @@ impl<Q: QueueModel> Engine<Q> {
         Ok(plan)
     }
 
+    #[inline]
     fn check_plan(&self, plan: &OrderPlan, exposure: Exposure) -> Result<(), LimitViolation> {
         if plan.intent.is_sell()
             && self.config.sell_mode == SellMode::ReduceOnly

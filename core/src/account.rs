@@ -216,12 +216,20 @@ pub struct LastPrices {
 
 impl Default for LastPrices {
     fn default() -> LastPrices {
-        LastPrices::NEUTRAL
+        LastPrices::UNQUOTED
     }
 }
 
 impl LastPrices {
-    /// 50¢ on both sides: used only for a side that has never quoted in the episode.
+    /// 1¢ on both sides, the start of every episode: a side that has never quoted is valued at
+    /// the lowest price a contract can trade at — never zero (SPEC §5), and never above what
+    /// the position could be bought for, so buying into a one-sided book cannot raise PV.
+    pub const UNQUOTED: LastPrices = LastPrices {
+        bid: [Price::MIN, Price::MIN],
+    };
+
+    /// 50¢ on both sides. Not used by the engine any more: marking a never-quoted side at 50¢
+    /// let a purchase below 50¢ on a one-sided book raise PV on a book that does not move.
     pub const NEUTRAL: LastPrices = LastPrices {
         bid: [Price::new_unchecked(50), Price::new_unchecked(50)],
     };
@@ -237,11 +245,13 @@ impl LastPrices {
     }
 
     /// Best bid of `side`, or the last valid one.
+    #[inline]
     pub fn bid(&self, book: &OrderBook, side: Side) -> Price {
         book.best_bid(side).unwrap_or(self.bid[side as usize])
     }
 
     /// The marks under `mode` for the current book with this fallback.
+    #[inline]
     pub fn marks(&self, book: &OrderBook, mode: MarkMode) -> Marks {
         let yes_bid = self.bid(book, Side::Yes).cents() as u16;
         let no_bid = self.bid(book, Side::No).cents() as u16;

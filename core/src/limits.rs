@@ -1,15 +1,17 @@
 //! Position limits and the action mask (SPEC §6).
 //!
-//! An order that **increases** exposure (`|position after| > |position now|`, counting the
-//! whole order as filled: its unfilled part may fill later while it rests) must satisfy, in
-//! order:
+//! An order that **increases** exposure — one that opens contracts: its size exceeds the
+//! opposite holding it closes, counting the whole order as filled (its unfilled part may fill
+//! later while it rests) — must satisfy, in order:
 //!
 //! 1. `|position| ≤ max_position_per_market`;
 //! 2. position value `|position| × price of the contract held ≤ max_position_value`;
 //! 3. the same value `≤ max_portfolio_fraction × PV`;
 //! 4. cash after the order's cost and its worst-case taker fee `≥ min_cash_buffer`.
 //!
-//! An order that only reduces exposure passes 2–4 (it releases cash). Reduce-only sells also
+//! An order that only reduces exposure (closes at most what is held) passes 2–4 (it releases
+//! cash). An order that goes through zero (`+10` → `−10`) opens a new position and is checked
+//! like any other opening order, even though `|position|` does not grow. Reduce-only sells also
 //! need the holdings. The first rule broken is returned as a typed [`LimitViolation`].
 //! (The plan's sketch checked the order's value and ignored direction; this is the corrected rule.)
 
@@ -118,6 +120,7 @@ impl Limits {
 
     /// Check a purchase of `size` contracts of `contract` at limit `limit` (that contract's
     /// price) against the four rules. Reduce-only holdings are checked by the caller.
+    #[inline]
     pub fn check(
         &self,
         exposure: Exposure,
@@ -135,10 +138,15 @@ impl Limits {
             .checked_add(signed)
             .ok_or(LimitViolation::Overflow)?;
         let new_abs = new_position.unsigned_abs();
-        // Only reduces exposure: smaller and on the same side (or flat). An order that crosses
-        // zero opens the other contract and is checked like any increase.
-        let flips = new_position != 0 && new_position.signum() == -exposure.position.signum();
-        if new_abs <= exposure.position.unsigned_abs() && !flips {
+        // Closing part returns 100 − p each; opening part costs p each.
+        let opposite_held = match contract {
+            Side::Yes if exposure.position < 0 => exposure.position.unsigned_abs(),
+            Side::No if exposure.position > 0 => exposure.position as u64,
+            _ => 0,
+        };
+        if size as u64 <= opposite_held {
+            // Only reduces exposure. An order that goes through zero is not "only reducing"
+            // even when |position| does not grow: it opens the other contract.
             return Ok(());
         }
         if new_abs > self.max_position_per_market as u64 {
@@ -157,12 +165,6 @@ impl Limits {
         {
             return Err(LimitViolation::PortfolioFraction);
         }
-        // Closing part returns 100 − p each; opening part costs p each.
-        let opposite_held = match contract {
-            Side::Yes if exposure.position < 0 => exposure.position.unsigned_abs(),
-            Side::No if exposure.position > 0 => exposure.position as u64,
-            _ => 0,
-        };
         let closing = (size as u64).min(opposite_held) as i64;
         let opening = size as i64 - closing;
         let p = limit.cents() as i64;
@@ -295,8 +297,11 @@ mod tests {
             l.check(broke, Side::No, 400, p(99), &FeeSchedule::KALSHI),
             Ok(())
         );
-        // 800 NO from +400 YES ends at −400: it opens 400 NO at 99¢ that cash 0 cannot pay,
-        // so it is not a reduction (SPEC §5: cash never goes negative).
+        // Going through zero opens NO: checked like any opening order, even to the same size.
+        assert_eq!(
+            l.check(broke, Side::No, 401, p(99), &FeeSchedule::KALSHI),
+            Err(LimitViolation::PortfolioFraction)
+        );
         assert_eq!(
             l.check(broke, Side::No, 800, p(99), &FeeSchedule::KALSHI),
             Err(LimitViolation::PortfolioFraction)

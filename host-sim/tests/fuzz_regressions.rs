@@ -182,3 +182,21 @@ fn accepted_reward_scale_gives_finite_rewards() {
         }
     }
 }
+
+/// Found by `c_abi` (`kalsim_env_action_mask` right after `kalsim_env_new`): before the first
+/// reset the cached mask was all `false`, HOLD included, against SPEC §6 ("HOLD always true")
+/// and `Env::action_mask`'s own doc. Fixed in `Env::new` (the mask starts as the fresh engine's:
+/// HOLD only).
+#[test]
+fn mask_before_the_first_reset_allows_hold_only() {
+    use kalsim_host_sim::data::LoadOptions;
+    use kalsim_host_sim::env::{Env, synthetic_dataset};
+    let ds = synthetic_dataset(1, 20, 1, &LoadOptions::default()).unwrap();
+    let env = Env::new(EnvConfig::default(), std::sync::Arc::new(ds.markets)).unwrap();
+    let mask = env.action_mask();
+    assert!(mask[0], "HOLD masked before reset");
+    assert!(mask[1..].iter().all(|&m| !m));
+    let mut bytes = [9u8; 25];
+    env.action_mask_into(&mut bytes);
+    assert_eq!(bytes[0], 1);
+}

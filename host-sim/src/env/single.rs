@@ -194,8 +194,11 @@ impl Env {
             .map(|m| config.fees.maker_fee_markets.contains(&m.ticker))
             .collect();
         let order = (0..markets.len() as u32).collect();
+        let engine = Engine::new(engine_config, 0);
+        // Before the first reset the empty book allows HOLD only (SPEC §6: HOLD always).
+        let mask = engine.action_mask();
         Ok(Env {
-            engine: Engine::new(engine_config, 0),
+            engine,
             config,
             engine_config,
             markets,
@@ -214,7 +217,7 @@ impl Env {
             phase: Phase::Fresh,
             order_counted: false,
             settled: 0,
-            mask: [false; ACTION_COUNT],
+            mask,
         })
     }
 

@@ -120,7 +120,8 @@ fn one_contract_maker_fills_at_one_cent_never_make_cash_negative() {
 /// → 40 NO) has |position after| ≤ |position now|, so `Limits::check` treated it as
 /// reduce-only and skipped rules 2–4 — but it *opens* 40 NO contracts at 99¢, which cash
 /// could not pay. Default tiers and aggressive pricing; only `min_cash_buffer = 0` and a small
-/// initial cash are needed. Fixed in `kalsim_core::limits::Limits::check` (an order that
+/// initial cash are needed. `core_step` finds it on the pre-fix code too (input kept as
+/// `fuzz/corpus/core_step/regression-flip-cash-negative`). Fixed in `kalsim_core::limits::Limits::check` (an order that
 /// crosses zero is checked like any exposure-increasing order).
 #[test]
 fn flipping_the_position_is_not_a_reduction_and_never_makes_cash_negative() {

@@ -6,5 +6,6 @@
 
 pub mod data;
 pub mod env;
+pub mod train;
 #[cfg(feature = "live")]
 pub mod venue;

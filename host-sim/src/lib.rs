@@ -6,6 +6,8 @@
 
 pub mod data;
 pub mod env;
+pub mod policy;
+pub mod report;
 pub mod train;
 #[cfg(feature = "live")]
 pub mod venue;

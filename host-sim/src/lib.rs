@@ -6,6 +6,8 @@
 
 pub mod data;
 pub mod env;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod policy;
 pub mod report;
 pub mod train;

@@ -525,3 +525,154 @@ fn the_kill_switch_cancels_working_orders() {
         "{last}"
     );
 }
+
+/// A simulated venue whose order entry fails after `ok_orders` accepted orders.
+#[derive(Debug)]
+struct FailingVenue {
+    inner: SimVenue,
+    ok_orders: u32,
+    place_calls: u32,
+}
+
+impl Venue for FailingVenue {
+    fn place_order(
+        &mut self,
+        order: &kalsim_host_sim::venue::OrderRequest,
+    ) -> Result<kalsim_host_sim::venue::OrderAck, kalsim_host_sim::venue::VenueError> {
+        self.place_calls += 1;
+        if self.place_calls > self.ok_orders {
+            return Err(kalsim_host_sim::venue::VenueError::Http {
+                status: 503,
+                body: "down".into(),
+            });
+        }
+        self.inner.place_order(order)
+    }
+    fn cancel_order(
+        &mut self,
+        ticker: &str,
+        order_id: &str,
+    ) -> Result<(), kalsim_host_sim::venue::VenueError> {
+        self.inner.cancel_order(ticker, order_id)
+    }
+    fn working_orders(
+        &mut self,
+    ) -> Result<Vec<kalsim_host_sim::venue::WorkingOrder>, kalsim_host_sim::venue::VenueError> {
+        self.inner.working_orders()
+    }
+    fn positions(
+        &mut self,
+    ) -> Result<Vec<kalsim_host_sim::venue::PositionInfo>, kalsim_host_sim::venue::VenueError> {
+        self.inner.positions()
+    }
+    fn balance(&mut self) -> Result<kalsim_core::Cents, kalsim_host_sim::venue::VenueError> {
+        self.inner.balance()
+    }
+    fn fills(
+        &mut self,
+    ) -> Result<Vec<kalsim_host_sim::venue::Fill>, kalsim_host_sim::venue::VenueError> {
+        self.inner.fills()
+    }
+}
+
+impl kalsim_host_sim::live::LiveVenue for FailingVenue {
+    fn on_snapshot(
+        &mut self,
+        ticker: &str,
+        yes: &[(Price, CentiContracts)],
+        no: &[(Price, CentiContracts)],
+    ) -> Result<(), kalsim_host_sim::venue::VenueError> {
+        self.inner.on_snapshot(ticker, yes, no)
+    }
+    fn on_delta(
+        &mut self,
+        ticker: &str,
+        side: kalsim_core::Side,
+        price: Price,
+        delta_centi: i64,
+    ) -> Result<(), kalsim_host_sim::venue::VenueError> {
+        self.inner.on_delta(ticker, side, price, delta_centi)
+    }
+}
+
+/// Run the seeded random baseline over a replayed tape with `tune`d settings.
+fn tape_run<V: kalsim_host_sim::live::LiveVenue>(
+    events: u32,
+    venue: impl FnOnce(&[String], &EnvConfig) -> V,
+    tune: impl FnOnce(&mut ActorConfig),
+) -> (Vec<kalsim_host_sim::live::DecisionRecord>, Actor<V>) {
+    let dir = scratch_dir(&format!("tape-run-{events}"));
+    let (path, _, ticker) = capture(&dir, events, 6);
+    let cfg = env_config(&path);
+    let (markets, _) = load_markets(&cfg).unwrap();
+    let tickers = vec![ticker];
+    let mut acfg = ActorConfig::new(cfg.clone(), tickers.clone(), "tape");
+    acfg.clock = Clock::Frozen;
+    acfg.min_order_interval = Duration::ZERO;
+    tune(&mut acfg);
+    let policy = LivePolicy::load("random", &cfg, 1, true).unwrap();
+    let mut actor = Actor::new(
+        acfg,
+        venue(&tickers, &cfg),
+        policy,
+        DecisionLog::disabled(),
+        KillSwitch::new(None),
+    )
+    .unwrap();
+    let mut recs = Vec::new();
+    actor.run(&mut TapeFeed::new(markets.to_vec()), |r| {
+        recs.push(r.clone())
+    });
+    (recs, actor)
+}
+
+#[test]
+fn breaker_throttle_and_dry_run() {
+    let sim =
+        |t: &[String], cfg: &EnvConfig| SimVenue::new(t, 0, |x| engine_config_for(cfg, x).unwrap());
+    // Three consecutive failures open the breaker: no order is attempted afterwards, every
+    // decision is still recorded.
+    let (recs, actor) = tape_run(
+        120,
+        |t, cfg| FailingVenue {
+            inner: sim(t, cfg),
+            ok_orders: 5,
+            place_calls: 0,
+        },
+        |c| c.breaker_threshold = 3,
+    );
+    assert!(actor.breaker_open());
+    assert_eq!(actor.venue().place_calls, 5 + 3);
+    let errors = recs
+        .iter()
+        .filter(|r| r.verdict == Verdict::VenueError)
+        .count();
+    assert_eq!(errors, 3);
+    let open = recs
+        .iter()
+        .filter(|r| r.verdict == Verdict::BreakerOpen)
+        .count();
+    assert!(open > 10, "{open}");
+    assert_eq!(recs.len(), 121, "a decision per event: the snapshot and 120 deltas");
+
+    // A one-hour throttle: one order per market.
+    let (recs, _) = tape_run(60, sim, |c| {
+        c.min_order_interval = Duration::from_secs(3600)
+    });
+    let sent = recs.iter().filter(|r| r.verdict == Verdict::Sent).count();
+    assert_eq!(sent, 1);
+    assert!(recs.iter().any(|r| r.verdict == Verdict::Throttled));
+
+    // Dry run: decisions with their plans, nothing booked.
+    let (recs, mut actor) = tape_run(60, sim, |c| c.dry_run = true);
+    assert!(
+        recs.iter()
+            .any(|r| r.verdict == Verdict::DryRun && r.size > 0 && r.price_cents > 0)
+    );
+    assert!(
+        recs.iter()
+            .all(|r| r.verdict != Verdict::Sent && r.client_order_id.is_none())
+    );
+    assert!(actor.venue().orders_per_client_order_id().is_empty());
+    assert!(actor.venue_mut().positions().unwrap().is_empty());
+}

@@ -653,7 +653,11 @@ fn breaker_throttle_and_dry_run() {
         .filter(|r| r.verdict == Verdict::BreakerOpen)
         .count();
     assert!(open > 10, "{open}");
-    assert_eq!(recs.len(), 121, "a decision per event: the snapshot and 120 deltas");
+    assert_eq!(
+        recs.len(),
+        121,
+        "a decision per event: the snapshot and 120 deltas"
+    );
 
     // A one-hour throttle: one order per market.
     let (recs, _) = tape_run(60, sim, |c| {

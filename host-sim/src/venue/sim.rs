@@ -467,11 +467,12 @@ mod tests {
         let ack = v.place_order(&req(Intent::BuyYes, 5, 40, "r-1")).unwrap();
         assert_eq!(ack.status, OrderStatus::Resting);
         assert_eq!(v.working_orders().unwrap().len(), 1);
-        // The queue ahead trades away, then 3 more: 3 of ours fill.
+        // The queue ahead trades away: nothing of ours fills yet.
         v.apply_delta("KX-A", Side::Yes, p(40), -1_000).unwrap();
         let fills = v.fills().unwrap();
         assert_eq!(fills.len(), 0);
-        v.apply_snapshot("KX-A", &[lv(40, 10)], &[lv(61, 3)])
+        // The NO bid 61 is a YES ask of 39, through our bid at 40: 3 fill at our limit.
+        v.apply_snapshot("KX-A", &[lv(38, 10)], &[lv(61, 3)])
             .unwrap();
         let fills = v.fills().unwrap();
         assert_eq!(fills.iter().map(|f| f.count.0).sum::<u32>(), 3);

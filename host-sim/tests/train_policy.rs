@@ -199,6 +199,11 @@ fn malformed_checkpoints_are_rejected() {
             env: 25
         })
     ));
+    let sizing = json.replacen(r#""sizing":"variable""#, r#""sizing":"big""#, 1);
+    assert!(matches!(
+        Policy::from_json(&sizing),
+        Err(PolicyError::Invalid(_))
+    ));
     // Claimed obs_dim disagrees with the first layer.
     let dim = json.replacen(r#""obs_dim":6"#, r#""obs_dim":7"#, 1);
     let err = Policy::from_json(&dim).unwrap_err();

@@ -182,6 +182,19 @@ fn config_defaults_and_validation() {
             Err(TrainError::Config(_))
         ));
     }
+    assert!(
+        serde_json::from_str::<PpoConfig>(r#"{"n_epoch": 10}"#).is_err(),
+        "typos are refused"
+    );
+    let mut meta = env.meta();
+    meta.sizing = "fixed".into();
+    assert!(matches!(
+        Trainer::new(PpoConfig::default(), meta),
+        Err(TrainError::Config(_))
+    ));
+    let mut meta = env.meta();
+    meta.sizing = "fixed:10".into();
+    assert!(Trainer::new(PpoConfig::default(), meta).is_ok());
     let mut meta = env.meta();
     meta.action_count = 21;
     assert!(matches!(

@@ -20,7 +20,7 @@ mod ppo;
 mod tests;
 
 pub use log::{IterStats, TrainSummary, write_csv_header, write_csv_row, write_json_line};
-pub use policy::{Policy, PolicyError, PolicyScratch};
+pub use policy::{CHECKPOINT_FORMAT, CHECKPOINT_VERSION, Policy, PolicyError, PolicyScratch};
 pub use ppo::{PpoConfig, TrainError, Trainer};
 
 use serde::{Deserialize, Serialize};

@@ -140,6 +140,14 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
+/// True for the sizing modes a [`PolicyMeta`] may name: `variable` or `fixed:N`, N > 0.
+pub(crate) fn valid_sizing(sizing: &str) -> bool {
+    sizing == "variable"
+        || sizing
+            .strip_prefix("fixed:")
+            .is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n > 0))
+}
+
 /// True when action `a` may be chosen under `mask` (nonzero = allowed; reserved ids never).
 #[inline]
 pub(crate) fn allowed(mask: &[u8], a: usize) -> bool {
@@ -362,6 +370,12 @@ impl Policy {
                 env: ACTION_COUNT as u32,
             });
         }
+        if !valid_sizing(&file.meta.sizing) {
+            return Err(PolicyError::Invalid(format!(
+                "sizing is {:?}, expected \"variable\" or \"fixed:N\"",
+                file.meta.sizing
+            )));
+        }
         if file.hidden.contains(&0) {
             return Err(PolicyError::Invalid("a hidden layer has width 0".into()));
         }
@@ -515,9 +529,15 @@ impl Policy {
         masked_softmax(logits, mask, out);
     }
 
-    /// The critic's value estimate for one observation (in reward units).
+    /// The critic's value estimate for one observation (in reward units). Allocation-free
+    /// for layers up to 256 wide.
     pub fn value(&self, obs: &[f32]) -> f32 {
-        let mut s = self.scratch();
-        self.value_net.forward_one(obs, &mut s.a, &mut s.b)[0]
+        if self.fits_on_stack() {
+            let (mut a, mut b) = ([0f32; STACK_WIDTH], [0f32; STACK_WIDTH]);
+            self.value_net.forward_one(obs, &mut a, &mut b)[0]
+        } else {
+            let mut s = self.scratch();
+            self.value_net.forward_one(obs, &mut s.a, &mut s.b)[0]
+        }
     }
 }

@@ -25,14 +25,14 @@ use serde::{Deserialize, Serialize};
 use super::adam::Adam;
 use super::log::{IterStats, TrainSummary};
 use super::mlp::{Mlp, MlpWork};
-use super::policy::{Policy, allowed, masked_softmax, sample_from};
+use super::policy::{Policy, allowed, masked_softmax, sample_from, valid_sizing};
 use super::{ACTION_COUNT, BatchEnv, PolicyMeta};
 use update::explained_variance;
 
 /// PPO hyper-parameters. Every field has a default (`#[serde(default)]`), so a config file
-/// only lists what it changes.
+/// only lists what it changes; unknown keys are an error (a typo must not go unnoticed).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PpoConfig {
     /// Steps per environment per rollout (default 256); a rollout is `n_steps × num_envs`.
     pub n_steps: usize,
@@ -145,6 +145,12 @@ fn validate(cfg: &PpoConfig, meta: &PolicyMeta) -> Result<(), TrainError> {
         return bad(&format!(
             "meta.action_count is {}, the trainer needs {ACTION_COUNT}",
             meta.action_count
+        ));
+    }
+    if !valid_sizing(&meta.sizing) {
+        return bad(&format!(
+            "meta.sizing is {:?}, expected \"variable\" or \"fixed:N\"",
+            meta.sizing
         ));
     }
     if meta.obs_dim == 0 {

@@ -4,6 +4,10 @@
 //! vector environment, training, metrics and reports, and the `kalsim` CLI.
 #![deny(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod bench;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod data;
 pub mod env;
 #[cfg(feature = "live")]

@@ -107,20 +107,23 @@ fn book_obs(imbalance: f32) -> Vec<f32> {
 #[test]
 fn kelly_sizes_up_with_the_signal() {
     assert_eq!(OBS_FEATURES.len(), OBS_DIM);
-    let mut kelly = KellyPolicy::new(PolicyContext::default());
+    // A fresh policy per observation: the signal is smoothed across the steps of an episode.
+    let kelly = |obs: &[f32], mask: &[bool; ACTION_COUNT]| {
+        KellyPolicy::new(PolicyContext::default()).act(obs, mask)
+    };
     let mask = [true; ACTION_COUNT];
     let mut last = 0u32;
     let mut seen = Vec::new();
     for step in 0..=10 {
         let s = step as f32 / 10.0;
-        let a = kelly.act(&book_obs(s), &mask);
+        let a = kelly(&book_obs(s), &mask);
         // HOLD for weak signals, then BUY_YES tiers (1..=5) that never shrink.
         assert!(a == 0 || (1..=5).contains(&a), "signal {s}: action {a}");
         assert!(a >= last, "signal {s}: tier {a} smaller than {last}");
         last = a;
         seen.push(a);
         // The NO side mirrors it.
-        let b = kelly.act(&book_obs(-s), &mask);
+        let b = kelly(&book_obs(-s), &mask);
         assert_eq!(b, if a == 0 { 0 } else { a + 10 }, "signal −{s}");
     }
     assert_eq!(seen[0], 0, "no signal, no trade");
@@ -136,28 +139,48 @@ fn kelly_sizes_up_with_the_signal() {
     let mut limited = mask;
     limited[4] = false;
     limited[5] = false;
-    assert_eq!(kelly.act(&book_obs(1.0), &limited), 3);
+    assert_eq!(kelly(&book_obs(1.0), &limited), 3);
 }
 
 #[test]
 fn fixed_enters_medium_and_exits() {
-    let mut p = policy_from_name("fixed", 0).unwrap();
+    let fixed = |obs: &[f32], mask: &[bool; ACTION_COUNT]| {
+        policy_from_name("fixed", 0).unwrap().act(obs, mask)
+    };
     let mask = [true; ACTION_COUNT];
-    assert_eq!(p.act(&book_obs(0.9), &mask), 2);
-    assert_eq!(p.act(&book_obs(-0.9), &mask), 12);
-    assert_eq!(p.act(&book_obs(0.1), &mask), 0);
+    assert_eq!(fixed(&book_obs(0.9), &mask), 2);
+    assert_eq!(fixed(&book_obs(-0.9), &mask), 12);
+    assert_eq!(fixed(&book_obs(0.1), &mask), 0);
     let mut long = book_obs(-0.9);
     long[feature_index("position").unwrap()] = 10.0 / 500.0;
     long[feature_index("position_size").unwrap()] = 0.1;
-    assert_eq!(p.act(&long, &mask), 7, "sell YES Medium on reversal");
+    assert_eq!(fixed(&long, &mask), 7, "sell YES Medium on reversal");
     let mut only_small = [false; ACTION_COUNT];
     only_small[0] = true;
     only_small[6] = true;
     assert_eq!(
-        p.act(&long, &only_small),
+        fixed(&long, &only_small),
         6,
         "the tier that fits the holding"
     );
+}
+
+#[test]
+fn the_signal_is_smoothed_within_an_episode_and_restarts_with_the_next() {
+    let mut p = policy_from_name("fixed", 0).unwrap();
+    let mask = [true; ACTION_COUNT];
+    let progress = feature_index("episode_progress").unwrap();
+    let mut strong = book_obs(0.9);
+    strong[progress] = 0.5;
+    // Mid-episode, one strong observation after many neutral ones is not enough.
+    for i in 0..20 {
+        let mut neutral = book_obs(0.0);
+        neutral[progress] = i as f32 / 100.0;
+        assert_eq!(p.act(&neutral, &mask), 0);
+    }
+    assert_eq!(p.act(&strong, &mask), 0);
+    // A reset (progress back to 0) restarts the average: the raw signal counts.
+    assert_eq!(p.act(&book_obs(0.9), &mask), 2);
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! Baseline policies for evaluation and comparison: `hold`, `random`, `fixed` (a book-signal
+//! Policies for evaluation and comparison. Baselines: `hold`, `random`, `fixed` (a book-signal
 //! rule that always trades the Medium tier) and `kelly` (the same signal sized by a quarter
-//! Kelly fraction and snapped to the allowed tiers).
+//! Kelly fraction and snapped to the allowed tiers); and [`TrainedPolicy`], a trainer
+//! checkpoint.
 //!
 //! Every policy respects the action mask: it never returns a masked action and falls back to
 //! HOLD (0). Observation features are looked up by name in the published schema
@@ -9,13 +10,15 @@
 
 mod baselines;
 mod signal;
+mod trained;
 
 use std::fmt;
 
 use kalsim_core::ACTION_COUNT;
 
 pub use baselines::{FixedPolicy, HoldPolicy, KellyPolicy, RandomPolicy};
-pub use signal::{BookSignal, ObsIndex, feature_index};
+pub use signal::{BookSignal, ObsIndex, SignalFilter, feature_index};
+pub use trained::TrainedPolicy;
 
 /// HOLD, the action that is always allowed.
 pub const HOLD: u32 = 0;

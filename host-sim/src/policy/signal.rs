@@ -112,3 +112,45 @@ pub(crate) fn holding_contracts(ix: &ObsIndex, obs: &[f32], largest_tier: u32) -
     let sign = ObsIndex::get(obs, ix.position);
     if sign < 0.0 { -size } else { size }
 }
+
+/// An exponential moving average of the book signal over the steps of an episode.
+///
+/// The synthetic books carry the information persistently but the noise afresh every event,
+/// so a short average raises the signal-to-noise ratio. A new episode is detected from the
+/// `episode_progress` feature going back (it is 0 after every reset), which restarts the
+/// average; `decay = 0` disables the smoothing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SignalFilter {
+    /// Weight of the previous average, 0..1.
+    pub decay: f64,
+    progress_ix: usize,
+    last_progress: f64,
+    ema: Option<f64>,
+}
+
+impl SignalFilter {
+    /// A filter with the given decay.
+    pub fn new(decay: f64) -> SignalFilter {
+        SignalFilter {
+            decay: decay.clamp(0.0, 0.999),
+            progress_ix: feature_index("episode_progress").unwrap_or(usize::MAX),
+            last_progress: f64::INFINITY,
+            ema: None,
+        }
+    }
+
+    /// Feed the raw signal of this observation, get the smoothed one.
+    pub fn update(&mut self, obs: &[f32], raw: f64) -> f64 {
+        let progress = ObsIndex::get(obs, self.progress_ix);
+        if progress < self.last_progress {
+            self.ema = None;
+        }
+        self.last_progress = progress;
+        let v = match self.ema {
+            Some(prev) => self.decay * prev + (1.0 - self.decay) * raw,
+            None => raw,
+        };
+        self.ema = Some(v);
+        v
+    }
+}

@@ -84,18 +84,7 @@ fn draw<DB: DrawingBackend>(
                 &r.aggregate.fills_per_tier,
             )
         }
-        "action_histogram" => {
-            let labels: Vec<String> = (0..r.action_histogram.len())
-                .map(|a| a.to_string())
-                .collect();
-            bars(
-                root,
-                &format!("Actions taken ({})", r.policy),
-                "action id (0 HOLD, 1-5 BUY_YES, 6-10 SELL_YES, 11-15 BUY_NO, 16-20 SELL_NO)",
-                &labels,
-                &r.action_histogram,
-            )
-        }
+        "action_histogram" => actions(root, r),
         "size_vs_profit" => scatter(root, r),
         _ => equity(root, r),
     }
@@ -132,6 +121,7 @@ fn bars<DB: DrawingBackend>(
         .x_label_formatter(&fmt)
         .x_desc(x_desc)
         .y_desc("count")
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()
         .map_err(err)?;
     chart
@@ -142,6 +132,57 @@ fn bars<DB: DrawingBackend>(
                 BLUE.mix(0.7).filled(),
             )
         }))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The 25-bin action histogram on a log axis: HOLD usually dwarfs every trade action.
+fn actions<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &RunReport) -> DrawResult {
+    let counts = &r.action_histogram;
+    let n = counts.len();
+    let top = counts.iter().copied().max().unwrap_or(0).max(1) as f64 * 2.0;
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("Actions taken ({}, log scale)", r.policy),
+            ("sans-serif", 24),
+        )
+        .margin(15)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, (0.5f64..top).log_scale())
+        .map_err(err)?;
+    let fmt = |x: &f64| {
+        let i = x.round();
+        if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+            format!("{i:.0}")
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(2 * n + 1)
+        .x_label_formatter(&fmt)
+        .x_desc("action id (0 HOLD, 1-5 BUY_YES, 6-10 SELL_YES, 11-15 BUY_NO, 16-20 SELL_NO)")
+        .y_desc("count")
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(
+            counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(i, c)| {
+                    let x = i as f64;
+                    Rectangle::new(
+                        [(x - 0.4, 0.5), (x + 0.4, *c as f64)],
+                        BLUE.mix(0.7).filled(),
+                    )
+                }),
+        )
         .map_err(err)?;
     Ok(())
 }

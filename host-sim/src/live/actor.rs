@@ -650,8 +650,10 @@ impl<V: LiveVenue> Actor<V> {
             0.0
         };
         let mut obs = [0f32; OBS_DIM];
-        m.obs.observe(&m.engine, progress, m.dt_ms, &mut obs);
+        // The environment's order: the mask, then the observation built with it.
         let mask: [bool; ACTION_COUNT] = m.engine.action_mask();
+        m.obs
+            .observe_with_mask(&m.engine, progress, m.dt_ms, &mask, &mut obs);
         let action = self.policy.act(&obs, &mask);
         let m = &mut self.markets[i];
         let mut rec = DecisionRecord {

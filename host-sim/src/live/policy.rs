@@ -4,7 +4,7 @@
 use std::error::Error;
 use std::path::Path;
 
-use kalsim_core::{ACTION_COUNT, OBS_DIM, OBS_SCHEMA_VERSION, Rng};
+use kalsim_core::{ACTION_COUNT, Rng};
 
 use crate::env::EnvConfig;
 use crate::policy::{Policy as BaselinePolicy, PolicyContext, policy_with_context};
@@ -12,14 +12,9 @@ use crate::train::{Policy as TrainedPolicy, PolicyMeta};
 
 /// What the environment of `cfg` promises a policy: observation schema version and length,
 /// 25 actions, the configured size table and the sizing mode (`variable` / `fixed:N`).
+/// (The trainer records the same, [`EnvConfig::policy_meta`].)
 pub fn env_policy_meta(cfg: &EnvConfig) -> PolicyMeta {
-    PolicyMeta {
-        obs_schema_version: OBS_SCHEMA_VERSION,
-        obs_dim: OBS_DIM as u32,
-        action_count: ACTION_COUNT as u32,
-        size_table: cfg.sizes,
-        sizing: cfg.sizing_label(),
-    }
+    cfg.policy_meta()
 }
 
 /// A policy ready to act.

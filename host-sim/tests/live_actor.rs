@@ -680,3 +680,86 @@ fn breaker_throttle_and_dry_run() {
     assert!(actor.venue().orders_per_client_order_id().is_empty());
     assert!(actor.venue_mut().positions().unwrap().is_empty());
 }
+
+fn cli_args(
+    venue: kalsim_host_sim::live::cli::VenueKind,
+    policy: &str,
+    ticker: &str,
+    ex: &Exchange,
+    dir: &Path,
+) -> kalsim_host_sim::live::cli::LiveArgs {
+    let key = dir.join("key.pem");
+    std::fs::write(&key, TEST_KEY_PEM).unwrap();
+    kalsim_host_sim::live::cli::LiveArgs {
+        venue,
+        policy: policy.into(),
+        markets: vec![ticker.into()],
+        dry_run: false,
+        config: None,
+        ws_url: Some(ex.ws_url()),
+        base_url: Some(ex.rest_base_url()),
+        demo: false,
+        log: Some(dir.join("cli.jsonl")),
+        kill_file: None,
+        max_decisions: None,
+        idle_exit_ms: Some(3_000),
+        key_id: Some(KEY_ID.into()),
+        private_key: Some(key),
+        run_id: Some("cli".into()),
+        seed: 0,
+        sample: false,
+        min_order_interval_ms: 0,
+        breaker_threshold: 5,
+        reconcile_every: 20,
+        horizon: None,
+        frozen_clock: true,
+    }
+}
+
+#[test]
+fn kalsim_live_cli_paper_parity_and_kalshi_dry_run() {
+    use kalsim_host_sim::live::cli::{VenueKind, run};
+    let dir = scratch_dir("cli");
+    let (path, script, ticker) = capture(&dir, 120, 17);
+    let cfg = env_config(&path);
+    let mut random = policy_with_context("random", 7, PolicyContext::from_config(&cfg)).unwrap();
+    let expected = env_decisions(&cfg, |o, m| random.act(o, m));
+    let trades = expected.iter().filter(|(a, _)| *a != 0).count();
+    assert!(trades > 0, "the baseline trades on this data");
+
+    // `kalsim live --venue paper --policy random --seed 7 --frozen-clock --horizon N
+    // --max-decisions N`.
+    let mut ex_cfg = ExchangeConfig::new(KEY_ID, creds().public_key());
+    ex_cfg.ws_script = script.clone();
+    let ex = Exchange::start(ex_cfg).unwrap();
+    let mut args = cli_args(VenueKind::Paper, "random", &ticker, &ex, &dir);
+    args.seed = 7;
+    args.horizon = Some(expected.len() as u32);
+    args.max_decisions = Some(expected.len() as u64);
+    run(args).unwrap();
+    let got: Vec<(u32, u64)> = decision_lines(&dir.join("cli.jsonl"))
+        .iter()
+        .map(|d| {
+            (
+                d["action"].as_u64().unwrap() as u32,
+                u64::from_str_radix(d["obs_hash"].as_str().unwrap(), 16).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    drop(ex);
+
+    // `--venue kalshi --dry-run`: every decision logged, nothing reaches the exchange.
+    let mut ex_cfg = ExchangeConfig::new(KEY_ID, creds().public_key());
+    ex_cfg.ws_script = script;
+    let ex = Exchange::start(ex_cfg).unwrap();
+    let mut args = cli_args(VenueKind::Kalshi, "random", &ticker, &ex, &dir);
+    args.dry_run = true;
+    args.max_decisions = Some(50);
+    run(args).unwrap();
+    let lines = decision_lines(&dir.join("cli.jsonl"));
+    assert_eq!(lines.len(), 50);
+    assert!(lines.iter().any(|d| d["verdict"] == "dry_run"));
+    assert_eq!(ex.stats().orders_booked, 0);
+    assert!(ex.orders_per_client_order_id().is_empty());
+}

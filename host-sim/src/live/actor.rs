@@ -890,7 +890,11 @@ impl<V: LiveVenue> Actor<V> {
                 .sum()
         };
         if ours_cash != balance.0 {
-            diffs.push(json!({"field": "balance", "ours": ours_cash, "venue": balance.0}));
+            // On a live venue our cash is an estimate between reconciliations.
+            diffs.push(
+                json!({"field": "balance", "ours": ours_cash, "venue": balance.0,
+                "estimated": live}),
+            );
         }
         self.venue_cash = balance.0;
         // Working orders: forget ours that are gone, cancel ones we do not track.

@@ -298,7 +298,9 @@ fn kalshi_venue_under_faults_never_duplicates_or_breaches_limits() {
     )];
     let ex = Exchange::start(ex_cfg).unwrap();
     ex.set_faults(Faults {
-        order_5xx: 2,
+        // 5 attempts per order: the first order fails for good (a venue error the actor
+        // sees), the next one gets through on its third attempt.
+        order_5xx: 7,
         order_drop_after_accept: 2,
         order_delay_after_accept: 2,
         response_delay: Duration::from_millis(700),
@@ -352,6 +354,8 @@ fn kalshi_venue_under_faults_never_duplicates_or_breaches_limits() {
     let counts = ex.orders_per_client_order_id();
     assert!(counts.values().all(|&n| n == 1), "{counts:?}");
     assert!(report.orders_sent >= 10, "{report:?}");
+    assert!(report.venue_errors >= 1, "{report:?}");
+    assert_eq!(report.breaker_trips, 0);
     assert!(counts.len() as u64 >= report.orders_sent);
     // Every decision logged; the feed's trouble logged too.
     let lines = std::fs::read_to_string(&log).unwrap();
@@ -387,6 +391,23 @@ fn kalshi_venue_under_faults_never_duplicates_or_breaches_limits() {
         .filter(|d| d["verdict"] == Verdict::Sent.name())
         .count();
     assert!(sent_late > 0, "no order in the last third of the run");
+    // The failed order is logged with its error, and the next order waits for a
+    // reconciliation.
+    let all: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let at = all
+        .iter()
+        .position(|l| l["kind"] == "decision" && l["verdict"] == "venue_error")
+        .expect("a venue error");
+    assert!(all[at]["venue"]["error"].as_str().unwrap().contains("503"));
+    let next_sent = at
+        + all[at..]
+            .iter()
+            .position(|l| l["verdict"] == "sent")
+            .unwrap();
+    assert!(all[at..next_sent].iter().any(|l| l["kind"] == "reconcile"));
 }
 
 #[test]

@@ -154,8 +154,6 @@ pub fn run(args: LiveArgs) -> Result<(), Box<dyn Error>> {
         Some(p) => DecisionLog::create(p).map_err(|e| format!("log {}: {e}", p.display()))?,
         None => DecisionLog::disabled(),
     };
-    install_signal_handlers();
-    let kill = KillSwitch::new(args.kill_file.clone()).with_signals();
     let mut actor_cfg = ActorConfig::new(
         cfg,
         tickers.clone(),
@@ -189,6 +187,10 @@ pub fn run(args: LiveArgs) -> Result<(), Box<dyn Error>> {
     let client =
         MarketDataClient::connect(MarketDataConfig::new(ws_url, tickers.clone()), &credentials)?;
     let mut feed = WsFeed::new(client, tickers.clone());
+    // From here on SIGINT/SIGTERM stop the actor cleanly (cancelling working orders) instead
+    // of killing the process.
+    install_signal_handlers();
+    let kill = KillSwitch::new(args.kill_file.clone()).with_signals();
     match args.venue {
         VenueKind::Paper => {
             let venue = PaperVenue::new(&tickers, args.seed, |t| {

@@ -63,7 +63,7 @@ mod unix {
         fn signal(signum: i32, handler: usize) -> usize;
     }
 
-    extern "C" fn on_signal(_: i32) {
+    pub(super) extern "C" fn on_signal(_: i32) {
         // Async-signal-safe: one atomic store.
         SIGNALLED.store(true, Ordering::SeqCst);
     }
@@ -83,4 +83,38 @@ mod unix {
 pub fn install_signal_handlers() {
     #[cfg(unix)]
     unix::install();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trips_on_flag_file_and_signal() {
+        let dir = std::env::temp_dir().join(format!("kalsim-kill-{}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
+        let k = KillSwitch::new(Some(dir.clone()));
+        assert_eq!(k.tripped(), None);
+        std::fs::write(&dir, b"").unwrap();
+        assert_eq!(k.tripped(), Some("kill file"));
+        std::fs::remove_file(&dir).unwrap();
+        let clone = k.clone();
+        clone.trip();
+        assert_eq!(k.tripped(), Some("kill switch"), "clones share the flag");
+
+        let s = KillSwitch::new(None).with_signals();
+        let deaf = KillSwitch::new(None);
+        #[cfg(unix)]
+        {
+            unix::on_signal(15);
+            assert_eq!(s.tripped(), Some("signal"));
+            assert_eq!(
+                deaf.tripped(),
+                None,
+                "only switches built with_signals listen"
+            );
+            SIGNALLED.store(false, Ordering::SeqCst);
+        }
+        let _ = (s, deaf);
+    }
 }

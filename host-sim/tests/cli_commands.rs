@@ -485,3 +485,107 @@ fn run_accepts_a_trained_policy_file() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("broken.json"), "{}", stderr(&o));
 }
+
+#[test]
+fn train_eval_and_experiment() {
+    let dir = tmp("train");
+    let cfg = small_config(&dir);
+    let policy = dir.join("p/policy.json");
+    let o = kalsim(&[
+        "train",
+        "--config",
+        &cfg,
+        "--steps",
+        "2000",
+        "--envs",
+        "2",
+        "--seed",
+        "4",
+        "-o",
+        policy.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ckpt: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&policy).unwrap()).unwrap();
+    assert_eq!(ckpt["format"], "kalsim-policy");
+    let csv = std::fs::read_to_string(dir.join("p/train.csv")).unwrap();
+    assert!(
+        csv.starts_with("iteration,") && csv.lines().count() >= 2,
+        "{csv}"
+    );
+    // Same seed, same checkpoint bytes.
+    let again = dir.join("p2/policy.json");
+    kalsim(&[
+        "train",
+        "--config",
+        &cfg,
+        "--steps",
+        "2000",
+        "--envs",
+        "2",
+        "--seed",
+        "4",
+        "-o",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&policy).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+    // `eval` is `run` for a checkpoint.
+    let o = kalsim(&[
+        "eval",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--config",
+        &cfg,
+        "--episodes",
+        "1",
+        "--out",
+        dir.join("e").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.join("e/report.json").is_file());
+    // A bad PPO config names the key.
+    let ppo = dir.join("ppo.json");
+    std::fs::write(&ppo, r#"{"learning_rat": 0.1}"#).unwrap();
+    let o = kalsim(&[
+        "train",
+        "--config",
+        &cfg,
+        "--ppo",
+        ppo.to_str().unwrap(),
+        "--steps",
+        "100",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("learning_rat"), "{}", stderr(&o));
+
+    let out = dir.join("x");
+    let o = kalsim(&[
+        "experiment",
+        "--config",
+        &cfg,
+        "--steps",
+        "1000",
+        "--envs",
+        "2",
+        "--seeds",
+        "2",
+        "--episodes",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    assert!(
+        table.contains("variable") && table.contains("fixed") && table.contains("baseline kelly"),
+        "{table}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("experiment.json")).unwrap())
+            .unwrap();
+    assert_eq!(doc["runs"].as_array().unwrap().len(), 6);
+    assert!(out.join("fixed-seed1.json").is_file());
+}

@@ -57,9 +57,13 @@ pub(super) fn gen_cmd(a: &GenArgs) -> CliResult {
         _ => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            data::generate(&cfg, &mut out)
-                .and_then(|()| out.flush())
-                .map_err(|e| CliError::runtime(format!("stdout: {e}")))?;
+            match data::generate(&cfg, &mut out).and_then(|()| out.flush()) {
+                // A reader that stopped early (`kalsim gen | head`) is not an error.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(CliError::runtime(format!("stdout: {e}")));
+                }
+                _ => {}
+            }
         }
     }
     Ok(())

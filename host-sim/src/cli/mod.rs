@@ -10,6 +10,7 @@ mod data;
 mod run;
 mod serve;
 mod table;
+mod train;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -78,9 +79,14 @@ enum Command {
     /// Print the observation schema (index, name, group, scaling, range).
     ObsSchema(data::ObsSchemaArgs),
     /// Evaluate a policy: summary table, DIR/report.json and plots (PNG and SVG).
+    #[command(visible_alias = "eval")]
     Run(run::RunArgs),
     /// Evaluate several policies on the same data and seeds, side by side.
     Compare(run::CompareArgs),
+    /// Train a PPO agent (invalid-action masking) and write its checkpoint.
+    Train(train::TrainArgs),
+    /// Fixed vs variable sizing: train both on several seeds, evaluate, compare.
+    Experiment(train::ExperimentArgs),
     /// Measure environment throughput on this machine.
     Bench(BenchArgs),
     /// Serve the browser sandbox (static files) on 127.0.0.1.
@@ -97,7 +103,7 @@ pub struct BenchArgs {
     pub quick: bool,
 }
 
-/// Data and environment options shared by `run` and `compare`.
+/// Data and environment options shared by `run`, `compare`, `train` and `experiment`.
 #[derive(Debug, Clone, Args)]
 pub struct EnvArgs {
     /// Kalshi JSONL capture(s); default: the embedded synthetic markets.
@@ -112,15 +118,20 @@ pub struct EnvArgs {
     /// Environment configuration (`.toml`, else JSON).
     #[arg(long, value_name = "cfg.toml|cfg.json")]
     pub config: Option<PathBuf>,
+    /// Override the configuration's sizing mode.
+    #[arg(long, value_parser = ["variable", "fixed"])]
+    pub sizing: Option<String>,
+}
+
+/// Evaluation options shared by `run` and `compare`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
     /// Episodes to run.
     #[arg(long, default_value_t = 8)]
     pub episodes: u32,
     /// Reset seed of the run (also seeds the `random` policy).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Override the configuration's sizing mode.
-    #[arg(long, value_parser = ["variable", "fixed"])]
-    pub sizing: Option<String>,
 }
 
 /// Parse the arguments, run the subcommand and return the process exit code.
@@ -132,6 +143,8 @@ pub fn main() -> i32 {
         Command::ObsSchema(a) => data::obs_schema_cmd(&a),
         Command::Run(a) => run::run_cmd(&a),
         Command::Compare(a) => run::compare_cmd(&a),
+        Command::Train(a) => train::train_cmd(&a),
+        Command::Experiment(a) => train::experiment_cmd(&a),
         Command::Bench(a) => crate::bench::run(a.quick).map_err(CliError::runtime),
         Command::Serve(a) => serve::serve_cmd(&a),
         Command::Live(a) => crate::live::cli::run(a).map_err(|e| CliError::input(e.to_string())),

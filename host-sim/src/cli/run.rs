@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{CliError, CliResult, EnvArgs, emit, table};
+use super::{CliError, CliResult, EnvArgs, EvalArgs, emit, table};
 use crate::env::{EnvConfig, Markets, load_markets};
 use crate::policy::{Policy, PolicyContext, TrainedPolicy, policy_with_context};
 use crate::report::{RunReport, plot, run_episodes};
@@ -18,6 +18,8 @@ pub struct RunArgs {
     pub policy: String,
     #[command(flatten)]
     pub env: EnvArgs,
+    #[command(flatten)]
+    pub eval: EvalArgs,
     /// Directory for report.json and the plots.
     #[arg(long, default_value = "out/run", value_name = "DIR")]
     pub out: PathBuf,
@@ -31,6 +33,8 @@ pub struct CompareArgs {
     pub policies: Vec<String>,
     #[command(flatten)]
     pub env: EnvArgs,
+    #[command(flatten)]
+    pub eval: EvalArgs,
     /// Directory for compare.json.
     #[arg(long, default_value = "out/compare", value_name = "DIR")]
     pub out: PathBuf,
@@ -62,9 +66,6 @@ pub(super) fn load_config(a: &EnvArgs) -> Result<EnvConfig, CliError> {
     }
     cfg.engine_config()
         .map_err(|e| CliError::input(e.to_string()))?;
-    if a.episodes == 0 {
-        return Err(CliError::input("--episodes must be at least 1"));
-    }
     Ok(cfg)
 }
 
@@ -126,12 +127,15 @@ fn progress_bar(episodes: u32, label: &str) -> ProgressBar {
     bar
 }
 
-fn evaluate(
+pub(super) fn evaluate(
     cfg: &EnvConfig,
     markets: &Markets,
     policy: &mut dyn Policy,
-    a: &EnvArgs,
+    a: &EvalArgs,
 ) -> Result<RunReport, CliError> {
+    if a.episodes == 0 {
+        return Err(CliError::input("--episodes must be at least 1"));
+    }
     let bar = progress_bar(a.episodes, &policy.name());
     let report = run_episodes(cfg, markets.clone(), policy, a.episodes, a.seed, &mut |p| {
         if p.episode_done {
@@ -146,19 +150,22 @@ fn evaluate(
     Ok(report)
 }
 
-fn write_file(path: &Path, text: &str) -> CliResult {
+pub(super) fn write_file(path: &Path, text: &str) -> CliResult {
     std::fs::write(path, text).map_err(|e| CliError::runtime(format!("{}: {e}", path.display())))
 }
 
-fn create_dir(dir: &Path) -> CliResult {
+pub(super) fn create_dir(dir: &Path) -> CliResult {
     std::fs::create_dir_all(dir).map_err(|e| CliError::runtime(format!("{}: {e}", dir.display())))
 }
 
 pub(super) fn run_cmd(a: &RunArgs) -> CliResult {
     let cfg = load_config(&a.env)?;
-    let mut policy = make_policy(&a.policy, a.env.seed, &cfg)?;
+    if a.eval.episodes == 0 {
+        return Err(CliError::input("--episodes must be at least 1"));
+    }
+    let mut policy = make_policy(&a.policy, a.eval.seed, &cfg)?;
     let markets = load_data(&cfg)?;
-    let report = evaluate(&cfg, &markets, policy.as_mut(), &a.env)?;
+    let report = evaluate(&cfg, &markets, policy.as_mut(), &a.eval)?;
     create_dir(&a.out)?;
     let json_path = a.out.join("report.json");
     write_file(&json_path, &report.to_json())?;
@@ -184,23 +191,26 @@ pub(super) fn compare_cmd(a: &CompareArgs) -> CliResult {
         return Err(CliError::input("--policies: name at least one policy"));
     }
     let cfg = load_config(&a.env)?;
+    if a.eval.episodes == 0 {
+        return Err(CliError::input("--episodes must be at least 1"));
+    }
     // Resolve every policy before the (possibly long) runs, so a typo fails fast.
     let mut policies = names
         .iter()
-        .map(|n| make_policy(n, a.env.seed, &cfg))
+        .map(|n| make_policy(n, a.eval.seed, &cfg))
         .collect::<Result<Vec<_>, _>>()?;
     let markets = load_data(&cfg)?;
     let mut reports = Vec::with_capacity(policies.len());
     for p in &mut policies {
-        reports.push(evaluate(&cfg, &markets, p.as_mut(), &a.env)?);
+        reports.push(evaluate(&cfg, &markets, p.as_mut(), &a.eval)?);
     }
     let refs: Vec<&RunReport> = reports.iter().collect();
     emit(&table::summary(&refs));
     create_dir(&a.out)?;
     let doc = serde_json::json!({
         "schema": "kalsim-compare/1",
-        "seed": a.env.seed,
-        "episodes": a.env.episodes,
+        "seed": a.eval.seed,
+        "episodes": a.eval.episodes,
         "config": cfg,
         "policies": reports.iter().map(|r| serde_json::json!({
             "policy": r.policy,

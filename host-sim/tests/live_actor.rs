@@ -408,6 +408,23 @@ fn kalshi_venue_under_faults_never_duplicates_or_breaches_limits() {
             .position(|l| l["verdict"] == "sent")
             .unwrap();
     assert!(all[at..next_sent].iter().any(|l| l["kind"] == "reconcile"));
+    // The logged executions net to the exchange's position.
+    let net: i64 = all
+        .iter()
+        .filter(|l| l["kind"] == "fills")
+        .flat_map(|l| l["fills"].as_array().unwrap().clone())
+        .map(|f| {
+            let n = f["count"].as_i64().unwrap();
+            match (
+                f["contract"].as_str().unwrap(),
+                f["action"].as_str().unwrap(),
+            ) {
+                ("yes", "buy") | ("no", "sell") => n,
+                _ => -n,
+            }
+        })
+        .sum();
+    assert_eq!(net, ex.positions().get(&ticker).copied().unwrap_or(0));
 }
 
 #[test]

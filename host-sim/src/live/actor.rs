@@ -925,6 +925,24 @@ impl<V: LiveVenue> Actor<V> {
                 "cancelled": r.is_ok() || matches!(r, Err(VenueError::NotFound(_)))}),
             );
         }
+        // Executions since the previous reconciliation (the first call returns the account's
+        // history, which is not ours to log). A failure here only loses the audit line.
+        let first = self.report.reconciliations == 0;
+        if let Ok(fills) = self.venue.fills()
+            && !first
+            && !fills.is_empty()
+        {
+            let list: Vec<Value> = fills
+                .iter()
+                .filter(|f| self.index.contains_key(&f.ticker))
+                .map(|f| {
+                    json!({"fill_id": f.fill_id, "order_id": f.order_id, "ticker": f.ticker,
+                        "contract": f.contract.name(), "action": f.action.name(),
+                        "count": f.count.0, "price": f.price.cents(), "taker": f.is_taker})
+                })
+                .collect();
+            self.note(json!({"kind": "fills", "fills": list}));
+        }
         self.report.reconciliations += 1;
         self.report.discrepancies += diffs.len() as u64;
         self.needs_reconcile = false;

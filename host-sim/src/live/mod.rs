@@ -41,7 +41,8 @@
 //! contract, cents), "verdict" (hold, sent, masked, venue_limit, throttled, breaker_open,
 //! dry_run, invalid_action, venue_error), "reason" (the limit, when refused),
 //! "client_order_id", "venue" (the ack or the error), "position", "cash_cents"}`; also
-//! `start`, `reconcile` (positions, balance, discrepancies), `out_of_sync`, `book_error`,
+//! `start`, `reconcile` (positions, balance, discrepancies), `fills` (executions since the
+//! previous reconciliation), `out_of_sync`, `book_error`,
 //! `breaker_open`, `cancel_all` and `stop` lines.
 //!
 //! # Not covered

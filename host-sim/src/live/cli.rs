@@ -16,11 +16,12 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::actor::{Actor, ActorConfig, Clock, LiveVenue, engine_config_for};
+use super::actor::{Actor, ActorConfig, Clock, engine_config_for};
 use super::feed::WsFeed;
 use super::log::DecisionLog;
 use super::policy::LivePolicy;
 use super::signal::{KillSwitch, install_signal_handlers};
+use super::venues::LiveVenue;
 use crate::env::EnvConfig;
 use crate::venue::kalshi::{DEMO_URL, PRODUCTION_URL};
 use crate::venue::ws::{DEMO_WS_URL, PRODUCTION_WS_URL};

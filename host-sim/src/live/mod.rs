@@ -58,13 +58,14 @@ pub mod cli;
 mod feed;
 mod log;
 mod policy;
+mod record;
 mod signal;
+mod venues;
 
-pub use actor::{
-    Actor, ActorConfig, ActorReport, Clock, DecisionRecord, LiveVenue, StopReason, Verdict,
-    engine_config_for,
-};
+pub use actor::{Actor, ActorConfig, Clock, engine_config_for};
 pub use feed::{Feed, FeedEvent, TapeFeed, WsFeed};
 pub use log::{DecisionLog, obs_hash};
 pub use policy::{LivePolicy, env_policy_meta};
+pub use record::{ActorReport, DecisionRecord, StopReason, Verdict};
 pub use signal::{KillSwitch, install_signal_handlers};
+pub use venues::LiveVenue;

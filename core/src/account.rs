@@ -216,12 +216,20 @@ pub struct LastPrices {
 
 impl Default for LastPrices {
     fn default() -> LastPrices {
-        LastPrices::NEUTRAL
+        LastPrices::UNQUOTED
     }
 }
 
 impl LastPrices {
-    /// 50¢ on both sides: used only for a side that has never quoted in the episode.
+    /// 1¢ on both sides, the start of every episode: a side that has never quoted is valued at
+    /// the lowest price a contract can trade at — never zero (SPEC §5), and never above what
+    /// the position could be bought for, so buying into a one-sided book cannot raise PV.
+    pub const UNQUOTED: LastPrices = LastPrices {
+        bid: [Price::MIN, Price::MIN],
+    };
+
+    /// 50¢ on both sides. Not used by the engine any more: marking a never-quoted side at 50¢
+    /// let a purchase below 50¢ on a one-sided book raise PV on a book that does not move.
     pub const NEUTRAL: LastPrices = LastPrices {
         bid: [Price::new_unchecked(50), Price::new_unchecked(50)],
     };

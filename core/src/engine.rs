@@ -224,7 +224,7 @@ impl<Q: QueueModel> Engine<Q> {
             account: Account::new(config.initial_cash),
             working: None,
             last_order: None,
-            last_prices: LastPrices::NEUTRAL,
+            last_prices: LastPrices::UNQUOTED,
             queue,
             rng: Rng::new(seed),
         }
@@ -236,7 +236,7 @@ impl<Q: QueueModel> Engine<Q> {
         self.account = Account::new(self.config.initial_cash);
         self.working = None;
         self.last_order = None;
-        self.last_prices = LastPrices::NEUTRAL;
+        self.last_prices = LastPrices::UNQUOTED;
         self.rng = Rng::new(seed);
     }
 

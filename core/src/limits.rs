@@ -1,15 +1,17 @@
 //! Position limits and the action mask (SPEC §6).
 //!
-//! An order that **increases** exposure (`|position after| > |position now|`, counting the
-//! whole order as filled: its unfilled part may fill later while it rests) must satisfy, in
-//! order:
+//! An order that **increases** exposure — one that opens contracts: its size exceeds the
+//! opposite holding it closes, counting the whole order as filled (its unfilled part may fill
+//! later while it rests) — must satisfy, in order:
 //!
 //! 1. `|position| ≤ max_position_per_market`;
 //! 2. position value `|position| × price of the contract held ≤ max_position_value`;
 //! 3. the same value `≤ max_portfolio_fraction × PV`;
 //! 4. cash after the order's cost and its worst-case taker fee `≥ min_cash_buffer`.
 //!
-//! An order that only reduces exposure passes 2–4 (it releases cash). Reduce-only sells also
+//! An order that only reduces exposure (closes at most what is held) passes 2–4 (it releases
+//! cash). An order that goes through zero (`+10` → `−10`) opens a new position and is checked
+//! like any other opening order, even though `|position|` does not grow. Reduce-only sells also
 //! need the holdings. The first rule broken is returned as a typed [`LimitViolation`].
 //! (The plan's sketch checked the order's value and ignored direction; this is the corrected rule.)
 
@@ -135,8 +137,16 @@ impl Limits {
             .checked_add(signed)
             .ok_or(LimitViolation::Overflow)?;
         let new_abs = new_position.unsigned_abs();
-        if new_abs <= exposure.position.unsigned_abs() {
-            return Ok(()); // Only reduces exposure.
+        // Closing part returns 100 − p each; opening part costs p each.
+        let opposite_held = match contract {
+            Side::Yes if exposure.position < 0 => exposure.position.unsigned_abs(),
+            Side::No if exposure.position > 0 => exposure.position as u64,
+            _ => 0,
+        };
+        if size as u64 <= opposite_held {
+            // Only reduces exposure. An order that goes through zero is not "only reducing"
+            // even when |position| does not grow: it opens the other contract.
+            return Ok(());
         }
         if new_abs > self.max_position_per_market as u64 {
             return Err(LimitViolation::PositionLimit);
@@ -154,12 +164,6 @@ impl Limits {
         {
             return Err(LimitViolation::PortfolioFraction);
         }
-        // Closing part returns 100 − p each; opening part costs p each.
-        let opposite_held = match contract {
-            Side::Yes if exposure.position < 0 => exposure.position.unsigned_abs(),
-            Side::No if exposure.position > 0 => exposure.position as u64,
-            _ => 0,
-        };
         let closing = (size as u64).min(opposite_held) as i64;
         let opening = size as i64 - closing;
         let p = limit.cents() as i64;
@@ -282,11 +286,16 @@ mod tests {
             Ok(())
         );
         assert_eq!(
-            l.check(broke, Side::No, 800, p(99), &FeeSchedule::KALSHI),
+            l.check(broke, Side::No, 400, p(99), &FeeSchedule::KALSHI),
             Ok(())
         );
+        // Going through zero opens NO: checked like any opening order, even to the same size.
         assert_eq!(
-            l.check(broke, Side::No, 801, p(99), &FeeSchedule::KALSHI),
+            l.check(broke, Side::No, 401, p(99), &FeeSchedule::KALSHI),
+            Err(LimitViolation::PortfolioFraction)
+        );
+        assert_eq!(
+            l.check(broke, Side::No, 800, p(99), &FeeSchedule::KALSHI),
             Err(LimitViolation::PortfolioFraction)
         );
     }

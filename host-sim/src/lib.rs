@@ -6,3 +6,5 @@
 
 pub mod data;
 pub mod env;
+#[cfg(feature = "live")]
+pub mod venue;

@@ -1,0 +1,178 @@
+//! Kalshi's fixed-point strings, parsed and formatted without floats.
+//!
+//! - Dollar amounts such as `"0.5600"` (up to 6 decimals on the wire). A price must be a
+//!   whole number of cents in 1..=99: sub-cent prices are rejected, never rounded.
+//! - Contract counts such as `"123.45"` (2 decimals on the wire, possibly signed for deltas)
+//!   become centi-contracts; finer precision is rejected.
+
+use std::fmt;
+
+use kalsim_core::{Contracts, Price};
+
+/// Why a fixed-point string was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FixedError {
+    /// Not a decimal number.
+    Syntax(String),
+    /// More precision than the unit holds (a sub-cent price, a sub-centi count).
+    TooPrecise(String),
+    /// Outside the representable or allowed range.
+    OutOfRange(String),
+}
+
+impl fmt::Display for FixedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FixedError::Syntax(s) => write!(f, "not a fixed-point decimal: {s:?}"),
+            FixedError::TooPrecise(s) => write!(f, "more precision than allowed: {s:?}"),
+            FixedError::OutOfRange(s) => write!(f, "out of range: {s:?}"),
+        }
+    }
+}
+
+impl std::error::Error for FixedError {}
+
+/// Parse a signed decimal into an integer scaled by `10^scale`; digits past `scale` must be 0.
+fn parse_scaled(s: &str, scale: u32) -> Result<i64, FixedError> {
+    let err = || FixedError::Syntax(s.to_owned());
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    if int.is_empty() && frac.is_empty() {
+        return Err(err());
+    }
+    if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err());
+    }
+    if body.contains('.') && frac.is_empty() {
+        return Err(err());
+    }
+    let range = || FixedError::OutOfRange(s.to_owned());
+    let mut value: i64 = 0;
+    for b in int.bytes() {
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(i64::from(b - b'0')))
+            .ok_or_else(range)?;
+    }
+    let fb = frac.as_bytes();
+    for i in 0..scale as usize {
+        let d = fb.get(i).map_or(0, |b| i64::from(b - b'0'));
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(d))
+            .ok_or_else(range)?;
+    }
+    if fb.iter().skip(scale as usize).any(|&b| b != b'0') {
+        return Err(FixedError::TooPrecise(s.to_owned()));
+    }
+    Ok(if neg { -value } else { value })
+}
+
+/// `"12.34"` dollars → 1234 cents (signed; sub-cent amounts are an error).
+pub fn parse_dollars_to_cents(s: &str) -> Result<i64, FixedError> {
+    parse_scaled(s, 2)
+}
+
+/// A price in dollars (`"0.5600"`) → [`Price`] in cents; must be 1..=99 whole cents.
+pub fn parse_price_dollars(s: &str) -> Result<Price, FixedError> {
+    let cents = parse_dollars_to_cents(s)?;
+    Price::from_i64(cents).map_err(|_| FixedError::OutOfRange(s.to_owned()))
+}
+
+/// A contract count (`"123.45"`, `"-5.00"`, `"10"`) → signed centi-contracts.
+pub fn parse_centi_contracts(s: &str) -> Result<i64, FixedError> {
+    parse_scaled(s, 2)
+}
+
+/// A whole, non-negative contract count such as `"10.00"`.
+pub fn parse_whole_contracts(s: &str) -> Result<Contracts, FixedError> {
+    let centi = parse_centi_contracts(s)?;
+    if centi % 100 != 0 {
+        return Err(FixedError::TooPrecise(s.to_owned()));
+    }
+    u32::try_from(centi / 100)
+        .map(Contracts)
+        .map_err(|_| FixedError::OutOfRange(s.to_owned()))
+}
+
+/// A price as Kalshi's 4-decimal dollar string: 56¢ → `"0.5600"`.
+pub fn format_price_dollars(price: Price) -> String {
+    format!("0.{:02}00", price.cents())
+}
+
+/// A contract count as Kalshi's 2-decimal string: 10 → `"10.00"`.
+pub fn format_count_fp(count: Contracts) -> String {
+    format!("{}.00", count.0)
+}
+
+/// Centi-contracts as a 2-decimal string: 12345 → `"123.45"`, -500 → `"-5.00"`.
+pub fn format_centi_contracts(centi: i64) -> String {
+    let sign = if centi < 0 { "-" } else { "" };
+    let a = centi.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices() {
+        assert_eq!(parse_price_dollars("0.5600").unwrap().cents(), 56);
+        assert_eq!(parse_price_dollars("0.56").unwrap().cents(), 56);
+        assert_eq!(parse_price_dollars("0.010000").unwrap().cents(), 1);
+        assert_eq!(parse_price_dollars(".99").unwrap().cents(), 99);
+        assert!(matches!(
+            parse_price_dollars("0.5650"),
+            Err(FixedError::TooPrecise(_))
+        ));
+        assert!(matches!(
+            parse_price_dollars("1.00"),
+            Err(FixedError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            parse_price_dollars("0.00"),
+            Err(FixedError::OutOfRange(_))
+        ));
+        for bad in ["", ".", "abc", "0.5x", "1e2", "0..5", "--1"] {
+            assert!(
+                matches!(parse_price_dollars(bad), Err(FixedError::Syntax(_))),
+                "{bad}"
+            );
+        }
+        for c in 1..=99u8 {
+            let p = Price::new(c).unwrap();
+            assert_eq!(parse_price_dollars(&format_price_dollars(p)).unwrap(), p);
+        }
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_centi_contracts("123.45").unwrap(), 12345);
+        assert_eq!(parse_centi_contracts("1406474.86").unwrap(), 140647486);
+        assert_eq!(parse_centi_contracts("-5.00").unwrap(), -500);
+        assert_eq!(parse_centi_contracts("10").unwrap(), 1000);
+        assert_eq!(parse_centi_contracts("0.5").unwrap(), 50);
+        assert!(matches!(
+            parse_centi_contracts("0.001"),
+            Err(FixedError::TooPrecise(_))
+        ));
+        assert_eq!(parse_centi_contracts("1.2300").unwrap(), 123);
+        assert!(matches!(
+            parse_centi_contracts("99999999999999999999"),
+            Err(FixedError::OutOfRange(_))
+        ));
+        assert_eq!(parse_whole_contracts("10.00").unwrap(), Contracts(10));
+        assert!(parse_whole_contracts("10.50").is_err());
+        assert!(parse_whole_contracts("-1").is_err());
+        assert_eq!(format_count_fp(Contracts(7)), "7.00");
+        assert_eq!(format_centi_contracts(12345), "123.45");
+        assert_eq!(format_centi_contracts(-500), "-5.00");
+        assert_eq!(parse_dollars_to_cents("-12.34").unwrap(), -1234);
+    }
+}

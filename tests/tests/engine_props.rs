@@ -1,0 +1,161 @@
+//! Properties of the engine over random books, configurations and action/event sequences
+//! (SPEC §5 invariants, §6 limits and mask).
+
+use kalsim_core::action::decode;
+use kalsim_core::{Action, Engine, EngineConfig, Intent, MarkMode, Side};
+use kalsim_tests::{Ladder, Op, book, config, op};
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+fn engine(config: EngineConfig, seed: u64, yes: &Ladder, no: &Ladder) -> Engine {
+    let mut e = Engine::new(config, seed);
+    e.apply_snapshot(yes, no).unwrap();
+    e
+}
+
+/// Apply one op; book errors leave everything unchanged and are ignored here.
+fn apply(e: &mut Engine, op: &Op) {
+    match op {
+        Op::Step(a) => {
+            e.step_action(*a as u32).unwrap();
+        }
+        Op::Delta(side, price, d) => {
+            let _ = e.apply_delta(*side, *price, *d);
+        }
+        Op::Snapshot(y, n) => {
+            let _ = e.apply_snapshot(y, n);
+        }
+    }
+}
+
+/// The contract a trade intent buys, and its limit in that contract's price.
+fn bought(intent: Intent, limit_in_intent_contract: u8) -> (Side, i64) {
+    match intent {
+        Intent::BuyYes => (Side::Yes, limit_in_intent_contract as i64),
+        Intent::SellNo => (Side::Yes, 100 - limit_in_intent_contract as i64),
+        Intent::BuyNo => (Side::No, limit_in_intent_contract as i64),
+        Intent::SellYes => (Side::No, 100 - limit_in_intent_contract as i64),
+        Intent::Hold => unreachable!(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        // Relative to the package directory (cargo runs tests there): tests/proptest-regressions/.
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/engine_props.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    /// Limits are never exceeded and cash never goes negative, over random actions with random
+    /// data between steps.
+    #[test]
+    fn limits_hold_and_cash_never_negative(
+        cfg in config(MarkMode::Liquidation),
+        (yes, no) in book(),
+        ops in prop::collection::vec(op(), 1..60),
+        seed in any::<u64>(),
+    ) {
+        let mut e = engine(cfg, seed, &yes, &no);
+        let limits = cfg.limits;
+        let floor = cfg.initial_cash.0.min(limits.min_cash_buffer.0);
+        for op in &ops {
+            let pos_before = e.account().position();
+            let pv_before = e.portfolio_value().0;
+            if let Op::Step(a) = op {
+                let out = e.step_action(*a as u32).unwrap();
+                if let Some(placed) = out.placed {
+                    // Independent restatement of SPEC §6 for the order as if wholly filled.
+                    let (side, limit) = bought(placed.intent, placed.limit.cents());
+                    let signed = match side { Side::Yes => placed.size as i64, Side::No => -(placed.size as i64) };
+                    let after = pos_before + signed;
+                    let opposite_held = match side {
+                        Side::Yes => (-pos_before).max(0),
+                        Side::No => pos_before.max(0),
+                    };
+                    let opens = placed.size as i64 > opposite_held;
+                    if opens {
+                        prop_assert!(after.unsigned_abs() <= limits.max_position_per_market as u64,
+                            "rule 1: {pos_before} + {signed}");
+                        let value = after.abs() * limit;
+                        prop_assert!(value <= limits.max_position_value.0, "rule 2: {value}");
+                        prop_assert!(value as i128 * 10_000 <= pv_before as i128 * limits.max_portfolio_fraction.0 as i128 + 9_999,
+                            "rule 3: {value} vs PV {pv_before}");
+                    }
+                    if cfg.sell_mode == kalsim_core::SellMode::ReduceOnly && placed.intent.is_sell() {
+                        let held = match placed.intent { Intent::SellYes => pos_before.max(0), _ => (-pos_before).max(0) };
+                        prop_assert!(placed.size as i64 <= held, "reduce-only sell without holdings");
+                    }
+                }
+            } else {
+                apply(&mut e, op);
+            }
+            let acct = e.account();
+            prop_assert!(acct.position().unsigned_abs() <= limits.max_position_per_market as u64
+                || acct.position().unsigned_abs() <= pos_before.unsigned_abs(),
+                "position {} beyond {}", acct.position(), limits.max_position_per_market);
+            prop_assert!(acct.cash().0 >= 0, "cash {} negative", acct.cash().0);
+            prop_assert!(acct.cash().0 >= floor, "cash {} below min(initial, buffer) {floor}", acct.cash().0);
+            prop_assert_eq!(acct.ledger_discrepancy(), 0);
+        }
+    }
+
+    /// On a book that does not move, no sequence of actions raises portfolio value under the
+    /// default liquidation marks (SPEC §5). Zero-size deltas are events that change nothing, so
+    /// resting orders get their chance to match too.
+    #[test]
+    fn no_sequence_raises_pv_on_a_static_book(
+        cfg in config(MarkMode::Liquidation),
+        (yes, no) in book(),
+        ops in prop::collection::vec((0u8..25, any::<bool>(), 1u8..=99), 1..40),
+    ) {
+        let mut e = engine(cfg, 1, &yes, &no);
+        let mut pv = e.portfolio_value().0;
+        for (a, event, level) in ops {
+            e.step_action(a as u32).unwrap();
+            if event {
+                let side = if level % 2 == 0 { Side::Yes } else { Side::No };
+                e.apply_delta(side, kalsim_tests::price(level), 0).unwrap();
+            }
+            let now = e.portfolio_value().0;
+            prop_assert!(now <= pv, "action {a}: PV rose from {pv} to {now}");
+            pv = now;
+        }
+    }
+
+    /// action_mask()[a] ⇔ stepping `a` executes it (not HOLD), for every id, in random states.
+    #[test]
+    fn mask_is_consistent_with_step(
+        cfg in config(MarkMode::Liquidation),
+        (yes, no) in book(),
+        prefix in prop::collection::vec(op(), 0..30),
+    ) {
+        let mut e = engine(cfg, 3, &yes, &no);
+        for op in &prefix {
+            apply(&mut e, op);
+        }
+        let mask = e.action_mask();
+        prop_assert!(mask[0]);
+        for id in 0u32..25 {
+            let mut probe = e.clone();
+            let out = probe.step_action(id).unwrap();
+            let executed = out.executed != Action::Hold;
+            match decode(id) {
+                Ok(Action::Hold) => prop_assert!(out.invalid.is_none() && !executed),
+                Ok(Action::Trade { .. }) => {
+                    prop_assert_eq!(mask[id as usize], executed, "id {}: {:?}", id, out.invalid);
+                    prop_assert_eq!(mask[id as usize], out.invalid.is_none());
+                    prop_assert_eq!(e.action_invalid_reason(id).unwrap(), out.invalid);
+                }
+                Err(_) => prop_assert!(!mask[id as usize] && !executed),
+            }
+            if !executed {
+                // Executed as HOLD: nothing but the outcome changed.
+                prop_assert_eq!(probe.account(), e.account());
+                prop_assert_eq!(probe.working_order(), e.working_order());
+            }
+        }
+    }
+}

@@ -125,7 +125,7 @@ test('validateOrder names the first rule broken', () => {
   assert.deepEqual(kalsim.validateOrder(10, 0, 100000, 50), { ok: true, reason: null, code: 0 });
   assert.equal(kalsim.validateOrder(501, 0, 10_000_000, 1).reason, 'position_limit');
   assert.equal(kalsim.validateOrder(100, 0, 10_000_000, 50, { max_position_value_cents: 1000 }).reason, 'position_value');
-  assert.equal(kalsim.validateOrder(100, 0, 100000, 50).reason, 'portfolio_fraction');
+  assert.equal(kalsim.validateOrder(500, 0, 100000, 51).reason, 'portfolio_fraction');
   assert.equal(kalsim.validateOrder(10, 0, 5000, 50).reason, 'cash_buffer');
   assert.equal(kalsim.validateOrder(-10, 20, 0, 50).ok, true); // reduces exposure
   assert.equal(kalsim.validateOrder(600, 0, 100000, 50, { max_position_per_market: 1000, max_position_value_cents: 1e9, max_portfolio_fraction_bps: 10000, min_cash_buffer_cents: 0 }).ok, false);

@@ -128,7 +128,7 @@ test('validateOrder names the first rule broken', () => {
   assert.equal(kalsim.validateOrder(500, 0, 100000, 51).reason, 'portfolio_fraction');
   assert.equal(kalsim.validateOrder(10, 0, 5000, 50).reason, 'cash_buffer');
   assert.equal(kalsim.validateOrder(-10, 20, 0, 50).ok, true); // reduces exposure
-  assert.equal(kalsim.validateOrder(600, 0, 100000, 50, { max_position_per_market: 1000, max_position_value_cents: 1e9, max_portfolio_fraction_bps: 10000, min_cash_buffer_cents: 0 }).ok, false);
+  assert.equal(kalsim.validateOrder(600, 0, 100000, 50, { max_position_per_market: 1000, max_position_value_cents: 1e9, max_portfolio_fraction_bps: 10000, min_cash_buffer_cents: 0 }).ok, true);
   assert.throws(() => kalsim.validateOrder(1, 0, 1000, 50, { bogus: 1 }), /bogus/);
   assert.throws(() => kalsim.validateOrder(1.5, 0, 1000, 50), /safe integer/);
 });

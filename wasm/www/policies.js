@@ -83,7 +83,7 @@ export function imbalancePolicy(ctx, { theta = 0.3, cap = 60 } = {}) {
  * of a binary bought at price c is (p̂ − c)/(1 − c); target a half-Kelly position and pick
  * the largest allowed tier that does not overshoot it. Wrong-side holdings are sold first.
  */
-export function kellyPolicy(ctx, { kappa = 0.04, minEdge = 0.015, fraction = 0.5 } = {}) {
+export function kellyPolicy(ctx, { kappa = 0.06, minEdge = 0.008, fraction = 0.5 } = {}) {
   const { idx } = ctx;
   const largestTier = (intent, maxContracts, mask) => {
     for (let t = 4; t >= 0; t--) {

@@ -3,6 +3,7 @@
 //! One market per episode. Markets are cycled in an order drawn from the reset seed, so a
 //! run is reproducible: the same configuration, seed and actions give the same bits.
 
+mod batch;
 mod config;
 mod single;
 mod vec;

@@ -16,6 +16,7 @@ pub struct VecEnv {
     needs_reset: Vec<bool>,
     infos: Vec<StepInfo>,
     threads: usize,
+    pub(super) scratch: super::batch::BatchScratch,
     #[cfg(feature = "threads")]
     pool: Option<rayon::ThreadPool>,
 }
@@ -66,6 +67,7 @@ impl VecEnv {
             needs_reset: vec![false; n],
             infos: vec![StepInfo::default(); n],
             threads,
+            scratch: super::batch::BatchScratch::default(),
             #[cfg(feature = "threads")]
             pool,
         })

@@ -1,0 +1,107 @@
+//! The trainer's view of a [`VecEnv`]: `train::BatchEnv`, and the policy metadata of a configuration.
+
+use kalsim_core::{ACTION_COUNT, OBS_DIM, OBS_SCHEMA_VERSION};
+
+use super::{EnvConfig, EnvError, VecEnv};
+use crate::train::{BatchEnv, PolicyMeta};
+
+impl EnvConfig {
+    /// What a policy trained on this configuration records, and what a loaded policy must match.
+    pub fn policy_meta(&self) -> PolicyMeta {
+        PolicyMeta {
+            obs_schema_version: OBS_SCHEMA_VERSION,
+            obs_dim: OBS_DIM as u32,
+            action_count: ACTION_COUNT as u32,
+            size_table: self.sizes,
+            sizing: self.sizing_label(),
+        }
+    }
+}
+
+/// Scratch buffers that adapt the trainer's `u8` actions and `f32` rewards to the VecEnv's.
+#[derive(Debug, Default)]
+pub(super) struct BatchScratch {
+    pub actions: Vec<u32>,
+    pub rewards: Vec<f64>,
+    pub error: Option<EnvError>,
+}
+
+impl VecEnv {
+    /// The first error met while driven through [`BatchEnv`] (whose methods cannot fail), if any.
+    /// Envs that failed were ended (truncated) with a HOLD-only mask so training could go on.
+    pub fn take_batch_error(&mut self) -> Option<EnvError> {
+        self.scratch.error.take()
+    }
+
+    fn fail_batch(
+        &mut self,
+        e: EnvError,
+        obs: &mut [f32],
+        masks: &mut [u8],
+        truncated: Option<&mut [u8]>,
+    ) {
+        obs.fill(0.0);
+        masks.fill(0);
+        for m in masks.chunks_exact_mut(ACTION_COUNT) {
+            m[0] = 1;
+        }
+        if let Some(t) = truncated {
+            t.fill(1);
+        }
+        if self.scratch.error.is_none() {
+            self.scratch.error = Some(e);
+        }
+    }
+}
+
+impl BatchEnv for VecEnv {
+    fn num_envs(&self) -> usize {
+        VecEnv::num_envs(self)
+    }
+
+    fn obs_dim(&self) -> usize {
+        OBS_DIM
+    }
+
+    fn reset_all(&mut self, seed: u64, obs: &mut [f32], masks: &mut [u8]) {
+        if let Err(e) = self.reset(seed, obs, masks) {
+            self.fail_batch(e, obs, masks, None);
+        }
+    }
+
+    fn step(
+        &mut self,
+        actions: &[u8],
+        obs: &mut [f32],
+        rewards: &mut [f32],
+        terminated: &mut [u8],
+        truncated: &mut [u8],
+        masks: &mut [u8],
+    ) {
+        let n = VecEnv::num_envs(self);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.actions.resize(n, 0);
+        scratch.rewards.resize(n, 0.0);
+        for (dst, &a) in scratch.actions.iter_mut().zip(actions) {
+            *dst = a as u32;
+        }
+        let r = VecEnv::step(
+            self,
+            &scratch.actions,
+            obs,
+            &mut scratch.rewards,
+            terminated,
+            truncated,
+            masks,
+        );
+        for (dst, &r) in rewards.iter_mut().zip(&scratch.rewards) {
+            *dst = r as f32;
+        }
+        let error = scratch.error.take();
+        self.scratch = scratch;
+        self.scratch.error = error;
+        if let Err(e) = r {
+            self.fail_batch(e, obs, masks, Some(truncated));
+        }
+    }
+}

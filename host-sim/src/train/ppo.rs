@@ -1,0 +1,542 @@
+//! Proximal Policy Optimization (Schulman et al., 2017) with invalid-action masking
+//! (Huang and Ontañón, 2022), GAE(λ), separate actor and critic MLPs and Adam.
+//!
+//! Decisions worth knowing:
+//! - Masked logits count as −∞: masked actions get probability exactly 0, no gradient,
+//!   and the entropy bonus is the entropy of the masked distribution.
+//! - Next-step autoreset: the transition that follows a `terminated`/`truncated` step is
+//!   the env's reset and is excluded from training. A `terminated` step does not bootstrap;
+//!   a `truncated` step bootstraps from the value of its final observation (which the env
+//!   returned with the flag), and GAE does not run across an episode boundary.
+//! - Losses: `L = mean(−min(r·A, clip(r)·A)) − ent_coef·mean(H) + vf_coef·mean(½(V − R)²)`
+//!   (value term clipped like PPO2 when `clip_range_vf` is set). Advantages are normalised
+//!   per minibatch. Gradient-norm clipping is over both networks together.
+//! - Determinism: one thread, fixed summation orders, `libm` transcendentals, seeded
+//!   [`Rng`] streams: networks from `cfg.seed`, actions and minibatch shuffles from the
+//!   run seed given to [`Trainer::start`].
+
+use core::fmt;
+
+pub(crate) mod update;
+
+use kalsim_core::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::adam::Adam;
+use super::log::{IterStats, TrainSummary};
+use super::mlp::{Mlp, MlpWork};
+use super::policy::{Policy, allowed, masked_softmax, sample_from, valid_sizing};
+use super::{ACTION_COUNT, BatchEnv, PolicyMeta};
+use update::explained_variance;
+
+/// PPO hyper-parameters. Every field has a default (`#[serde(default)]`), so a config file
+/// only lists what it changes; unknown keys are an error (a typo must not go unnoticed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PpoConfig {
+    /// Steps per environment per rollout (default 256); a rollout is `n_steps × num_envs`.
+    pub n_steps: usize,
+    /// Samples per gradient step (default 256).
+    pub minibatch_size: usize,
+    /// Passes over each rollout (default 4).
+    pub n_epochs: usize,
+    /// Discount factor γ (default 0.99).
+    pub gamma: f32,
+    /// GAE λ (default 0.95).
+    pub gae_lambda: f32,
+    /// Clip range ε of the surrogate objective (default 0.2).
+    pub clip_range: f32,
+    /// Clip range of the value prediction around the rollout's value (default none).
+    pub clip_range_vf: Option<f32>,
+    /// Entropy bonus coefficient (default 0.01).
+    pub ent_coef: f32,
+    /// Value loss coefficient (default 0.5).
+    pub vf_coef: f32,
+    /// Adam learning rate (default 3e-4).
+    pub learning_rate: f32,
+    /// Adam ε (default 1e-5).
+    pub adam_eps: f32,
+    /// Maximum global gradient norm (default 0.5).
+    pub max_grad_norm: f32,
+    /// Normalise advantages per minibatch (default true).
+    pub normalize_advantage: bool,
+    /// Stop an update's epochs early when a minibatch's approximate KL exceeds
+    /// `1.5 × target_kl` (default none).
+    pub target_kl: Option<f32>,
+    /// Hidden layer widths of both networks (default `[64, 64]`, tanh).
+    pub hidden: Vec<usize>,
+    /// Seed of the network initialisation and of [`Trainer::train`]'s run (default 0).
+    pub seed: u64,
+}
+
+impl Default for PpoConfig {
+    fn default() -> PpoConfig {
+        PpoConfig {
+            n_steps: 256,
+            minibatch_size: 256,
+            n_epochs: 4,
+            gamma: 0.99,
+            gae_lambda: 0.95,
+            clip_range: 0.2,
+            clip_range_vf: None,
+            ent_coef: 0.01,
+            vf_coef: 0.5,
+            learning_rate: 3e-4,
+            adam_eps: 1e-5,
+            max_grad_norm: 0.5,
+            normalize_advantage: true,
+            target_kl: None,
+            hidden: vec![64, 64],
+            seed: 0,
+        }
+    }
+}
+
+/// Why training cannot start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// A hyper-parameter or the [`PolicyMeta`] is out of range.
+    Config(String),
+    /// The environment does not match the [`PolicyMeta`] the trainer was built for.
+    EnvMismatch(String),
+}
+
+impl fmt::Display for TrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrainError::Config(e) => write!(f, "invalid training config: {e}"),
+            TrainError::EnvMismatch(e) => write!(f, "environment does not match the policy: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TrainError {}
+
+fn validate(cfg: &PpoConfig, meta: &PolicyMeta) -> Result<(), TrainError> {
+    let bad = |m: &str| Err(TrainError::Config(m.to_string()));
+    let unit = |x: f32| (0.0..=1.0).contains(&x);
+    if cfg.n_steps == 0 || cfg.minibatch_size == 0 || cfg.n_epochs == 0 {
+        return bad("n_steps, minibatch_size and n_epochs must be positive");
+    }
+    if cfg.hidden.is_empty() || cfg.hidden.contains(&0) {
+        return bad("hidden must list at least one positive layer width");
+    }
+    if !unit(cfg.gamma) || !unit(cfg.gae_lambda) {
+        return bad("gamma and gae_lambda must be in [0, 1]");
+    }
+    let positive = |x: f32| x.is_finite() && x > 0.0;
+    if !positive(cfg.clip_range)
+        || !positive(cfg.learning_rate)
+        || !positive(cfg.max_grad_norm)
+        || !positive(cfg.adam_eps)
+    {
+        return bad("clip_range, learning_rate, max_grad_norm and adam_eps must be positive");
+    }
+    if cfg.clip_range_vf.is_some_and(|c| !positive(c))
+        || cfg.target_kl.is_some_and(|k| !positive(k))
+    {
+        return bad("clip_range_vf and target_kl must be positive when set");
+    }
+    if !cfg.ent_coef.is_finite() || !cfg.vf_coef.is_finite() || cfg.vf_coef < 0.0 {
+        return bad("ent_coef must be finite and vf_coef finite and non-negative");
+    }
+    if meta.action_count as usize != ACTION_COUNT {
+        return bad(&format!(
+            "meta.action_count is {}, the trainer needs {ACTION_COUNT}",
+            meta.action_count
+        ));
+    }
+    if !valid_sizing(&meta.sizing) {
+        return bad(&format!(
+            "meta.sizing is {:?}, expected \"variable\" or \"fixed:N\"",
+            meta.sizing
+        ));
+    }
+    if meta.obs_dim == 0 {
+        return bad("meta.obs_dim must be positive");
+    }
+    Ok(())
+}
+
+/// Buffers and streams of one training run (allocated once in [`Trainer::start`]).
+#[derive(Debug)]
+struct Run {
+    n_envs: usize,
+    obs_dim: usize,
+    rng_act: Rng,
+    rng_shuffle: Rng,
+    // Live env state.
+    cur_obs: Vec<f32>,
+    cur_mask: Vec<u8>,
+    prev_done: Vec<bool>,
+    ep_return: Vec<f32>,
+    ep_len: Vec<u32>,
+    step_actions: Vec<u8>,
+    step_rewards: Vec<f32>,
+    step_term: Vec<u8>,
+    step_trunc: Vec<u8>,
+    // Rollout, index `t × n_envs + env`.
+    obs: Vec<f32>,
+    masks: Vec<u8>,
+    actions: Vec<u8>,
+    logp: Vec<f32>,
+    values: Vec<f32>,
+    rewards: Vec<f32>,
+    terminated: Vec<u8>,
+    truncated: Vec<u8>,
+    valid: Vec<bool>,
+    advantages: Vec<f32>,
+    returns: Vec<f32>,
+    last_adv: Vec<f32>,
+    next_values: Vec<f32>,
+    indices: Vec<u32>,
+    // Minibatch.
+    mb_obs: Vec<f32>,
+    mb_mask: Vec<u8>,
+    mb_adv: Vec<f32>,
+    mb_act: Vec<u8>,
+    mb_logp: Vec<f32>,
+    mb_ret: Vec<f32>,
+    mb_val: Vec<f32>,
+    d_logits: Vec<f32>,
+    d_value: Vec<f32>,
+    work_pi: MlpWork,
+    work_v: MlpWork,
+}
+
+/// Sums of per-sample quantities over an update, for [`IterStats`].
+#[derive(Default)]
+pub(crate) struct UpdateSums {
+    samples: f64,
+    entropy: f64,
+    approx_kl: f64,
+    clipped: f64,
+    value_loss: f64,
+    policy_loss: f64,
+}
+
+/// The PPO trainer: owns the [`Policy`] being trained, the optimiser state and the
+/// rollout buffers.
+#[derive(Debug)]
+pub struct Trainer {
+    cfg: PpoConfig,
+    policy: Policy,
+    adam_pi: Adam,
+    adam_v: Adam,
+    grad_pi: Vec<f32>,
+    grad_v: Vec<f32>,
+    run: Option<Run>,
+    iteration: u64,
+    timesteps: u64,
+    episodes: u64,
+}
+
+impl Trainer {
+    /// A trainer with freshly initialised networks (orthogonal init from `cfg.seed`) for
+    /// environments described by `meta`.
+    pub fn new(cfg: PpoConfig, meta: PolicyMeta) -> Result<Trainer, TrainError> {
+        validate(&cfg, &meta)?;
+        let obs_dim = meta.obs_dim as usize;
+        let sizes = |out: usize| {
+            let mut s = vec![obs_dim];
+            s.extend_from_slice(&cfg.hidden);
+            s.push(out);
+            s
+        };
+        let policy_net = Mlp::new(&sizes(ACTION_COUNT), 0.01, &mut Rng::derive(cfg.seed, 1));
+        let value_net = Mlp::new(&sizes(1), 1.0, &mut Rng::derive(cfg.seed, 2));
+        let (np, nv) = (policy_net.params.len(), value_net.params.len());
+        Ok(Trainer {
+            adam_pi: Adam::new(np, 0.9, 0.999, cfg.adam_eps),
+            adam_v: Adam::new(nv, 0.9, 0.999, cfg.adam_eps),
+            grad_pi: vec![0.0; np],
+            grad_v: vec![0.0; nv],
+            policy: Policy {
+                meta,
+                policy_net,
+                value_net,
+            },
+            cfg,
+            run: None,
+            iteration: 0,
+            timesteps: 0,
+            episodes: 0,
+        })
+    }
+
+    /// The policy as trained so far.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The hyper-parameters.
+    pub fn config(&self) -> &PpoConfig {
+        &self.cfg
+    }
+
+    /// Environment steps taken since the last [`Trainer::start`].
+    pub fn timesteps(&self) -> u64 {
+        self.timesteps
+    }
+
+    /// Begins a run on `env`: checks its shape, allocates every buffer, resets all envs
+    /// with `seed` and seeds the action-sampling and shuffling streams from it. Networks and
+    /// optimiser state carry over from earlier runs.
+    pub fn start(&mut self, env: &mut impl BatchEnv, seed: u64) -> Result<(), TrainError> {
+        let (n, d) = (env.num_envs(), env.obs_dim());
+        if d != self.policy.meta.obs_dim as usize {
+            return Err(TrainError::EnvMismatch(format!(
+                "obs_dim is {d}, the policy expects {}",
+                self.policy.meta.obs_dim
+            )));
+        }
+        if n == 0 {
+            return Err(TrainError::EnvMismatch("the env batch is empty".into()));
+        }
+        let t = self.cfg.n_steps;
+        let mb = self.cfg.minibatch_size.min(t * n);
+        let cap = mb.max(n);
+        let mut run = Run {
+            n_envs: n,
+            obs_dim: d,
+            rng_act: Rng::derive(seed, 3),
+            rng_shuffle: Rng::derive(seed, 4),
+            cur_obs: vec![0.0; n * d],
+            cur_mask: vec![0; n * ACTION_COUNT],
+            prev_done: vec![false; n],
+            ep_return: vec![0.0; n],
+            ep_len: vec![0; n],
+            step_actions: vec![0; n],
+            step_rewards: vec![0.0; n],
+            step_term: vec![0; n],
+            step_trunc: vec![0; n],
+            obs: vec![0.0; t * n * d],
+            masks: vec![0; t * n * ACTION_COUNT],
+            actions: vec![0; t * n],
+            logp: vec![0.0; t * n],
+            values: vec![0.0; t * n],
+            rewards: vec![0.0; t * n],
+            terminated: vec![0; t * n],
+            truncated: vec![0; t * n],
+            valid: vec![false; t * n],
+            advantages: vec![0.0; t * n],
+            returns: vec![0.0; t * n],
+            last_adv: vec![0.0; n],
+            next_values: vec![0.0; n],
+            indices: Vec::with_capacity(t * n),
+            mb_obs: vec![0.0; cap * d],
+            mb_mask: vec![0; cap * ACTION_COUNT],
+            mb_adv: vec![0.0; cap],
+            mb_act: vec![0; cap],
+            mb_logp: vec![0.0; cap],
+            mb_ret: vec![0.0; cap],
+            mb_val: vec![0.0; cap],
+            d_logits: vec![0.0; cap * ACTION_COUNT],
+            d_value: vec![0.0; cap],
+            work_pi: self.policy.policy_net.workspace(cap),
+            work_v: self.policy.value_net.workspace(cap),
+        };
+        env.reset_all(seed, &mut run.cur_obs, &mut run.cur_mask);
+        self.run = Some(run);
+        self.iteration = 0;
+        self.timesteps = 0;
+        self.episodes = 0;
+        Ok(())
+    }
+
+    /// One iteration: a rollout of `n_steps` on every env, then `n_epochs` of minibatch
+    /// updates. Starts a run with `cfg.seed` first if none is active or `env` has another
+    /// shape than the active run's.
+    pub fn iterate(&mut self, env: &mut impl BatchEnv) -> Result<IterStats, TrainError> {
+        if self
+            .run
+            .as_ref()
+            .is_none_or(|r| r.n_envs != env.num_envs() || r.obs_dim != env.obs_dim())
+        {
+            self.start(env, self.cfg.seed)?;
+        }
+        let mut run = self.run.take().expect("run started above");
+        let mut stats = self.collect(&mut run, env);
+        self.compute_gae(&mut run);
+        stats.explained_variance = explained_variance(&run);
+        self.update(&mut run, &mut stats);
+        self.run = Some(run);
+        Ok(stats)
+    }
+
+    /// Trains for at least `total_timesteps` environment steps (whole iterations) from a
+    /// fresh run seeded with `cfg.seed`, calling `on_iter` after every iteration; training
+    /// stops early when it returns `false`.
+    pub fn train(
+        &mut self,
+        env: &mut impl BatchEnv,
+        total_timesteps: u64,
+        mut on_iter: impl FnMut(&IterStats) -> bool,
+    ) -> Result<TrainSummary, TrainError> {
+        self.start(env, self.cfg.seed)?;
+        let mut summary = TrainSummary {
+            iterations: 0,
+            timesteps: 0,
+            episodes: 0,
+            stopped_early: false,
+            last: None,
+        };
+        while self.timesteps < total_timesteps {
+            let stats = self.iterate(env)?;
+            let go_on = on_iter(&stats);
+            summary.last = Some(stats);
+            if !go_on {
+                summary.stopped_early = true;
+                break;
+            }
+        }
+        summary.iterations = self.iteration;
+        summary.timesteps = self.timesteps;
+        summary.episodes = self.episodes;
+        Ok(summary)
+    }
+
+    /// Runs the current policy for `n_steps` on every env, filling the rollout buffers.
+    fn collect(&mut self, run: &mut Run, env: &mut impl BatchEnv) -> IterStats {
+        let (n, d, t_max) = (run.n_envs, run.obs_dim, self.cfg.n_steps);
+        let mut hist = [0u32; ACTION_COUNT];
+        let mut finished = 0u32;
+        let (mut ret_sum, mut len_sum) = (0f64, 0f64);
+        let mut probs = [0f32; ACTION_COUNT];
+        for t in 0..t_max {
+            let base = t * n;
+            run.obs[base * d..(base + n) * d].copy_from_slice(&run.cur_obs);
+            run.masks[base * ACTION_COUNT..(base + n) * ACTION_COUNT]
+                .copy_from_slice(&run.cur_mask);
+            self.policy
+                .policy_net
+                .forward(&run.cur_obs, n, &mut run.work_pi);
+            self.policy
+                .value_net
+                .forward(&run.cur_obs, n, &mut run.work_v);
+            for i in 0..n {
+                let k = base + i;
+                run.values[k] = run.work_v.output()[i];
+                run.valid[k] = !run.prev_done[i];
+                if run.prev_done[i] {
+                    // The env resets on this step and ignores the action.
+                    run.step_actions[i] = 0;
+                    run.actions[k] = 0;
+                    run.logp[k] = 0.0;
+                    continue;
+                }
+                let logits = &run.work_pi.output()[i * ACTION_COUNT..(i + 1) * ACTION_COUNT];
+                let mask = &run.cur_mask[i * ACTION_COUNT..(i + 1) * ACTION_COUNT];
+                let z = masked_softmax(logits, mask, &mut probs);
+                let a = sample_from(&probs, run.rng_act.next_f32());
+                run.step_actions[i] = a;
+                run.actions[k] = a;
+                run.logp[k] = logits[a as usize] - z;
+                hist[a as usize] += 1;
+            }
+            env.step(
+                &run.step_actions,
+                &mut run.cur_obs,
+                &mut run.step_rewards,
+                &mut run.step_term,
+                &mut run.step_trunc,
+                &mut run.cur_mask,
+            );
+            for i in 0..n {
+                let k = base + i;
+                let (r, term, trunc) = (run.step_rewards[i], run.step_term[i], run.step_trunc[i]);
+                run.rewards[k] = r;
+                run.terminated[k] = term;
+                run.truncated[k] = trunc;
+                let done = term != 0 || trunc != 0;
+                if run.valid[k] {
+                    run.ep_return[i] += r;
+                    run.ep_len[i] += 1;
+                    if done {
+                        finished += 1;
+                        ret_sum += f64::from(run.ep_return[i]);
+                        len_sum += f64::from(run.ep_len[i]);
+                        run.ep_return[i] = 0.0;
+                        run.ep_len[i] = 0;
+                    }
+                }
+                run.prev_done[i] = done;
+            }
+        }
+        self.policy
+            .value_net
+            .forward(&run.cur_obs, n, &mut run.work_v);
+        run.next_values.copy_from_slice(&run.work_v.output()[..n]);
+        self.iteration += 1;
+        self.timesteps += (t_max * n) as u64;
+        self.episodes += u64::from(finished);
+        let chosen: u32 = hist.iter().sum();
+        let mut size_tiers = [0u32; 5];
+        for (a, &c) in hist.iter().enumerate().take(21).skip(1) {
+            size_tiers[(a - 1) % 5] += c;
+        }
+        let per_episode = |s: f64| {
+            if finished > 0 {
+                (s / f64::from(finished)) as f32
+            } else {
+                0.0
+            }
+        };
+        IterStats {
+            iteration: self.iteration,
+            timesteps: self.timesteps,
+            mean_episode_return: per_episode(ret_sum),
+            mean_episode_length: per_episode(len_sum),
+            episodes: finished,
+            entropy: 0.0,
+            approx_kl: 0.0,
+            clip_fraction: 0.0,
+            value_loss: 0.0,
+            policy_loss: 0.0,
+            explained_variance: 0.0,
+            hold_fraction: if chosen > 0 {
+                hist[0] as f32 / chosen as f32
+            } else {
+                0.0
+            },
+            action_histogram: hist,
+            size_tiers,
+            learning_rate: self.cfg.learning_rate,
+        }
+    }
+
+    /// GAE(λ) advantages and returns, never across an episode boundary.
+    fn compute_gae(&self, run: &mut Run) {
+        let (n, t_max) = (run.n_envs, self.cfg.n_steps);
+        let (gamma, lambda) = (self.cfg.gamma, self.cfg.gae_lambda);
+        run.last_adv.fill(0.0);
+        for t in (0..t_max).rev() {
+            for i in 0..n {
+                let k = t * n + i;
+                if !run.valid[k] {
+                    run.advantages[k] = 0.0;
+                    run.returns[k] = 0.0;
+                    run.last_adv[i] = 0.0;
+                    continue;
+                }
+                let v = run.values[k];
+                let next_v = if t + 1 < t_max {
+                    run.values[k + n]
+                } else {
+                    run.next_values[i]
+                };
+                let adv = if run.terminated[k] != 0 {
+                    run.rewards[k] - v
+                } else if run.truncated[k] != 0 {
+                    run.rewards[k] + gamma * next_v - v
+                } else {
+                    run.rewards[k] + gamma * next_v - v + gamma * lambda * run.last_adv[i]
+                };
+                run.advantages[k] = adv;
+                run.returns[k] = adv + v;
+                run.last_adv[i] = adv;
+            }
+        }
+    }
+}

@@ -59,3 +59,18 @@ export interface LoadSummary {
   lines: number; skipped: number; skipped_by_kind: Record<string, number>; skipped_messages: string[];
   gaps: number; ignored_types: Record<string, number>;
 }
+/** PPO hyper-parameters (snake_case as the host's PpoConfig; every key optional). */
+export interface PpoConfig {
+  n_steps: number; minibatch_size: number; n_epochs: number; gamma: number; gae_lambda: number;
+  clip_range: number; clip_range_vf: number | null; ent_coef: number; vf_coef: number;
+  learning_rate: number; adam_eps: number; max_grad_norm: number; normalize_advantage: boolean;
+  target_kl: number | null; hidden: number[]; seed: number;
+}
+/** One PPO iteration's statistics. */
+export interface IterStats {
+  iteration: number; timesteps: number; mean_episode_return: number; mean_episode_length: number;
+  episodes: number; entropy: number; approx_kl: number; clip_fraction: number; value_loss: number;
+  policy_loss: number; explained_variance: number; hold_fraction: number;
+  action_histogram: number[]; size_tiers: number[]; learning_rate: number;
+}
+export interface PolicyMeta { obs_schema_version: number; obs_dim: number; action_count: number; size_table: number[]; sizing: string; }

@@ -302,6 +302,7 @@ function compare() {
 function startTraining() {
   if (worker) return;
   const cfg = configObject();
+  cfg.max_steps = num('trainMaxSteps');
   const msg = {
     cmd: 'train',
     config: cfg,
@@ -422,8 +423,9 @@ function renderCharts() {
 }
 
 function renderLearning() {
-  const ys = state.learning.map((s) => s.mean_episode_return);
-  lineChart($('learning'), [{ ys, color: '#b42318', label: 'mean episode return ($)' }], { xlabel: 'iteration' });
+  // Iterations in which no episode finished carry no return.
+  const ys = state.learning.filter((s) => s.episodes > 0).map((s) => s.mean_episode_return);
+  lineChart($('learning'), [{ ys, color: '#b42318', label: 'mean episode return ($), iterations with finished episodes' }], { xlabel: 'iteration' });
 }
 
 function renderComparison() {

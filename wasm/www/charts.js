@@ -110,6 +110,10 @@ export function lineChart(canvas, series, { xlabel = '', baseline = null } = {})
     ctx.lineTo(X(s.ys.length - 1), Y(s.ys[s.ys.length - 1]));
     ctx.stroke();
     ctx.lineWidth = 1;
+    if (s.ys.length <= 60) {
+      ctx.fillStyle = s.color || INK;
+      s.ys.forEach((y, i) => { ctx.beginPath(); ctx.arc(X(i), Y(y), 2.5, 0, 2 * Math.PI); ctx.fill(); });
+    }
     if (s.label) {
       ctx.fillStyle = s.color || INK;
       ctx.textAlign = 'left';

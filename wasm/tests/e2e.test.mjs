@@ -4,32 +4,13 @@
 // in the worker produces a learning curve and a policy, and write a screenshot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { createReadStream, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { wasmDir, repoRoot, rawSeed } from './load.mjs';
+import { serve, launchChromium } from './serve.mjs';
 
 const www = path.join(wasmDir, 'www');
 const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
-const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.ts': 'text/plain',
-};
-
-function serve(root) {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    let file = path.normalize(path.join(root, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
-    if (existsSync(file) && statSync(file).isDirectory()) file = path.join(file, 'index.html');
-    if (!existsSync(file)) { res.writeHead(404).end('not found'); return; }
-    res.writeHead(200, { 'content-type': MIME[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 const vectorFile = path.join(repoRoot, 'tests', 'vectors', 'all_25_actions_cycle.json');
 const skip = !existsSync(chromium) ? `${chromium} not found` : !existsSync(vectorFile) ? `${vectorFile} missing` : false;
 
@@ -39,15 +20,7 @@ test('sandbox in Chromium: scripted episode = native, charts, training, screensh
   const v = JSON.parse(text);
   const server = await serve(www);
   const port = server.address().port;
-  const profile = mkdtempSync(path.join(tmpdir(), 'kalsim-chromium-'));
-  // A fresh profile directory (playwright passes it as --user-data-dir).
-  const browser = await pw.launchPersistentContext(profile, {
-    executablePath: chromium,
-    headless: true,
-    viewport: { width: 1500, height: 1250 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const { browser, profile } = await launchChromium(pw, chromium);
   const errors = [];
   try {
     const page = browser.pages()[0] || (await browser.newPage());

@@ -76,6 +76,10 @@ test('sandbox in Chromium: scripted episode = native, charts, training, screensh
     assert.equal(cmp.rows.length, 2);
     assert.match(cmp.rows[0].sizing, /^fixed/);
 
+    const outDir = path.join(wasmDir, 'test-output');
+    mkdirSync(outDir, { recursive: true });
+    await page.screenshot({ path: path.join(outDir, 'sandbox-episode.png'), fullPage: true });
+
     // 4. Training in the worker for a short budget; the page stays responsive.
     await page.fill('#trainEnvs', '4');
     await page.fill('#trainSteps', '64');
@@ -97,9 +101,13 @@ test('sandbox in Chromium: scripted episode = native, charts, training, screensh
     await page.waitForFunction(() => window.kalsimState.done && window.kalsimState.policy === 'trained', null, { timeout: 60_000 });
     const href = await page.getAttribute('#exportPolicy', 'href');
     assert.match(href || '', /^blob:/);
+    const exported = await page.evaluate(async () => {
+      const policy = await (await fetch(document.getElementById('exportPolicy').href)).json();
+      const report = await (await fetch(document.getElementById('exportReport').href)).json();
+      return { format: policy.format, report: report.format, metrics: report.episode.metrics !== null, comparison: report.comparison !== null, training: report.training.iterations.length };
+    });
+    assert.deepEqual(exported, { format: 'kalsim-policy', report: 'kalsim-sandbox-report', metrics: true, comparison: true, training: 4 });
 
-    const outDir = path.join(wasmDir, 'test-output');
-    mkdirSync(outDir, { recursive: true });
     await page.screenshot({ path: path.join(outDir, 'sandbox.png'), fullPage: true });
     assert.deepEqual(errors, [], `page errors: ${errors.join('; ')}`);
   } finally {

@@ -208,6 +208,7 @@ function finishEpisode(why) {
   state.totalReturn = state.metrics.total_return;
   state.episodes++;
   renderAll();
+  updateReportLink();
   status(`episode ${why} after ${state.steps} steps: PV $${(state.finalPvCents / 100).toFixed(2)}, return ${(100 * state.totalReturn).toFixed(3)} %`);
 }
 
@@ -446,11 +447,11 @@ function renderAll(force = true) {
   renderBook();
   renderMask();
   renderCharts();
-  updateReportLink();
 }
 
-function updateReportLink() {
-  const report = {
+/** The run report (SPEC §9 metrics, equity, round trips, comparison, learning curve). */
+function buildReport() {
+  return {
     format: 'kalsim-sandbox-report',
     version: 1,
     kalsim: k.version(),
@@ -461,9 +462,13 @@ function updateReportLink() {
     comparison: state.comparison,
     training: state.learning.length ? { iterations: state.learning } : null,
   };
+}
+
+/** Point the download link at a fresh report (called when something finished). */
+function updateReportLink() {
   const a = $('exportReport');
   if (a.href && a.href.startsWith('blob:')) URL.revokeObjectURL(a.href);
-  a.href = URL.createObjectURL(new Blob([JSON.stringify(report, null, 1)], { type: 'application/json' }));
+  a.href = URL.createObjectURL(new Blob([JSON.stringify(buildReport(), null, 1)], { type: 'application/json' }));
   a.classList.remove('disabled');
 }
 

@@ -114,9 +114,9 @@ impl WasmDataset {
                 "config: data.synthetic_markets and data.synthetic_events must be at least 1",
             ));
         }
-        if d.synthetic_markets as u64 * d.synthetic_events as u64 > 50_000_000 {
+        if d.synthetic_markets as u64 * d.synthetic_events as u64 > crate::MAX_SYNTHETIC_EVENTS {
             return Err(JsError::new(
-                "config: synthetic_markets × synthetic_events above 50 000 000 is too large",
+                "config: synthetic_markets × synthetic_events above 5 000 000 is too large",
             ));
         }
         WasmDataset::from_dataset(
@@ -518,6 +518,23 @@ impl WasmVecEnv {
                 &mut self.truncated,
                 &mut self.masks,
             )
+            .map_err(js_err)
+    }
+
+    /// Step straight into the caller's typed arrays (`Float32Array` N×obsDim, `Float64Array`
+    /// N, `Uint8Array` N, N, N×25): no result object, no copies kept here.
+    #[wasm_bindgen(js_name = stepInto)]
+    pub fn step_into(
+        &mut self,
+        actions: &[u32],
+        obs: &mut [f32],
+        rewards: &mut [f64],
+        terminated: &mut [u8],
+        truncated: &mut [u8],
+        masks: &mut [u8],
+    ) -> Result<(), JsError> {
+        self.venv
+            .step(actions, obs, rewards, terminated, truncated, masks)
             .map_err(js_err)
     }
 

@@ -30,6 +30,10 @@ use wasm_bindgen::prelude::*;
 
 pub use dto::*;
 
+/// Largest synthetic dataset (markets × events) accepted: about 0.5 GB of JSONL, beyond which
+/// a browser tab runs out of memory (an abort in WASM, not an error).
+pub const MAX_SYNTHETIC_EVENTS: u64 = 5_000_000;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = include_str!("types.d.ts");
 
@@ -305,9 +309,9 @@ pub fn generate_synthetic(
     if markets == 0 || events == 0 {
         return Err(JsError::new("markets and events must be at least 1"));
     }
-    if markets as u64 * events as u64 > 50_000_000 {
+    if markets as u64 * events as u64 > crate::MAX_SYNTHETIC_EVENTS {
         return Err(JsError::new(
-            "markets × events above 50 000 000 is too large for the browser",
+            "markets × events above 5 000 000 is too large for the browser",
         ));
     }
     let seed = parse_seed(&seed)?.unwrap_or(0);

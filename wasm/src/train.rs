@@ -13,7 +13,7 @@ use crate::{parse_config, parse_seed, to_js};
 
 /// Largest rollout (`n_steps × numEnvs`) and layer width accepted here: beyond them a
 /// browser tab runs out of memory, which in WASM is an abort rather than an error.
-const MAX_ROLLOUT: usize = 1 << 20;
+const MAX_ROLLOUT: usize = 1 << 18;
 const MAX_WIDTH: usize = 2048;
 const MAX_LAYERS: usize = 8;
 

@@ -181,6 +181,25 @@ test('VecEnv: batch step into typed arrays, autoreset, errors', () => {
     ends += a.terminated.reduce((x, y) => x + y, 0) + a.truncated.reduce((x, y) => x + y, 0);
   }
   assert.ok(ends >= 3, `episodes ended: ${ends}`);
+  // stepInto writes the caller's arrays and agrees with step().
+  const u = new kalsim.VecEnv(small, 3);
+  const x = new kalsim.VecEnv(small, 3);
+  u.reset(8);
+  x.reset(8);
+  const o = new Float32Array(96);
+  const rw = new Float64Array(3);
+  const te = new Uint8Array(3);
+  const tr = new Uint8Array(3);
+  const ms = new Uint8Array(75);
+  for (let t = 0; t < 50; t++) {
+    const acts = new Uint32Array([1, 0, t % 2 ? 11 : 0]);
+    u.stepInto(acts, o, rw, te, tr, ms);
+    const y = x.step(acts);
+    assert.deepEqual(o, y.obs);
+    assert.deepEqual(rw, y.rewards);
+    assert.deepEqual(ms, y.masks);
+  }
+  assert.throws(() => u.stepInto(new Uint32Array(3), new Float32Array(5), rw, te, tr, ms), /buffer obs/);
   assert.equal(v.infos().length, 3);
   assert.throws(() => new kalsim.VecEnv(small, 0), /numEnvs/);
 });

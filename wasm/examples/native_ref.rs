@@ -4,6 +4,7 @@
 //!   test trains the same in WASM and requires the same bytes.
 //! - `native_ref bench [markets events steps]` prints single-env steps per second on
 //!   synthetic data (HOLD and a fixed trade cycle), for docs/performance.md.
+//! - `native_ref train-bench` prints PPO training steps per second.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -78,13 +79,46 @@ fn bench(
     Ok(())
 }
 
+/// PPO throughput: 8 envs × 128 steps per iteration, [64, 64] networks, 5 iterations.
+fn train_bench() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let cfg = EnvConfig::from_json(TRAIN_BENCH_ENV)?;
+    let ppo: PpoConfig = serde_json::from_str(TRAIN_BENCH_PPO)?;
+    let d = &cfg.data;
+    let data = synthetic_dataset(
+        d.synthetic_markets,
+        d.synthetic_events,
+        d.synthetic_seed,
+        &LoadOptions::default(),
+    )?;
+    let mut venv = VecEnv::new(cfg.clone(), Arc::new(data.markets), 8, 1)?;
+    let mut trainer = Trainer::new(ppo, cfg.policy_meta())?;
+    trainer.start(&mut venv, 0)?;
+    let t0 = Instant::now();
+    for _ in 0..5 {
+        trainer.iterate(&mut venv)?;
+    }
+    let dt = t0.elapsed().as_secs_f64();
+    println!(
+        "{{\"train_steps\":{},\"seconds\":{dt:.4},\"steps_per_sec\":{:.0}}}",
+        trainer.timesteps(),
+        trainer.timesteps() as f64 / dt
+    );
+    Ok(())
+}
+
+/// Shared with `wasm/tests/bench.mjs` (keep in sync).
+const TRAIN_BENCH_ENV: &str = r#"{"max_steps": 200, "data": {"synthetic_markets": 8, "synthetic_events": 2000, "synthetic_seed": 7}}"#;
+const TRAIN_BENCH_PPO: &str =
+    r#"{"n_steps": 128, "minibatch_size": 256, "n_epochs": 4, "hidden": [64, 64], "seed": 0}"#;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, d: u64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     let r = match args.first().map(String::as_str) {
         Some("train") => train_reference(),
+        Some("train-bench") => train_bench(),
         Some("bench") => bench(arg(1, 8) as u32, arg(2, 5_000) as u32, arg(3, 1_000_000)),
-        _ => Err("usage: native_ref train | bench [markets events steps]".into()),
+        _ => Err("usage: native_ref train | train-bench | bench [markets events steps]".into()),
     };
     if let Err(e) = r {
         eprintln!("native_ref: {e}");

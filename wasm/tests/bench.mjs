@@ -42,6 +42,14 @@ function benchBody(k, steps) {
   for (let i = 0; i < n; i++) v.stepFast(acts);
   const dt = (performance.now() - t0) / 1000;
   out.push({ policy: 'hold', api: 'VecEnv(16).stepFast', steps: n * 16, seconds: +dt.toFixed(4), steps_per_sec: Math.round((n * 16) / dt) });
+  const tr = new k.Trainer({ max_steps: 200, data: { synthetic_markets: 8, synthetic_events: 2000, synthetic_seed: 7 } },
+    { n_steps: 128, minibatch_size: 256, n_epochs: 4, hidden: [64, 64], seed: 0 }, 8);
+  tr.start(0);
+  const t1 = performance.now();
+  for (let i = 0; i < 5; i++) tr.iterate();
+  const dt1 = (performance.now() - t1) / 1000;
+  out.push({ api: 'Trainer.iterate (8 envs × 128, [64, 64], 5 iterations)', steps: tr.timesteps, seconds: +dt1.toFixed(4), steps_per_sec: Math.round(tr.timesteps / dt1) });
+  tr.free();
   return out;
 }
 

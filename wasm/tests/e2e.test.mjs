@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { wasmDir, repoRoot, rawSeed } from './load.mjs';
+import { kalsim, wasmDir, repoRoot, rawSeed } from './load.mjs';
 import { serve, launchChromium } from './serve.mjs';
 
 const www = path.join(wasmDir, 'www');
@@ -80,7 +80,19 @@ test('sandbox in Chromium: scripted episode = native, charts, training, screensh
     mkdirSync(outDir, { recursive: true });
     await page.screenshot({ path: path.join(outDir, 'sandbox-episode.png'), fullPage: true });
 
-    // 4. Training in the worker for a short budget; the page stays responsive.
+    // 4. A Kalshi JSONL capture from disk (file input); training below runs on it.
+    const capture = kalsim.generateSynthetic(2, 400, 9);
+    await page.setInputFiles('#captureFile', { name: 'capture.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(capture) });
+    await page.waitForFunction(() => /^2 market\(s\)/.test(document.getElementById('dataSummary').textContent), null, { timeout: 30_000 });
+    assert.equal(await page.evaluate(() => document.querySelector('input[name=source]:checked').value), 'capture');
+    await page.selectOption('#policy', 'imbalance');
+    await page.click('#run');
+    await page.waitForFunction(() => window.kalsimState.done, null, { timeout: 60_000 });
+    const cap = await page.evaluate(() => ({ steps: window.kalsimState.steps, tickers: window.kalsimState.dataSummary.tickers }));
+    assert.equal(cap.steps, 400);
+    assert.equal(cap.tickers.length, 2);
+
+    // 5. Training in the worker for a short budget; the page stays responsive.
     await page.fill('#trainEnvs', '4');
     await page.fill('#trainSteps', '64');
     await page.fill('#trainIters', '4');
@@ -95,7 +107,7 @@ test('sandbox in Chromium: scripted episode = native, charts, training, screensh
     assert.equal(tr.curve, 4);
     assert.ok(tr.policy > 100);
 
-    // 5. The trained policy runs an episode.
+    // 6. The trained policy runs an episode.
     await page.selectOption('#policy', 'trained');
     await page.click('#run');
     await page.waitForFunction(() => window.kalsimState.done && window.kalsimState.policy === 'trained', null, { timeout: 60_000 });

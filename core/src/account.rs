@@ -245,11 +245,13 @@ impl LastPrices {
     }
 
     /// Best bid of `side`, or the last valid one.
+    #[inline]
     pub fn bid(&self, book: &OrderBook, side: Side) -> Price {
         book.best_bid(side).unwrap_or(self.bid[side as usize])
     }
 
     /// The marks under `mode` for the current book with this fallback.
+    #[inline]
     pub fn marks(&self, book: &OrderBook, mode: MarkMode) -> Marks {
         let yes_bid = self.bid(book, Side::Yes).cents() as u16;
         let no_bid = self.bid(book, Side::No).cents() as u16;

@@ -146,13 +146,16 @@ pub struct DeltaEffect {
 /// One centi-contract unit of a whole contract.
 const WHOLE: u64 = 100;
 
-/// A Kalshi order book with the agent's consumed-liquidity overlay. 1.6 KiB, no allocation.
+/// A Kalshi order book with the agent's consumed-liquidity overlay. 3.2 KiB, no allocation.
 #[derive(Clone, PartialEq, Eq)]
 pub struct OrderBook {
     depth: [[u64; 100]; 2],
     consumed: [[u64; 100]; 2],
     /// Cached best tradable bid per side, 0 when the side is empty.
     best: [u8; 2],
+    /// Cached best displayed bid per side (any depth > 0, overlay ignored), 0 when empty.
+    /// Crossing is judged on it; caching it keeps `apply_delta` from scanning both ladders.
+    displayed: [u8; 2],
 }
 
 impl fmt::Debug for OrderBook {
@@ -177,6 +180,7 @@ impl OrderBook {
             depth: [[0; 100]; 2],
             consumed: [[0; 100]; 2],
             best: [0; 2],
+            displayed: [0; 2],
         }
     }
 
@@ -253,6 +257,10 @@ impl OrderBook {
             fresh.scan_best(Side::Yes, 99),
             fresh.scan_best(Side::No, 99),
         ];
+        fresh.displayed = [
+            fresh.scan_displayed(Side::Yes, 99),
+            fresh.scan_displayed(Side::No, 99),
+        ];
         fresh.check_uncrossed()?;
         *self = fresh;
         Ok(())
@@ -291,15 +299,18 @@ impl OrderBook {
         };
         let old_consumed = self.consumed[s][i];
         let old_best = self.best;
+        let old_displayed = self.displayed;
         self.depth[s][i] = after;
         if after <= old_consumed && after < before {
             self.consumed[s][i] = 0;
         }
         self.refresh_best_at(side, i as u8);
+        self.refresh_displayed_at(side, i as u8);
         if let Err(e) = self.check_uncrossed() {
             self.depth[s][i] = before;
             self.consumed[s][i] = old_consumed;
             self.best = old_best;
+            self.displayed = old_displayed;
             return Err(e);
         }
         Ok(DeltaEffect {
@@ -385,10 +396,30 @@ impl OrderBook {
         0
     }
 
+    fn refresh_displayed_at(&mut self, side: Side, p: u8) {
+        let s = side.idx();
+        if self.depth[s][p as usize] > 0 {
+            if p > self.displayed[s] {
+                self.displayed[s] = p;
+            }
+        } else if p == self.displayed[s] {
+            self.displayed[s] = self.scan_displayed(side, p);
+        }
+    }
+
+    fn scan_displayed(&self, side: Side, from: u8) -> u8 {
+        let s = side.idx();
+        let mut p = from;
+        while p > 0 && self.depth[s][p as usize] == 0 {
+            p -= 1;
+        }
+        p
+    }
+
     fn check_uncrossed(&self) -> Result<(), BookError> {
         // Crossing is judged on displayed depth (what the exchange shows), not the overlay.
-        let y = self.displayed_best(Side::Yes);
-        let n = self.displayed_best(Side::No);
+        let y = self.displayed[Side::Yes.idx()];
+        let n = self.displayed[Side::No.idx()];
         if y > 0 && n > 0 && y as u16 + n as u16 >= 100 {
             return Err(BookError::Crossed {
                 yes_bid: y,
@@ -396,15 +427,6 @@ impl OrderBook {
             });
         }
         Ok(())
-    }
-
-    fn displayed_best(&self, side: Side) -> u8 {
-        let s = side.idx();
-        let mut p = 99u8;
-        while p > 0 && self.depth[s][p as usize] == 0 {
-            p -= 1;
-        }
-        p
     }
 }
 
@@ -501,6 +523,27 @@ mod tests {
         b.apply_delta(Side::No, p(54), -100).unwrap();
         assert_eq!(b.consumed(Side::No, p(54)), CentiContracts::ZERO);
         assert_eq!(b.effective_depth(Side::No, p(54)), c(29));
+    }
+
+    #[test]
+    fn displayed_cache_matches_a_scan() {
+        let mut b = book();
+        let mut rng = crate::rng::Rng::new(5);
+        for _ in 0..5_000 {
+            let side = if rng.below(2) == 0 {
+                Side::Yes
+            } else {
+                Side::No
+            };
+            let price = p(1 + rng.below(99) as u8);
+            let delta = rng.below(4_001) as i64 - 2_000;
+            let _ = b.apply_delta(side, price, delta);
+            for s in [Side::Yes, Side::No] {
+                assert_eq!(b.displayed[s.idx()], b.scan_displayed(s, 99));
+                assert_eq!(b.best[s.idx()], b.scan_best(s, 99));
+            }
+            assert!(b.check_uncrossed().is_ok());
+        }
     }
 
     #[test]

@@ -277,6 +277,7 @@ impl<Q: QueueModel> Engine<Q> {
             .unrealized_pnl(self.last_prices.marks(&self.book, self.config.mark))
     }
 
+    #[inline]
     fn exposure(&self) -> Exposure {
         Exposure {
             position: self.account.position(),
@@ -294,6 +295,7 @@ impl<Q: QueueModel> Engine<Q> {
         Ok(plan)
     }
 
+    #[inline]
     fn check_plan(&self, plan: &OrderPlan, exposure: Exposure) -> Result<(), LimitViolation> {
         if plan.intent.is_sell()
             && self.config.sell_mode == SellMode::ReduceOnly
@@ -320,9 +322,18 @@ impl<Q: QueueModel> Engine<Q> {
             let Ok(price) = intent_price(&self.book, intent, self.config.pricing) else {
                 continue;
             };
-            for tier in Tier::ALL {
+            // Every rule is monotone in the order size (holdings needed, |position|, position
+            // value, cost and worst-case fee all grow with it; an order that only closes passes
+            // and a larger one is checked), and tier sizes never decrease. So the allowed tiers
+            // of an intent are a prefix: find the largest allowed one from the top and stop.
+            // The mask-consistency property checks this against `step_action`, tier by tier.
+            for tier in Tier::ALL.into_iter().rev() {
                 let plan = OrderPlan::new(intent, self.config.sizes.size(tier), price);
-                mask[1 + k * 5 + tier.index()] = self.check_plan(&plan, exposure).is_ok();
+                if self.check_plan(&plan, exposure).is_ok() {
+                    let base = 1 + k * 5;
+                    mask[base..=base + tier.index()].fill(true);
+                    break;
+                }
             }
         }
         mask

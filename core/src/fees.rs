@@ -94,8 +94,15 @@ pub fn fee_weight(fills: &[(u32, Price)]) -> u64 {
 
 #[inline]
 const fn fee_from_weight(rate_e4: u32, weight: u64) -> Cents {
-    let num = rate_e4 as u128 * weight as u128;
-    Cents(num.div_ceil(1_000_000) as i64)
+    // Fast path in u64 (every realistic order: 2⁶⁴ ≈ 1.8e19 > 700 × u32::MAX × 2 500); the
+    // u128 division is a slow library call and the mask evaluates this 20 times.
+    match (rate_e4 as u64).checked_mul(weight) {
+        Some(num) => Cents(num.div_ceil(1_000_000) as i64),
+        None => {
+            let num = rate_e4 as u128 * weight as u128;
+            Cents(num.div_ceil(1_000_000) as i64)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +140,28 @@ mod tests {
         let f = FeeSchedule::KALSHI;
         assert_eq!(f.taker_fee(&[(1, p(50)), (1, p(50))]), Cents(4));
         assert_eq!(f.taker_fee(&[]), Cents(0));
+    }
+
+    #[test]
+    fn u64_fast_path_matches_u128() {
+        let f = FeeSchedule {
+            maker_fees: true,
+            ..FeeSchedule::KALSHI
+        };
+        for weight in [
+            0,
+            1,
+            99,
+            2_500,
+            999_999,
+            1_000_000,
+            u32::MAX as u64 * 2_500,
+            u64::MAX,
+        ] {
+            let exact = |rate: u32| (rate as u128 * weight as u128).div_ceil(1_000_000) as i64;
+            assert_eq!(f.taker_from_weight(weight).0, exact(700), "{weight}");
+            assert_eq!(f.maker_from_weight(weight).0, exact(175), "{weight}");
+        }
     }
 
     #[test]

@@ -120,6 +120,7 @@ impl Limits {
 
     /// Check a purchase of `size` contracts of `contract` at limit `limit` (that contract's
     /// price) against the four rules. Reduce-only holdings are checked by the caller.
+    #[inline]
     pub fn check(
         &self,
         exposure: Exposure,

@@ -296,6 +296,19 @@ impl ObsState {
         dt_ms: i64,
         out: &mut [f32],
     ) {
+        self.observe_with_mask(engine, progress, dt_ms, &engine.action_mask(), out);
+    }
+
+    /// [`ObsState::observe`] with the engine's current action mask already computed (the
+    /// environment computes it once per step for both the observation and the caller).
+    pub fn observe_with_mask<Q: QueueModel>(
+        &mut self,
+        engine: &Engine<Q>,
+        progress: f64,
+        dt_ms: i64,
+        mask: &[bool; crate::action::ACTION_COUNT],
+        out: &mut [f32],
+    ) {
         let book = engine.book();
         let last = engine.last_prices();
         let cfg = engine.config();
@@ -357,7 +370,6 @@ impl ObsState {
             None => 0.0,
         };
         let exposure_value = position.unsigned_abs() as f64 * held_price;
-        let mask = engine.action_mask();
         let mut capacity = 0.0;
         for tier in crate::action::Tier::ALL {
             if (0..4).any(|k| mask[1 + k * 5 + tier.index()]) {

@@ -151,6 +151,7 @@ impl fmt::Display for NoPrice {
 }
 
 /// The limit price, in the intent's own contract, under a pricing mode.
+#[inline]
 pub fn intent_price(book: &OrderBook, intent: Intent, mode: PricingMode) -> Result<Price, NoPrice> {
     let contract = intent_contract(intent);
     let bid = book.best_bid(contract);

@@ -161,8 +161,14 @@ impl Bps {
 
     /// `value × self / 10 000`, rounded toward negative infinity, in i128 so it cannot overflow.
     pub const fn apply_floor(self, value: Cents) -> Cents {
-        let prod = value.0 as i128 * self.0 as i128;
-        Cents(prod.div_euclid(10_000) as i64)
+        // i64 fast path; the i128 division is a slow library call on the mask's hot path.
+        match value.0.checked_mul(self.0 as i64) {
+            Some(prod) => Cents(prod.div_euclid(10_000)),
+            None => {
+                let prod = value.0 as i128 * self.0 as i128;
+                Cents(prod.div_euclid(10_000) as i64)
+            }
+        }
     }
 }
 
@@ -216,6 +222,12 @@ mod tests {
     fn bps_floor() {
         assert_eq!(Bps(2_500).apply_floor(Cents(100_000)), Cents(25_000));
         assert_eq!(Bps(2_500).apply_floor(Cents(-3)), Cents(-1));
+        // Beyond i64 products the i128 path gives the exact floor.
+        assert_eq!(Bps(10_000).apply_floor(Cents(i64::MAX)), Cents(i64::MAX));
+        assert_eq!(
+            Bps(20_000).apply_floor(Cents(i64::MIN / 2)),
+            Cents(i64::MIN)
+        );
     }
 
     #[test]

@@ -175,6 +175,8 @@ pub struct Env {
     phase: Phase,
     order_counted: bool,
     settled: u8,
+    /// The action mask of the current state, computed once per reset/step.
+    mask: [bool; ACTION_COUNT],
 }
 
 impl Env {
@@ -212,6 +214,7 @@ impl Env {
             phase: Phase::Fresh,
             order_counted: false,
             settled: 0,
+            mask: [false; ACTION_COUNT],
         })
     }
 
@@ -294,18 +297,20 @@ impl Env {
         self.pv = self.engine.portfolio_value().0;
         self.metrics = SizingMetrics::new(self.pv);
         self.phase = Phase::Running;
-        self.obs_state.observe(&self.engine, 0.0, 0, obs);
+        self.mask = self.engine.action_mask();
+        self.obs_state
+            .observe_with_mask(&self.engine, 0.0, 0, &self.mask, obs);
         Ok(self.info(None, 0, 0))
     }
 
     /// The action mask of SPEC §6 (HOLD always, reserved never).
     pub fn action_mask(&self) -> [bool; ACTION_COUNT] {
-        self.engine.action_mask()
+        self.mask
     }
 
     /// Write the mask as bytes (1 = allowed).
     pub fn action_mask_into(&self, out: &mut [u8]) {
-        for (o, m) in out.iter_mut().zip(self.engine.action_mask()) {
+        for (o, m) in out.iter_mut().zip(self.mask) {
             *o = m as u8;
         }
     }
@@ -387,7 +392,9 @@ impl Env {
             self.phase = Phase::Done;
         }
         let progress = (self.step as f64 / self.horizon as f64).min(1.0);
-        self.obs_state.observe(&self.engine, progress, dt_ms, obs);
+        self.mask = self.engine.action_mask();
+        self.obs_state
+            .observe_with_mask(&self.engine, progress, dt_ms, &self.mask, obs);
         Ok(StepResult {
             reward,
             terminated,

@@ -1,0 +1,93 @@
+"""kalsim: a deterministic RL trading environment for Kalshi binary contracts.
+
+Pure Python over the C ABI (``libkalsim``) with ctypes and numpy:
+
+- `KalsimEnv` (``gymnasium.make("kalsim/Kalshi-v0", config={...})``): ``Discrete(25)``,
+  ``action_masks()`` for MaskablePPO;
+- `KalsimVecEnv` (``gymnasium.make_vec("kalsim/Kalshi-v0", num_envs=N,
+  vectorization_mode="vector_entry_point")``): the library's batched vector env;
+- the core rules (`encode_action`, `validate_order`, fees, the observation schema);
+- `KalsimError` and one subclass per status, carrying the library's message.
+"""
+
+from __future__ import annotations
+
+import gymnasium
+
+from ._lib import find_library, lib
+from .core import (
+    ACTION_COUNT,
+    INTENTS,
+    TIERS,
+    decode_action,
+    encode_action,
+    invalid_action_name,
+    maker_fee_cents,
+    obs_schema,
+    obs_schema_version,
+    size_table,
+    taker_fee_cents,
+    validate_order,
+)
+from .env import KalsimEnv
+from .policy import Policy
+from .errors import (
+    BufferError,
+    ConfigError,
+    DataError,
+    EpisodeOverError,
+    InvalidActionError,
+    InvalidArgumentError,
+    KalsimError,
+    MaskedActionError,
+    NotResetError,
+    NullPointerError,
+    PanicError,
+    PolicyError,
+    ReservedActionError,
+)
+from .vector import KalsimVecEnv
+
+__version__ = lib.kalsim_version().decode()
+ENV_ID = "kalsim/Kalshi-v0"
+
+if ENV_ID not in gymnasium.registry:
+    gymnasium.register(
+        id=ENV_ID,
+        entry_point="kalsim.env:KalsimEnv",
+        vector_entry_point="kalsim.vector:KalsimVecEnv",
+        disable_env_checker=False,
+    )
+
+__all__ = [
+    "ACTION_COUNT",
+    "ENV_ID",
+    "INTENTS",
+    "TIERS",
+    "BufferError",
+    "ConfigError",
+    "DataError",
+    "EpisodeOverError",
+    "InvalidActionError",
+    "InvalidArgumentError",
+    "KalsimEnv",
+    "KalsimError",
+    "KalsimVecEnv",
+    "MaskedActionError",
+    "NotResetError",
+    "NullPointerError",
+    "PanicError",
+    "Policy",
+    "PolicyError",
+    "ReservedActionError",
+    "decode_action",
+    "encode_action",
+    "find_library",
+    "invalid_action_name",
+    "maker_fee_cents",
+    "obs_schema",
+    "obs_schema_version",
+    "size_table",
+    "taker_fee_cents",
+    "validate_order",
+]

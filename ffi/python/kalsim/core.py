@@ -1,0 +1,106 @@
+"""Core rules without an environment: action codec, limits, fees, sizes, observation schema."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from ._lib import ObsFeature, check, lib
+
+ACTION_COUNT = 25
+TIER_COUNT = 5
+INTENTS = ("HOLD", "BUY_YES", "SELL_YES", "BUY_NO", "SELL_NO")
+TIERS = ("Small", "Medium", "Large", "Huge", "Giant")
+
+ConfigLike = Optional[Union[str, bytes, dict]]
+
+
+def config_json(config: ConfigLike) -> bytes:
+    """An `EnvConfig` as JSON bytes: ``None`` = defaults, a dict is serialised, a str is JSON."""
+    if config is None:
+        return b""
+    if isinstance(config, dict):
+        return json.dumps(config).encode()
+    if isinstance(config, str):
+        return config.encode()
+    return bytes(config)
+
+
+def encode_action(intent: int, tier: int) -> int:
+    """Action id of ``(intent 0..=4, tier 0..=4)`` (SPEC §2)."""
+    out = ctypes.c_uint8()
+    check(lib.kalsim_encode_action(intent, tier, ctypes.byref(out)))
+    return out.value
+
+
+def decode_action(action: int) -> tuple[int, int]:
+    """``(intent, tier)`` of an action id; tier 255 for HOLD. Reserved ids raise
+    `ReservedActionError`, ids >= 25 `InvalidActionError`."""
+    intent, tier = ctypes.c_uint8(), ctypes.c_uint8()
+    check(lib.kalsim_decode_action(action, ctypes.byref(intent), ctypes.byref(tier)))
+    return intent.value, tier.value
+
+
+def validate_order(size: int, position: int, cash_cents: int, price_cents: int) -> str:
+    """The plan's ``validate_order`` with default limits: ``"none"`` when allowed, otherwise
+    the first rule broken (e.g. ``"position_limit"``)."""
+    reason = ctypes.c_uint8()
+    check(lib.kalsim_validate_order(size, position, cash_cents, price_cents, ctypes.byref(reason)))
+    return invalid_action_name(reason.value)
+
+
+def invalid_action_name(code: int) -> str:
+    """Name of an ``invalid_action`` reason code."""
+    return lib.kalsim_invalid_action_name(code).decode()
+
+
+def taker_fee_cents(contracts: int, price_cents: int) -> int:
+    out = ctypes.c_int64()
+    check(lib.kalsim_taker_fee_cents(contracts, price_cents, ctypes.byref(out)))
+    return out.value
+
+
+def maker_fee_cents(contracts: int, price_cents: int) -> int:
+    out = ctypes.c_int64()
+    check(lib.kalsim_maker_fee_cents(contracts, price_cents, ctypes.byref(out)))
+    return out.value
+
+
+def size_table() -> list[int]:
+    """Default contracts per tier."""
+    out = (ctypes.c_uint32 * TIER_COUNT)()
+    check(lib.kalsim_size_table(out))
+    return list(out)
+
+
+def obs_schema_version() -> int:
+    return lib.kalsim_obs_schema_version()
+
+
+def obs_schema() -> list[dict[str, Any]]:
+    """The observation schema (SPEC §8): index, name, group, scaling, min, max per feature."""
+    out = []
+    for i in range(lib.kalsim_obs_feature_count()):
+        f = ObsFeature()
+        check(lib.kalsim_obs_feature_info(i, ctypes.byref(f)))
+        out.append(
+            {
+                "index": i,
+                "name": f.name.decode(),
+                "group": f.group.decode(),
+                "scaling": f.scaling.decode(),
+                "min": f.min,
+                "max": f.max,
+            }
+        )
+    return out
+
+
+def obs_bounds() -> tuple[np.ndarray, np.ndarray]:
+    schema = obs_schema()
+    low = np.array([f["min"] for f in schema], dtype=np.float32)
+    high = np.array([f["max"] for f in schema], dtype=np.float32)
+    return low, high

@@ -1,0 +1,90 @@
+"""Exceptions: one `KalsimError` subclass per ``kalsim_status``."""
+
+from __future__ import annotations
+
+
+class KalsimError(Exception):
+    """A kalsim library call failed. ``status`` is the ``kalsim_status`` code, ``message`` the
+    library's detailed message (``kalsim_last_error``)."""
+
+    status = -1
+
+    def __init__(self, message: str, summary: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.summary = summary
+
+
+class NullPointerError(KalsimError):
+    status = 1
+
+
+class InvalidArgumentError(KalsimError, ValueError):
+    status = 2
+
+
+class InvalidActionError(KalsimError, ValueError):
+    status = 3
+
+
+class ReservedActionError(KalsimError, ValueError):
+    status = 4
+
+
+class MaskedActionError(KalsimError, ValueError):
+    status = 5
+
+
+class ConfigError(KalsimError, ValueError):
+    status = 6
+
+
+class DataError(KalsimError):
+    status = 7
+
+
+class NotResetError(KalsimError, RuntimeError):
+    status = 8
+
+
+class EpisodeOverError(KalsimError, RuntimeError):
+    status = 9
+
+
+class BufferError(KalsimError, ValueError):  # noqa: A001 - mirrors KALSIM_STATUS_BUFFER
+    status = 10
+
+
+class PolicyError(KalsimError):
+    status = 11
+
+
+class PanicError(KalsimError):
+    status = 12
+
+
+_BY_STATUS = {
+    cls.status: cls
+    for cls in (
+        NullPointerError,
+        InvalidArgumentError,
+        InvalidActionError,
+        ReservedActionError,
+        MaskedActionError,
+        ConfigError,
+        DataError,
+        NotResetError,
+        EpisodeOverError,
+        BufferError,
+        PolicyError,
+        PanicError,
+    )
+}
+
+
+def error_for(status: int, summary: str, message: str) -> KalsimError:
+    cls = _BY_STATUS.get(status, KalsimError)
+    err = cls(message or summary, summary)
+    if cls is KalsimError:
+        err.status = status
+    return err

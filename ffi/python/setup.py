@@ -1,0 +1,60 @@
+"""Build hook: compile the kalsim C ABI with cargo and bundle the shared library.
+
+``pip install ./ffi/python`` runs ``cargo build --release -p kalsim-ffi`` in the workspace
+(two levels up) when cargo is on PATH, and copies ``libkalsim.so`` into the package. Without
+cargo, a library named by ``$KALSIM_LIB`` or already built under ``target/release`` is
+bundled instead; failing all three the package is installed without it and finds the
+library at import time (``$KALSIM_LIB``). ``KALSIM_NO_CARGO=1`` skips the cargo build.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from setuptools import Distribution, setup
+from setuptools.command.build_py import build_py
+
+HERE = Path(__file__).resolve().parent
+WORKSPACE = HERE.parent.parent
+if sys.platform == "darwin":
+    LIB = "libkalsim.dylib"
+elif sys.platform == "win32":
+    LIB = "kalsim.dll"
+else:
+    LIB = "libkalsim.so"
+
+
+def _library() -> "Path | None":
+    if os.environ.get("KALSIM_LIB"):
+        return Path(os.environ["KALSIM_LIB"])
+    target = Path(os.environ.get("CARGO_TARGET_DIR", WORKSPACE / "target"))
+    cargo = shutil.which("cargo")
+    if cargo and (WORKSPACE / "Cargo.toml").exists() and not os.environ.get("KALSIM_NO_CARGO"):
+        print("kalsim: cargo build --release -p kalsim-ffi", file=sys.stderr)
+        subprocess.check_call([cargo, "build", "--release", "-p", "kalsim-ffi"], cwd=WORKSPACE)
+    built = target / "release" / LIB
+    return built if built.exists() else None
+
+
+class BuildWithCargo(build_py):
+    def run(self):
+        super().run()
+        lib = _library()
+        dest = Path(self.build_lib) / "kalsim"
+        if lib is None:
+            print(f"kalsim: no {LIB} bundled; set KALSIM_LIB at run time", file=sys.stderr)
+            return
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(lib, dest / LIB)
+
+
+class BinaryDistribution(Distribution):
+    """The wheel carries a native library: tag it for this platform."""
+
+    def has_ext_modules(self):
+        return True
+
+
+setup(cmdclass={"build_py": BuildWithCargo}, distclass=BinaryDistribution)

@@ -1,0 +1,202 @@
+//! A batch of environments stepped into caller buffers: `kalsim_vec_env_*`.
+//!
+//! Buffers are contiguous and row-major (numpy's default), so a host can pass its arrays
+//! by pointer: N x `KALSIM_OBS_DIM` floats, N rewards, N terminated and truncated bytes,
+//! N x 25 mask bytes. Autoreset is Gymnasium's next-step mode.
+
+use std::ffi::c_char;
+
+use kalsim_core::{ACTION_COUNT, OBS_DIM};
+use kalsim_host_sim::env::VecEnv;
+
+use crate::env::{kalsim_step_info, load};
+use crate::metrics::kalsim_metrics;
+use crate::ptr;
+use crate::status::{FfiError, FfiResult, boundary, from_boxed, kalsim_status};
+
+/// A vector of environments (opaque). Create with `kalsim_vec_env_new`, free with
+/// `kalsim_vec_env_free`. Not thread-safe itself (it runs its own worker threads).
+#[allow(non_camel_case_types)]
+#[derive(Debug)]
+pub struct kalsim_vec_env {
+    inner: VecEnv,
+}
+
+/// Create `n` environments over the same markets, stepped on `threads` threads (0 or 1 =
+/// the calling thread). Results do not depend on `threads`. `config_json` as
+/// `kalsim_env_new`.
+///
+/// # Safety
+/// `config_json` is NULL or NUL-terminated; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_vec_env_new(
+    config_json: *const c_char,
+    n: usize,
+    threads: usize,
+    out: *mut *mut kalsim_vec_env,
+) -> kalsim_status {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let out = unsafe { ptr::as_mut(out, "out") }?;
+        if n == 0 || n > 1 << 20 {
+            return Err(FfiError::arg(format!(
+                "n = {n}: must be within 1..=1048576"
+            )));
+        }
+        // SAFETY: caller contract.
+        let (config, markets) = unsafe { load(config_json) }?;
+        let inner = VecEnv::new(config, markets, n, threads.max(1)).map_err(from_boxed)?;
+        *out = Box::into_raw(Box::new(kalsim_vec_env { inner }));
+        Ok(())
+    })
+}
+
+/// Free a vector environment. NULL is a no-op.
+///
+/// # Safety
+/// `venv` is NULL or a handle from `kalsim_vec_env_new` not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_vec_env_free(venv: *mut kalsim_vec_env) {
+    let _ = boundary(|| {
+        if !venv.is_null() {
+            // SAFETY: a live handle from `Box::into_raw`, freed once by contract.
+            drop(unsafe { Box::from_raw(venv) });
+        }
+        Ok(())
+    });
+}
+
+/// Number of environments; 0 if `venv` is NULL.
+///
+/// # Safety
+/// `venv` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_vec_env_num_envs(venv: *const kalsim_vec_env) -> usize {
+    // SAFETY: caller contract.
+    match unsafe { venv.as_ref() } {
+        Some(v) => v.inner.num_envs(),
+        None => 0,
+    }
+}
+
+/// Reset every environment (env `i` seeded from `(seed, i)`): writes N x `KALSIM_OBS_DIM`
+/// observations and N x 25 masks.
+///
+/// # Safety
+/// `venv` is NULL or live; the buffers are NULL or hold the sizes above.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_vec_env_reset(
+    venv: *mut kalsim_vec_env,
+    seed: u64,
+    obs_out: *mut f32,
+    masks_out: *mut u8,
+) -> kalsim_status {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let v = unsafe { ptr::as_mut(venv, "venv") }?;
+        let n = v.inner.num_envs();
+        // SAFETY: caller contract.
+        let obs = unsafe { ptr::slice_mut(obs_out, n * OBS_DIM, "obs_out") }?;
+        // SAFETY: caller contract.
+        let masks = unsafe { ptr::slice_mut(masks_out, n * ACTION_COUNT, "masks_out") }?;
+        v.inner.reset(seed, obs, masks)?;
+        Ok(())
+    })
+}
+
+/// Step every environment with `actions[i]`. An environment whose episode ended on the
+/// previous step ignores its action and resets to its next market (reward 0, flags 0).
+/// Actions >= 25 are rejected (`KALSIM_STATUS_INVALID_ACTION`) before any env moves.
+///
+/// On an error other than a bad action, the batch may be partly stepped (and the buffers
+/// partly written): reset it.
+///
+/// # Safety
+/// `venv` is NULL or live; `actions`, `rewards`, `terminated`, `truncated` are NULL or hold
+/// N elements; `obs_out` N x `KALSIM_OBS_DIM`; `masks_out` N x 25.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_vec_env_step(
+    venv: *mut kalsim_vec_env,
+    actions: *const u32,
+    obs_out: *mut f32,
+    rewards: *mut f64,
+    terminated: *mut u8,
+    truncated: *mut u8,
+    masks_out: *mut u8,
+) -> kalsim_status {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let v = unsafe { ptr::as_mut(venv, "venv") }?;
+        let n = v.inner.num_envs();
+        // SAFETY (all five): caller contract on lengths; distinct buffers.
+        let actions = unsafe { ptr::slice(actions, n, "actions") }?;
+        let obs = unsafe { ptr::slice_mut(obs_out, n * OBS_DIM, "obs_out") }?;
+        let rewards = unsafe { ptr::slice_mut(rewards, n, "rewards") }?;
+        let term = unsafe { ptr::slice_mut(terminated, n, "terminated") }?;
+        let trunc = unsafe { ptr::slice_mut(truncated, n, "truncated") }?;
+        let masks = unsafe { ptr::slice_mut(masks_out, n * ACTION_COUNT, "masks_out") }?;
+        v.inner.step(actions, obs, rewards, term, trunc, masks)?;
+        Ok(())
+    })
+}
+
+/// The infos of the last reset/step into `out[len]` (`len` must equal N).
+///
+/// # Safety
+/// `venv` is NULL or live; `out` is NULL or holds `len` elements.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_vec_env_infos(
+    venv: *const kalsim_vec_env,
+    out: *mut kalsim_step_info,
+    len: usize,
+) -> kalsim_status {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let v = unsafe { ptr::as_ref(venv, "venv") }?;
+        check_len(len, v.inner.num_envs())?;
+        // SAFETY: caller contract.
+        let out = unsafe { ptr::slice_mut(out, len, "out") }?;
+        for (o, i) in out.iter_mut().zip(v.inner.infos()) {
+            *o = (*i).into();
+        }
+        Ok(())
+    })
+}
+
+/// SPEC §9 metrics of env `index`'s current episode (right after a step that ended it:
+/// the finished episode's).
+///
+/// # Safety
+/// `venv` is NULL or live; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_vec_env_metrics(
+    venv: *const kalsim_vec_env,
+    index: usize,
+    out: *mut kalsim_metrics,
+) -> kalsim_status {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let v = unsafe { ptr::as_ref(venv, "venv") }?;
+        // SAFETY: caller contract.
+        let out = unsafe { ptr::as_mut(out, "out") }?;
+        let env = v.inner.envs().get(index).ok_or_else(|| {
+            FfiError::arg(format!(
+                "index {index} out of range (n = {})",
+                v.inner.num_envs()
+            ))
+        })?;
+        *out = kalsim_metrics::from(env.metrics());
+        Ok(())
+    })
+}
+
+fn check_len(len: usize, n: usize) -> FfiResult {
+    if len == n {
+        Ok(())
+    } else {
+        Err(FfiError::new(
+            kalsim_status::Buffer,
+            format!("buffer out has length {len}, expected {n}"),
+        ))
+    }
+}

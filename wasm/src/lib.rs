@@ -4,7 +4,7 @@
 //! `kalsim-host-sim` and `kalsim-core`. It translates types and errors and owns no rules, so
 //! a seed gives the same bits here as natively (SPEC §11).
 //!
-//! - [`env::WasmEnv`] (`Env` in JS), [`env::WasmVecEnv`] (`VecEnv`), [`env::WasmDataset`]
+//! - [`env::WasmEnv`] (`Env` in JS), [`env::WasmVecEnv`] (`VecEnv`), [`data::WasmDataset`]
 //!   (`Dataset`, the handle `loadCapture` returns);
 //! - free functions: `encodeAction`, `decodeAction`, `validateOrder`, `feeCents`,
 //!   `obsSchema`, `loadCapture`, `generateSynthetic`;
@@ -16,6 +16,7 @@
 //! The code is target-agnostic so the workspace builds it natively too (clippy, docs).
 #![deny(missing_docs)]
 
+pub mod data;
 pub mod dto;
 pub mod env;
 pub mod train;
@@ -36,6 +37,11 @@ pub const MAX_SYNTHETIC_EVENTS: u64 = 5_000_000;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = include_str!("types.d.ts");
+
+/// A JS `Error` carrying `e`'s message.
+pub(crate) fn js_err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
 
 /// Serialise a DTO into a plain JS value (objects, not `Map`s; safe integers as numbers).
 pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
@@ -322,14 +328,14 @@ pub fn generate_synthetic(
     }))
 }
 
-/// Load a Kalshi JSONL capture (string or UTF-8 bytes) into a [`env::WasmDataset`] handle.
+/// Load a Kalshi JSONL capture (string or UTF-8 bytes) into a [`data::WasmDataset`] handle.
 /// `options`: `{lenient?: boolean, results?: {TICKER: "yes"|"no"}, name?: string}`.
 #[wasm_bindgen(js_name = loadCapture)]
 pub fn load_capture(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] text: JsValue,
     #[wasm_bindgen(unchecked_param_type = "LoadCaptureOptions | undefined")] options: JsValue,
-) -> Result<env::WasmDataset, JsError> {
-    env::WasmDataset::from_capture(&text, &options)
+) -> Result<data::WasmDataset, JsError> {
+    data::WasmDataset::from_capture(&text, &options)
 }
 
 /// The crate version.

@@ -8,7 +8,7 @@ use kalsim_host_sim::env::{EnvConfig, VecEnv};
 use kalsim_host_sim::train::{Policy, PolicyScratch, PpoConfig, Trainer};
 use wasm_bindgen::prelude::*;
 
-use crate::env::WasmDataset;
+use crate::data::WasmDataset;
 use crate::{parse_config, parse_seed, to_js};
 
 /// Largest rollout (`n_steps × numEnvs`) and layer width accepted here: beyond them a

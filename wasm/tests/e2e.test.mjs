@@ -106,6 +106,13 @@ test('sandbox in Chromium: scripted episode = native, charts, training, screensh
     assert.equal(tr.it, 4);
     assert.equal(tr.curve, 4);
     assert.ok(tr.policy > 100);
+    // The browser worker's checkpoint has the same bytes as the same training in Node.
+    const req = await page.evaluate(() => ({ ...window.kalsimState.trainRequest, policyJson: window.kalsimState.policyJson }));
+    const nodeTrainer = new kalsim.Trainer(req.config, req.ppo, req.numEnvs, capture);
+    nodeTrainer.start(BigInt(req.seed));
+    for (let i = 0; i < req.iterations; i++) nodeTrainer.iterate();
+    assert.ok(nodeTrainer.policyJson() === req.policyJson, 'Chromium and Node train the same checkpoint');
+    nodeTrainer.free();
 
     // 6. The trained policy runs an episode.
     await page.selectOption('#policy', 'trained');

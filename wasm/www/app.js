@@ -14,7 +14,7 @@ const state = {
   episodes: 0, steps: 0, done: false, policy: null,
   equity: [], trips: [], actionHist: new Array(25).fill(0),
   lastInfo: null, metrics: null, finalPvCents: null, totalReturn: null,
-  learning: [], trainIterations: 0, trainTimesteps: 0, policyJson: null,
+  learning: [], trainIterations: 0, trainTimesteps: 0, policyJson: null, trainRequest: null,
   comparison: null, dataSummary: null,
 };
 window.kalsimState = state;
@@ -320,6 +320,8 @@ function startTraining() {
     },
   };
   if (msg.capture === null && source() === 'capture') throw new Error('choose a capture file first');
+  // What was trained, for the report and for reproducing the run elsewhere (Node, native).
+  state.trainRequest = { ...msg, capture: msg.capture === null ? null : `${msg.capture.length} bytes` };
   worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   state.training = true;
   state.learning = [];
@@ -460,7 +462,7 @@ function buildReport() {
     data: { source: source(), summary: state.dataSummary },
     episode: { seed: Number($('episodeSeed').value || 0), policy: state.policy, steps: state.steps, done: state.done, final_info: state.lastInfo, metrics: state.metrics, equity_dollars: state.equity, round_trips: state.trips, action_histogram: state.actionHist },
     comparison: state.comparison,
-    training: state.learning.length ? { iterations: state.learning } : null,
+    training: state.learning.length ? { request: state.trainRequest, iterations: state.learning } : null,
   };
 }
 

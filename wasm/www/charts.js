@@ -196,6 +196,10 @@ export function scatter(canvas, points, { xlabel = '' } = {}) {
   for (let i = 0; i < n; i++) { sxy += (xs[i] - mx) * (ys[i] - my); sxx += (xs[i] - mx) ** 2; }
   if (sxx > 0) {
     const b = sxy / sxx;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(PAD.l, PAD.t, c.w, c.h);
+    ctx.clip();
     ctx.strokeStyle = '#2e5aac';
     ctx.setLineDash([5, 3]);
     ctx.beginPath();
@@ -203,6 +207,7 @@ export function scatter(canvas, points, { xlabel = '' } = {}) {
     ctx.lineTo(X(xhi), Y(my + b * (xhi - mx)));
     ctx.stroke();
     ctx.setLineDash([]);
+    ctx.restore();
   }
 }
 

@@ -3,8 +3,15 @@
 //! kalsim on `std`: Kalshi replay and synthetic markets, the Gymnasium-style environment and
 //! vector environment, training, metrics and reports, and the `kalsim` CLI.
 #![deny(missing_docs)]
+
+#[cfg(feature = "cli")]
+pub mod bench;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod data;
 pub mod env;
+pub mod policy;
+pub mod report;
 pub mod train;
 #[cfg(feature = "live")]
 pub mod venue;

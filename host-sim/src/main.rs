@@ -1,2 +1,4 @@
-//! The `kalsim` command-line tool.
-fn main() {}
+//! The `kalsim` command-line tool (see `kalsim --help`).
+fn main() {
+    std::process::exit(kalsim_host_sim::cli::main());
+}

@@ -10,6 +10,8 @@ pub mod bench;
 pub mod cli;
 pub mod data;
 pub mod env;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod policy;
 pub mod report;
 pub mod train;

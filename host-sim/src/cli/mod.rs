@@ -91,6 +91,8 @@ enum Command {
     Bench(BenchArgs),
     /// Serve the browser sandbox (static files) on 127.0.0.1.
     Serve(serve::ServeArgs),
+    /// Trade a policy on live Kalshi market data, on the paper or the Kalshi venue.
+    Live(crate::live::cli::LiveArgs),
 }
 
 /// Options of `kalsim bench`.
@@ -145,6 +147,7 @@ pub fn main() -> i32 {
         Command::Experiment(a) => train::experiment_cmd(&a),
         Command::Bench(a) => crate::bench::run(a.quick).map_err(CliError::runtime),
         Command::Serve(a) => serve::serve_cmd(&a),
+        Command::Live(a) => crate::live::cli::run(a).map_err(|e| CliError::input(e.to_string())),
     };
     match result {
         Ok(()) => 0,

@@ -16,7 +16,9 @@ pub mod auth;
 pub mod fixed;
 pub mod kalshi;
 mod kalshi_json;
+pub mod paper;
 pub mod ratelimit;
+pub mod sim;
 pub mod ws;
 
 #[cfg(any(test, feature = "exchange"))]
@@ -24,7 +26,9 @@ pub mod exchange;
 
 pub use auth::{Credentials, RequestSigner};
 pub use kalshi::{KalshiConfig, KalshiVenue};
+pub use paper::PaperVenue;
 pub use ratelimit::{RateLimits, RetryPolicy, TokenBucket};
+pub use sim::SimVenue;
 pub use ws::{BookUpdate, MarketDataClient, MarketDataConfig};
 
 /// Buy or sell a contract.

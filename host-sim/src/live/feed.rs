@@ -1,0 +1,181 @@
+//! Where book updates come from: Kalshi's WebSocket ([`WsFeed`]) or a replayed tape
+//! ([`TapeFeed`]).
+
+use std::time::Duration;
+
+use kalsim_core::{CentiContracts, Price, Side};
+
+use crate::data::{BookEvent, MarketTape};
+use crate::venue::paper::book_levels;
+use crate::venue::{BookUpdate, MarketDataClient, VenueError};
+
+/// One change the actor reacts to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FeedEvent {
+    /// A market's whole book (bids per side, displayed depth).
+    Snapshot {
+        /// Market ticker.
+        ticker: String,
+        /// YES bids.
+        yes: Vec<(Price, CentiContracts)>,
+        /// NO bids.
+        no: Vec<(Price, CentiContracts)>,
+    },
+    /// A signed change at one level.
+    Delta {
+        /// Market ticker.
+        ticker: String,
+        /// Ladder.
+        side: Side,
+        /// Level price.
+        price: Price,
+        /// Change, centi-contracts.
+        delta_centi: i64,
+    },
+    /// These markets lost sync (gap, reconnect) and wait for their next snapshot.
+    OutOfSync {
+        /// Market tickers.
+        tickers: Vec<String>,
+        /// What happened, for the log.
+        reason: String,
+    },
+}
+
+/// A source of book updates.
+pub trait Feed {
+    /// Wait up to `timeout` for the next event; `Ok(None)` when nothing came in time.
+    fn next_event(&mut self, timeout: Duration) -> Result<Option<FeedEvent>, VenueError>;
+    /// True when the source will never produce another event (a replay that ended).
+    fn exhausted(&self) -> bool {
+        false
+    }
+}
+
+/// Kalshi's `orderbook_delta` channel through a [`MarketDataClient`].
+#[derive(Debug)]
+pub struct WsFeed {
+    client: MarketDataClient,
+    tickers: Vec<String>,
+}
+
+impl WsFeed {
+    /// Wrap a connected client following `tickers`.
+    pub fn new(client: MarketDataClient, tickers: Vec<String>) -> WsFeed {
+        WsFeed { client, tickers }
+    }
+
+    /// The client (gap and reconnect counters).
+    pub fn client(&self) -> &MarketDataClient {
+        &self.client
+    }
+}
+
+impl Feed for WsFeed {
+    fn next_event(&mut self, timeout: Duration) -> Result<Option<FeedEvent>, VenueError> {
+        let Some(update) = self.client.next_update(timeout)? else {
+            return Ok(None);
+        };
+        Ok(Some(match update {
+            BookUpdate::Snapshot { ticker, .. } => {
+                let book = self
+                    .client
+                    .book(&ticker)
+                    .ok_or_else(|| VenueError::Protocol(format!("{ticker} not in sync")))?;
+                FeedEvent::Snapshot {
+                    yes: book_levels(book, Side::Yes),
+                    no: book_levels(book, Side::No),
+                    ticker,
+                }
+            }
+            BookUpdate::Delta {
+                ticker,
+                side,
+                price,
+                delta_centi,
+                ..
+            } => FeedEvent::Delta {
+                ticker,
+                side,
+                price,
+                delta_centi,
+            },
+            BookUpdate::Gap {
+                sid,
+                expected,
+                seen,
+            } => FeedEvent::OutOfSync {
+                tickers: self.unsynced(),
+                reason: format!("sequence gap on sid {sid}: expected {expected}, saw {seen}"),
+            },
+            BookUpdate::Reconnected => FeedEvent::OutOfSync {
+                tickers: self.unsynced(),
+                reason: "reconnected".into(),
+            },
+        }))
+    }
+}
+
+impl WsFeed {
+    fn unsynced(&self) -> Vec<String> {
+        self.tickers
+            .iter()
+            .filter(|t| !self.client.is_synced(t))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Replays tapes in process, one market after the other, event by event.
+#[derive(Debug)]
+pub struct TapeFeed {
+    tapes: Vec<MarketTape>,
+    market: usize,
+    event: usize,
+}
+
+impl TapeFeed {
+    /// A feed over `tapes`.
+    pub fn new(tapes: Vec<MarketTape>) -> TapeFeed {
+        TapeFeed {
+            tapes,
+            market: 0,
+            event: 0,
+        }
+    }
+}
+
+impl Feed for TapeFeed {
+    fn next_event(&mut self, _timeout: Duration) -> Result<Option<FeedEvent>, VenueError> {
+        while let Some(tape) = self.tapes.get(self.market) {
+            let Some(ev) = tape.events.get(self.event) else {
+                self.market += 1;
+                self.event = 0;
+                continue;
+            };
+            self.event += 1;
+            let ticker = tape.ticker.clone();
+            return Ok(Some(match ev.event {
+                BookEvent::Snapshot { yes, no } => FeedEvent::Snapshot {
+                    yes: tape.snapshot_levels(yes).to_vec(),
+                    no: tape.snapshot_levels(no).to_vec(),
+                    ticker,
+                },
+                BookEvent::Delta {
+                    side,
+                    price,
+                    delta_centi,
+                } => FeedEvent::Delta {
+                    ticker,
+                    side,
+                    price,
+                    delta_centi,
+                },
+            }));
+        }
+        Ok(None)
+    }
+
+    fn exhausted(&self) -> bool {
+        self.market >= self.tapes.len()
+    }
+}

@@ -1,0 +1,120 @@
+//! The kill switch: an [`AtomicBool`] set by SIGINT/SIGTERM or by the caller, plus an
+//! optional kill file polled by the actor.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by the signal handler; read through every [`KillSwitch`].
+static SIGNALLED: AtomicBool = AtomicBool::new(false);
+
+/// Stop requests: a shared flag, SIGINT/SIGTERM (after [`install_signal_handlers`]) and the
+/// existence of a kill file.
+#[derive(Clone, Debug, Default)]
+pub struct KillSwitch {
+    flag: Arc<AtomicBool>,
+    file: Option<PathBuf>,
+    signals: bool,
+}
+
+impl KillSwitch {
+    /// A switch that trips when `file` exists (if given) or [`KillSwitch::trip`] is called.
+    pub fn new(file: Option<PathBuf>) -> KillSwitch {
+        KillSwitch {
+            flag: Arc::new(AtomicBool::new(false)),
+            file,
+            signals: false,
+        }
+    }
+
+    /// Also trip on SIGINT/SIGTERM (the handlers must be installed).
+    pub fn with_signals(mut self) -> KillSwitch {
+        self.signals = true;
+        self
+    }
+
+    /// Trip the switch (from any thread or clone).
+    pub fn trip(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+    }
+
+    /// Why the switch is tripped, if it is.
+    pub fn tripped(&self) -> Option<&'static str> {
+        if self.flag.load(Ordering::SeqCst) {
+            Some("kill switch")
+        } else if self.signals && SIGNALLED.load(Ordering::SeqCst) {
+            Some("signal")
+        } else if self.file.as_ref().is_some_and(|f| f.exists()) {
+            Some("kill file")
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(unix)]
+mod unix {
+    use super::{Ordering, SIGNALLED};
+
+    const SIGINT: i32 = 2;
+    const SIGTERM: i32 = 15;
+
+    unsafe extern "C" {
+        fn signal(signum: i32, handler: usize) -> usize;
+    }
+
+    pub(super) extern "C" fn on_signal(_: i32) {
+        // Async-signal-safe: one atomic store.
+        SIGNALLED.store(true, Ordering::SeqCst);
+    }
+
+    pub(super) fn install() {
+        let handler = on_signal as extern "C" fn(i32) as usize;
+        // SAFETY: `signal` is the C library's; the handler only stores to an atomic.
+        unsafe {
+            signal(SIGINT, handler);
+            signal(SIGTERM, handler);
+        }
+    }
+}
+
+/// Route SIGINT and SIGTERM to every [`KillSwitch`] built `with_signals` (Unix; elsewhere a
+/// no-op, use the kill file).
+pub fn install_signal_handlers() {
+    #[cfg(unix)]
+    unix::install();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trips_on_flag_file_and_signal() {
+        let dir = std::env::temp_dir().join(format!("kalsim-kill-{}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
+        let k = KillSwitch::new(Some(dir.clone()));
+        assert_eq!(k.tripped(), None);
+        std::fs::write(&dir, b"").unwrap();
+        assert_eq!(k.tripped(), Some("kill file"));
+        std::fs::remove_file(&dir).unwrap();
+        let clone = k.clone();
+        clone.trip();
+        assert_eq!(k.tripped(), Some("kill switch"), "clones share the flag");
+
+        let s = KillSwitch::new(None).with_signals();
+        let deaf = KillSwitch::new(None);
+        #[cfg(unix)]
+        {
+            unix::on_signal(15);
+            assert_eq!(s.tripped(), Some("signal"));
+            assert_eq!(
+                deaf.tripped(),
+                None,
+                "only switches built with_signals listen"
+            );
+            SIGNALLED.store(false, Ordering::SeqCst);
+        }
+        let _ = (s, deaf);
+    }
+}

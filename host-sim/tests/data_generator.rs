@@ -35,6 +35,7 @@ fn round_trip_rebuilds_the_generators_books() {
         markets: 6,
         events: 1_500,
         seed: 7,
+        edge_bps: 0,
     };
     let mut bytes = Vec::new();
     let truth = generate_with_books(&cfg, &mut bytes).unwrap();
@@ -88,6 +89,7 @@ fn signal_strength_varies_across_markets() {
         markets: 24,
         events: 10,
         seed: 3,
+        edge_bps: 0,
     };
     let truth = generate_with_books(&cfg, std::io::sink()).unwrap();
     let weak = truth
@@ -107,6 +109,7 @@ fn same_seed_same_bytes_different_seed_different_bytes() {
         markets: 3,
         events: 300,
         seed: 42,
+        edge_bps: 0,
     };
     let a = generate_string(&cfg);
     let b = generate_string(&cfg);
@@ -125,6 +128,7 @@ fn zero_events_still_settles() {
         markets: 2,
         events: 0,
         seed: 1,
+        edge_bps: 0,
     };
     let d = load_str("z", &generate_string(&cfg), &LoadOptions::default()).unwrap();
     assert_eq!(d.markets.len(), 2);
@@ -141,6 +145,7 @@ fn large_file_streams_through_load_files() {
         markets: 20,
         events: 10_000,
         seed: 11,
+        edge_bps: 0,
     };
     let dir = std::env::temp_dir().join(format!("kalsim-data-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -155,4 +160,84 @@ fn large_file_streams_through_load_files() {
     assert_eq!(d.markets.len(), 20);
     // 3 subscribed + 20 snapshots + 200k deltas + 20 results.
     assert_eq!(d.report.lines, 3 + 20 + 200_000 + 20);
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[test]
+fn edge_zero_is_the_original_model_byte_for_byte() {
+    // Pinned from the generator before the `edge_bps` knob existed.
+    let text = generate_string(&GenConfig {
+        markets: 3,
+        events: 300,
+        seed: 42,
+        edge_bps: 0,
+    });
+    assert_eq!(text.len(), 154_104);
+    assert_eq!(fnv1a(text.as_bytes()), 0x0043_743d_59b1_39c2);
+    assert_eq!(GenConfig::default().edge_bps, 0);
+}
+
+/// Range of the YES best bid over a market's tape.
+fn bid_range(tape: &MarketTape) -> i64 {
+    let mut book = OrderBook::new();
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for ev in &tape.events {
+        match ev.event {
+            BookEvent::Snapshot { yes, no } => book
+                .apply_snapshot(tape.snapshot_levels(yes), tape.snapshot_levels(no))
+                .unwrap(),
+            BookEvent::Delta {
+                side,
+                price,
+                delta_centi,
+            } => {
+                book.apply_delta(side, price, delta_centi).unwrap();
+            }
+        }
+        if let Some(b) = book.best_bid(Side::Yes) {
+            lo = lo.min(i64::from(b.cents()));
+            hi = hi.max(i64::from(b.cents()));
+        }
+    }
+    hi - lo
+}
+
+#[test]
+fn edge_adds_information_shocks_and_stays_valid() {
+    let base = GenConfig {
+        markets: 16,
+        events: 2_000,
+        seed: 5,
+        edge_bps: 0,
+    };
+    let shocked = GenConfig {
+        edge_bps: 1_500,
+        ..base
+    };
+    let mut bytes = Vec::new();
+    let truth = generate_with_books(&shocked, &mut bytes).unwrap();
+    assert_eq!(
+        generate_string(&shocked).as_bytes(),
+        &bytes[..],
+        "deterministic"
+    );
+    let text = String::from_utf8(bytes).unwrap();
+    assert_ne!(text, generate_string(&base));
+    let d = load_str("edge", &text, &LoadOptions::default()).unwrap();
+    assert_eq!(d.report.skipped_total, 0);
+    assert_eq!(d.report.gap_total, 0);
+    let plain = load_str("plain", &generate_string(&base), &LoadOptions::default()).unwrap();
+    for (tape, want) in d.markets.iter().zip(&truth) {
+        assert_eq!(tape.events.len(), 1 + shocked.events as usize);
+        assert_eq!(replay(tape), want.book, "{}", tape.ticker);
+    }
+    // Shocks move prices further than the random walk alone.
+    let range = |ms: &[MarketTape]| ms.iter().map(bid_range).sum::<i64>();
+    let (r_edge, r_plain) = (range(&d.markets), range(&plain.markets));
+    assert!(r_edge > r_plain, "edge {r_edge} vs plain {r_plain}");
 }

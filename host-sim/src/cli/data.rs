@@ -22,6 +22,10 @@ pub struct GenArgs {
     /// Seed of everything.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Opt-in information shocks of up to this many bps of probability (0 = the original
+    /// model, byte-identical); see `docs/experiments.md`.
+    #[arg(long, default_value_t = 0)]
+    pub edge_bps: u32,
     /// Output file (`-` or absent: standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
     pub output: Option<PathBuf>,
@@ -37,6 +41,7 @@ pub(super) fn gen_cmd(a: &GenArgs) -> CliResult {
         markets: a.markets,
         events: a.events,
         seed: a.seed,
+        edge_bps: a.edge_bps,
     };
     match &a.output {
         Some(path) if path.as_os_str() != "-" => {

@@ -17,8 +17,8 @@
 //!   information about the next mid moves and the result in proportion to `s`;
 //! - (opt-in, [`GenConfig::edge_bps`] > 0) **information shocks**: on each tick, with
 //!   probability 4 %, the latent probability jumps by `±edge·U(0.2, 1)` (probability units,
-//!   kept inside 0.03..0.97). The displayed mid catches up only at its lag rate `α`, so for
-//!   a few ticks the book is mispriced by up to `edge`, and the imbalance (∝ `s`) and the
+//!   kept inside 0.03..0.97), and the displayed mid catches up ten times slower (`α/10`),
+//!   so the book stays mispriced by up to `edge` for tens of ticks, and the imbalance (∝ `s`) and the
 //!   mid's drift reveal the sign and the size of the gap: a tradable signal whose strength
 //!   varies, larger than the spread plus fees when `edge` is large enough. The shocks draw
 //!   from their own stream (`Rng::derive(seed ^ EDGE_STREAM, i + 1)`); with `edge_bps = 0`
@@ -186,8 +186,13 @@ impl Market {
             self.logit = libm::log(p / (1.0 - p));
         }
         let p = self.latent();
-        self.mid =
-            (self.mid + self.alpha * (p - self.mid) + 0.003 * self.rng.normal()).clamp(0.02, 0.98);
+        // With shocks the mid catches up ten times slower: the mispricing persists.
+        let alpha = if self.shocks.is_some() {
+            0.1 * self.alpha
+        } else {
+            self.alpha
+        };
+        self.mid = (self.mid + alpha * (p - self.mid) + 0.003 * self.rng.normal()).clamp(0.02, 0.98);
     }
 
     /// A fresh book around the current mid with the current imbalance.

@@ -65,6 +65,13 @@ pub struct PpoConfig {
     pub target_kl: Option<f32>,
     /// Hidden layer widths of both networks (default `[64, 64]`, tanh).
     pub hidden: Vec<usize>,
+    /// Divide rewards by a running standard deviation of the discounted return (SB3
+    /// `VecNormalize(norm_reward=True)`), then clip to ±`reward_clip` (default false).
+    /// The statistics are `f64`, updated env by env in a fixed order: deterministic. Only
+    /// the training signal is scaled; logged episode returns stay in env units.
+    pub normalize_reward: bool,
+    /// Clip of normalised rewards (default 10).
+    pub reward_clip: f32,
     /// Seed of the network initialisation and of [`Trainer::train`]'s run (default 0).
     pub seed: u64,
 }
@@ -87,6 +94,8 @@ impl Default for PpoConfig {
             normalize_advantage: true,
             target_kl: None,
             hidden: vec![64, 64],
+            normalize_reward: false,
+            reward_clip: 10.0,
             seed: 0,
         }
     }
@@ -130,8 +139,11 @@ fn validate(cfg: &PpoConfig, meta: &PolicyMeta) -> Result<(), TrainError> {
         || !positive(cfg.learning_rate)
         || !positive(cfg.max_grad_norm)
         || !positive(cfg.adam_eps)
+        || !positive(cfg.reward_clip)
     {
-        return bad("clip_range, learning_rate, max_grad_norm and adam_eps must be positive");
+        return bad(
+            "clip_range, learning_rate, max_grad_norm, adam_eps and reward_clip must be positive",
+        );
     }
     if cfg.clip_range_vf.is_some_and(|c| !positive(c))
         || cfg.target_kl.is_some_and(|k| !positive(k))
@@ -176,6 +188,9 @@ struct Run {
     step_rewards: Vec<f32>,
     step_term: Vec<u8>,
     step_trunc: Vec<u8>,
+    /// Reward normalisation: discounted return per env and running moments of it.
+    disc_return: Vec<f64>,
+    ret_stats: RunningMoments,
     // Rollout, index `t × n_envs + env`.
     obs: Vec<f32>,
     masks: Vec<u8>,
@@ -203,6 +218,45 @@ struct Run {
     d_value: Vec<f32>,
     work_pi: MlpWork,
     work_v: MlpWork,
+}
+
+/// Running mean and variance (Chan et al. parallel update, as SB3's `RunningMeanStd`),
+/// starting from a pseudo-count of 1e-4.
+#[derive(Clone, Copy, Debug)]
+struct RunningMoments {
+    mean: f64,
+    var: f64,
+    count: f64,
+}
+
+impl RunningMoments {
+    fn new() -> RunningMoments {
+        RunningMoments {
+            mean: 0.0,
+            var: 1.0,
+            count: 1e-4,
+        }
+    }
+
+    /// Merge a batch of values (in order).
+    fn update(&mut self, xs: &[f64]) {
+        if xs.is_empty() {
+            return;
+        }
+        let n = xs.len() as f64;
+        let m = xs.iter().sum::<f64>() / n;
+        let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n;
+        let delta = m - self.mean;
+        let total = self.count + n;
+        self.mean += delta * n / total;
+        let m2 = self.var * self.count + v * n + delta * delta * self.count * n / total;
+        self.var = m2 / total;
+        self.count = total;
+    }
+
+    fn std(&self) -> f64 {
+        (self.var + 1e-8).sqrt()
+    }
 }
 
 /// Sums of per-sample quantities over an update, for [`IterStats`].
@@ -311,6 +365,8 @@ impl Trainer {
             step_rewards: vec![0.0; n],
             step_term: vec![0; n],
             step_trunc: vec![0; n],
+            disc_return: vec![0.0; n],
+            ret_stats: RunningMoments::new(),
             obs: vec![0.0; t * n * d],
             masks: vec![0; t * n * ACTION_COUNT],
             actions: vec![0; t * n],
@@ -443,10 +499,37 @@ impl Trainer {
                 &mut run.step_trunc,
                 &mut run.cur_mask,
             );
+            if self.cfg.normalize_reward {
+                // As VecNormalize: update the discounted returns, then their moments, then
+                // scale this step's rewards by the updated standard deviation.
+                let mut batch = [0f64; 64];
+                let mut rets = Vec::new();
+                let rets: &mut [f64] = if n <= batch.len() {
+                    &mut batch[..n]
+                } else {
+                    rets.resize(n, 0.0);
+                    &mut rets
+                };
+                for i in 0..n {
+                    run.disc_return[i] = run.disc_return[i] * f64::from(self.cfg.gamma)
+                        + f64::from(run.step_rewards[i]);
+                    rets[i] = run.disc_return[i];
+                }
+                run.ret_stats.update(rets);
+            }
+            let reward_std = run.ret_stats.std();
             for i in 0..n {
                 let k = base + i;
                 let (r, term, trunc) = (run.step_rewards[i], run.step_term[i], run.step_trunc[i]);
-                run.rewards[k] = r;
+                run.rewards[k] = if self.cfg.normalize_reward {
+                    let clip = f64::from(self.cfg.reward_clip);
+                    (f64::from(r) / reward_std).clamp(-clip, clip) as f32
+                } else {
+                    r
+                };
+                if term != 0 || trunc != 0 {
+                    run.disc_return[i] = 0.0;
+                }
                 run.terminated[k] = term;
                 run.truncated[k] = trunc;
                 let done = term != 0 || trunc != 0;

@@ -192,7 +192,8 @@ impl Market {
         } else {
             self.alpha
         };
-        self.mid = (self.mid + alpha * (p - self.mid) + 0.003 * self.rng.normal()).clamp(0.02, 0.98);
+        self.mid =
+            (self.mid + alpha * (p - self.mid) + 0.003 * self.rng.normal()).clamp(0.02, 0.98);
     }
 
     /// A fresh book around the current mid with the current imbalance.

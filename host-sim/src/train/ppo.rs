@@ -502,20 +502,11 @@ impl Trainer {
             if self.cfg.normalize_reward {
                 // As VecNormalize: update the discounted returns, then their moments, then
                 // scale this step's rewards by the updated standard deviation.
-                let mut batch = [0f64; 64];
-                let mut rets = Vec::new();
-                let rets: &mut [f64] = if n <= batch.len() {
-                    &mut batch[..n]
-                } else {
-                    rets.resize(n, 0.0);
-                    &mut rets
-                };
-                for i in 0..n {
-                    run.disc_return[i] = run.disc_return[i] * f64::from(self.cfg.gamma)
-                        + f64::from(run.step_rewards[i]);
-                    rets[i] = run.disc_return[i];
+                let gamma = f64::from(self.cfg.gamma);
+                for (g, &r) in run.disc_return.iter_mut().zip(&run.step_rewards) {
+                    *g = *g * gamma + f64::from(r);
                 }
-                run.ret_stats.update(rets);
+                run.ret_stats.update(&run.disc_return);
             }
             let reward_std = run.ret_stats.std();
             for i in 0..n {

@@ -622,6 +622,7 @@ fn train_eval_and_experiment() {
         "--edge-bps",
         "1500",
         "--in-sample",
+        "--stochastic",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -631,6 +632,7 @@ fn train_eval_and_experiment() {
             .unwrap();
     assert_eq!(doc["config"]["data"]["synthetic_edge_bps"], 1500);
     assert!(doc["evaluation"].as_str().unwrap().contains("in-sample"));
+    assert_eq!(doc["eval_policy"], "stochastic");
     let data = dir.join("four.jsonl");
     let o = kalsim(&[
         "gen",

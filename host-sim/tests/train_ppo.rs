@@ -271,3 +271,34 @@ fn reward_normalisation_learns_and_is_deterministic() {
         Err(TrainError::Config(_))
     ));
 }
+
+#[test]
+fn init_hold_logit_biases_the_initial_policy_towards_hold() {
+    let env = ToyEnv::new(2, 6, 8);
+    let hold_share = |bias: f32| {
+        let cfg = PpoConfig {
+            init_hold_logit: bias,
+            ..small_config(1)
+        };
+        let trainer = Trainer::new(cfg, env.meta()).unwrap();
+        let mut mask = [0u8; 25];
+        write_mask(&mut mask);
+        let mut rng = Rng::new(5);
+        let obs = [0.1f32; 6];
+        let holds = (0..2_000)
+            .filter(|_| trainer.policy().act(&obs, &mask, false, &mut rng) == 0)
+            .count();
+        holds as f32 / 2_000.0
+    };
+    let (plain, biased) = (hold_share(0.0), hold_share(4.0));
+    assert!(plain < 0.3, "uniform start: HOLD {plain}");
+    assert!(biased > 0.5, "biased start: HOLD {biased}");
+    let bad = PpoConfig {
+        init_hold_logit: f32::INFINITY,
+        ..small_config(0)
+    };
+    assert!(matches!(
+        Trainer::new(bad, env.meta()),
+        Err(TrainError::Config(_))
+    ));
+}

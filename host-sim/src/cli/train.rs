@@ -200,6 +200,10 @@ pub struct ExperimentArgs {
     /// Evaluate on the training markets instead of held-out ones (the old behaviour).
     #[arg(long)]
     pub in_sample: bool,
+    /// Evaluate trained policies by sampling from the masked softmax (seeded) instead of
+    /// the greedy argmax: shows what a policy that is HOLD at the argmax would trade.
+    #[arg(long)]
+    pub stochastic: bool,
 }
 
 /// Offset of the synthetic generator seed of the held-out evaluation markets.
@@ -516,6 +520,7 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
             let name = format!("ppo-{sizing}-{}", opts.seed);
             let mut agent = TrainedPolicy::from_json(&policy.to_json(), &name, opts.seed)
                 .map_err(|e| CliError::runtime(e.to_string()))?;
+            agent.greedy = !a.stochastic;
             // Every policy is evaluated on the same episodes (seed independent of training).
             let mut probe = SizingProbe::new(&mut agent);
             let report: RunReport = evaluate(&ecfg, &eval_markets, &mut probe, &eval)?;
@@ -563,6 +568,7 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
         "envs": a.train.envs,
         "seeds": a.seeds,
         "eval_episodes": a.episodes,
+        "eval_policy": if a.stochastic { "stochastic" } else { "greedy" },
         "evaluation": split,
         "config": base,
         "eval_config": eval_base,
@@ -574,9 +580,10 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
         &serde_json::to_string_pretty(&doc).unwrap_or_default(),
     )?;
     emit(&format!(
-        "fixed vs variable sizing: PPO, {} steps × {} seed(s) each; greedy evaluation on {} episodes of {split}\n{table}\nwrote {}\n",
+        "fixed vs variable sizing: PPO, {} steps × {} seed(s) each; {} evaluation on {} episodes of {split}\n{table}\nwrote {}\n",
         a.train.steps,
         a.seeds,
+        if a.stochastic { "stochastic" } else { "greedy" },
         a.episodes,
         Path::new(&path).display()
     ));

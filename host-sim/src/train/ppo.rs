@@ -72,6 +72,11 @@ pub struct PpoConfig {
     pub normalize_reward: bool,
     /// Clip of normalised rewards (default 10).
     pub reward_clip: f32,
+    /// Initial bias of the HOLD logit (default 0: a uniform initial policy). With 25
+    /// actions a uniform policy trades ~95 % of steps and pays the spread and fees on
+    /// every one; a positive bias (e.g. 3 → HOLD ≈ 2/3 when flat) starts from a policy
+    /// that trades sometimes and holds what it bought.
+    pub init_hold_logit: f32,
     /// Seed of the network initialisation and of [`Trainer::train`]'s run (default 0).
     pub seed: u64,
 }
@@ -96,6 +101,7 @@ impl Default for PpoConfig {
             hidden: vec![64, 64],
             normalize_reward: false,
             reward_clip: 10.0,
+            init_hold_logit: 0.0,
             seed: 0,
         }
     }
@@ -149,6 +155,9 @@ fn validate(cfg: &PpoConfig, meta: &PolicyMeta) -> Result<(), TrainError> {
         || cfg.target_kl.is_some_and(|k| !positive(k))
     {
         return bad("clip_range_vf and target_kl must be positive when set");
+    }
+    if !cfg.init_hold_logit.is_finite() {
+        return bad("init_hold_logit must be finite");
     }
     if !cfg.ent_coef.is_finite() || !cfg.vf_coef.is_finite() || cfg.vf_coef < 0.0 {
         return bad("ent_coef must be finite and vf_coef finite and non-negative");
@@ -298,7 +307,10 @@ impl Trainer {
             s.push(out);
             s
         };
-        let policy_net = Mlp::new(&sizes(ACTION_COUNT), 0.01, &mut Rng::derive(cfg.seed, 1));
+        let mut policy_net = Mlp::new(&sizes(ACTION_COUNT), 0.01, &mut Rng::derive(cfg.seed, 1));
+        // The output bias is the last ACTION_COUNT parameters; HOLD is action 0.
+        let hold_bias = policy_net.params.len() - ACTION_COUNT;
+        policy_net.params[hold_bias] += cfg.init_hold_logit;
         let value_net = Mlp::new(&sizes(1), 1.0, &mut Rng::derive(cfg.seed, 2));
         let (np, nv) = (policy_net.params.len(), value_net.params.len());
         Ok(Trainer {

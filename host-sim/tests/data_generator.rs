@@ -4,7 +4,9 @@ use std::io::BufReader;
 use std::path::PathBuf;
 
 use kalsim_core::{OrderBook, Side};
-use kalsim_host_sim::data::r#gen::generate_with_books;
+use kalsim_host_sim::data::r#gen::{
+    GenModel, generate_string_model, generate_with_books, generate_with_books_model,
+};
 use kalsim_host_sim::data::{
     BookEvent, GenConfig, LoadOptions, MarketTape, generate, generate_string, load_files,
     load_reader, load_str, validate,
@@ -35,7 +37,6 @@ fn round_trip_rebuilds_the_generators_books() {
         markets: 6,
         events: 1_500,
         seed: 7,
-        edge_bps: 0,
     };
     let mut bytes = Vec::new();
     let truth = generate_with_books(&cfg, &mut bytes).unwrap();
@@ -89,7 +90,6 @@ fn signal_strength_varies_across_markets() {
         markets: 24,
         events: 10,
         seed: 3,
-        edge_bps: 0,
     };
     let truth = generate_with_books(&cfg, std::io::sink()).unwrap();
     let weak = truth
@@ -109,7 +109,6 @@ fn same_seed_same_bytes_different_seed_different_bytes() {
         markets: 3,
         events: 300,
         seed: 42,
-        edge_bps: 0,
     };
     let a = generate_string(&cfg);
     let b = generate_string(&cfg);
@@ -128,7 +127,6 @@ fn zero_events_still_settles() {
         markets: 2,
         events: 0,
         seed: 1,
-        edge_bps: 0,
     };
     let d = load_str("z", &generate_string(&cfg), &LoadOptions::default()).unwrap();
     assert_eq!(d.markets.len(), 2);
@@ -145,7 +143,6 @@ fn large_file_streams_through_load_files() {
         markets: 20,
         events: 10_000,
         seed: 11,
-        edge_bps: 0,
     };
     let dir = std::env::temp_dir().join(format!("kalsim-data-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -175,11 +172,16 @@ fn edge_zero_is_the_original_model_byte_for_byte() {
         markets: 3,
         events: 300,
         seed: 42,
-        edge_bps: 0,
     });
     assert_eq!(text.len(), 154_104);
     assert_eq!(fnv1a(text.as_bytes()), 0x0043_743d_59b1_39c2);
-    assert_eq!(GenConfig::default().edge_bps, 0);
+    let cfg = GenConfig {
+        markets: 3,
+        events: 300,
+        seed: 42,
+    };
+    assert_eq!(generate_string_model(&cfg, GenModel::default()), text);
+    assert_eq!(GenModel::default().edge_bps, 0);
 }
 
 /// Range of the YES best bid over a market's tape.
@@ -213,16 +215,12 @@ fn edge_adds_information_shocks_and_stays_valid() {
         markets: 16,
         events: 2_000,
         seed: 5,
-        edge_bps: 0,
     };
-    let shocked = GenConfig {
-        edge_bps: 1_500,
-        ..base
-    };
+    let shocked = GenModel { edge_bps: 1_500 };
     let mut bytes = Vec::new();
-    let truth = generate_with_books(&shocked, &mut bytes).unwrap();
+    let truth = generate_with_books_model(&base, shocked, &mut bytes).unwrap();
     assert_eq!(
-        generate_string(&shocked).as_bytes(),
+        generate_string_model(&base, shocked).as_bytes(),
         &bytes[..],
         "deterministic"
     );
@@ -233,7 +231,7 @@ fn edge_adds_information_shocks_and_stays_valid() {
     assert_eq!(d.report.gap_total, 0);
     let plain = load_str("plain", &generate_string(&base), &LoadOptions::default()).unwrap();
     for (tape, want) in d.markets.iter().zip(&truth) {
-        assert_eq!(tape.events.len(), 1 + shocked.events as usize);
+        assert_eq!(tape.events.len(), 1 + base.events as usize);
         assert_eq!(replay(tape), want.book, "{}", tape.ticker);
     }
     // Shocks move prices further than the random walk alone.

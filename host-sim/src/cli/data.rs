@@ -41,6 +41,8 @@ pub(super) fn gen_cmd(a: &GenArgs) -> CliResult {
         markets: a.markets,
         events: a.events,
         seed: a.seed,
+    };
+    let model = data::r#gen::GenModel {
         edge_bps: a.edge_bps,
     };
     match &a.output {
@@ -48,7 +50,7 @@ pub(super) fn gen_cmd(a: &GenArgs) -> CliResult {
             let file = File::create(path)
                 .map_err(|e| CliError::runtime(format!("{}: {e}", path.display())))?;
             let mut out = BufWriter::new(file);
-            data::generate(&cfg, &mut out)
+            data::r#gen::generate_model(&cfg, model, &mut out)
                 .and_then(|()| out.flush())
                 .map_err(|e| CliError::runtime(format!("{}: {e}", path.display())))?;
             eprintln!(
@@ -62,7 +64,7 @@ pub(super) fn gen_cmd(a: &GenArgs) -> CliResult {
         _ => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            match data::generate(&cfg, &mut out).and_then(|()| out.flush()) {
+            match data::r#gen::generate_model(&cfg, model, &mut out).and_then(|()| out.flush()) {
                 // A reader that stopped early (`kalsim gen | head`) is not an error.
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     return Err(CliError::runtime(format!("stdout: {e}")));

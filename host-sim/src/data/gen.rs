@@ -15,7 +15,7 @@
 //!   `s·tanh(25·(p − mid)) + (1 − s)·0.5·N(0, 1)` clamped to ±0.9: YES depth is scaled by
 //!   `1 + imbalance`, NO depth by `1 − imbalance`, so imbalance and microprice drift carry
 //!   information about the next mid moves and the result in proportion to `s`;
-//! - (opt-in, [`GenConfig::edge_bps`] > 0) **information shocks**: on each tick, with
+//! - (opt-in, [`GenModel::edge_bps`] > 0) **information shocks**: on each tick, with
 //!   probability 4 %, the latent probability jumps by `±edge·U(0.2, 1)` (probability units,
 //!   kept inside 0.03..0.97), and the displayed mid catches up ten times slower (`α/10`),
 //!   so the book stays mispriced by up to `edge` for tens of ticks, and the imbalance (∝ `s`) and the
@@ -60,8 +60,14 @@ pub struct GenConfig {
     pub events: u32,
     /// Seed of everything.
     pub seed: u64,
-    /// Size of the opt-in information shocks in basis points of probability (1 000 = a
-    /// 10¢ jump at most); 0 (the default) = the original model, byte for byte.
+}
+
+/// Opt-in extensions of the model, kept out of [`GenConfig`] so existing callers build
+/// unchanged. The default is the original model, byte for byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GenModel {
+    /// Size of the information shocks in basis points of probability (1 000 = a 10¢ jump
+    /// at most); 0 = none.
     pub edge_bps: u32,
 }
 
@@ -71,7 +77,6 @@ impl Default for GenConfig {
             markets: 8,
             events: 2_000,
             seed: 0,
-            edge_bps: 0,
         }
     }
 }
@@ -328,26 +333,42 @@ fn settle<W: Write>(m: &mut Market, out: &mut W, clock_ms: i64) -> io::Result<Si
 
 /// Write a synthetic dataset as Kalshi JSON Lines.
 pub fn generate<W: Write>(cfg: &GenConfig, out: W) -> io::Result<()> {
-    generate_with_books(cfg, out).map(|_| ())
+    generate_model(cfg, GenModel::default(), out)
+}
+
+/// [`generate`] with the opt-in model extensions.
+pub fn generate_model<W: Write>(cfg: &GenConfig, model: GenModel, out: W) -> io::Result<()> {
+    generate_with_books_model(cfg, model, out).map(|_| ())
 }
 
 /// The synthetic dataset as a string (for WASM and tests).
 pub fn generate_string(cfg: &GenConfig) -> String {
+    generate_string_model(cfg, GenModel::default())
+}
+
+/// [`generate_string`] with the opt-in model extensions.
+pub fn generate_string_model(cfg: &GenConfig, model: GenModel) -> String {
     let mut buf = Vec::new();
     // Writing to a Vec cannot fail.
-    let _ = generate(cfg, &mut buf);
+    let _ = generate_model(cfg, model, &mut buf);
     String::from_utf8(buf).unwrap_or_default()
 }
 
 /// [`generate`], also returning each market's final book and result from the generator's
 /// own state (the test oracle for the parser).
-pub fn generate_with_books<W: Write>(
+pub fn generate_with_books<W: Write>(cfg: &GenConfig, out: W) -> io::Result<Vec<GeneratedMarket>> {
+    generate_with_books_model(cfg, GenModel::default(), out)
+}
+
+/// [`generate_with_books`] with the opt-in model extensions.
+pub fn generate_with_books_model<W: Write>(
     cfg: &GenConfig,
+    model: GenModel,
     mut out: W,
 ) -> io::Result<Vec<GeneratedMarket>> {
     let mut order = Rng::derive(cfg.seed, 0);
     let mut markets: Vec<Market> = (0..cfg.markets)
-        .map(|i| Market::new(cfg.seed, i, cfg.edge_bps))
+        .map(|i| Market::new(cfg.seed, i, model.edge_bps))
         .collect();
     let mut seq = [0u64; 4];
     let mut next_seq = |sid: u64| {

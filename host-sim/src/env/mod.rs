@@ -40,12 +40,16 @@ pub fn load_markets(
         opts.results = Some(crate::data::load_results_json(&text)?);
     }
     let dataset = if cfg.data.files.is_empty() {
-        let text = crate::data::generate_string(&crate::data::GenConfig {
-            markets: cfg.data.synthetic_markets,
-            events: cfg.data.synthetic_events,
-            seed: cfg.data.synthetic_seed,
-            edge_bps: cfg.data.synthetic_edge_bps,
-        });
+        let text = crate::data::r#gen::generate_string_model(
+            &crate::data::GenConfig {
+                markets: cfg.data.synthetic_markets,
+                events: cfg.data.synthetic_events,
+                seed: cfg.data.synthetic_seed,
+            },
+            crate::data::r#gen::GenModel {
+                edge_bps: cfg.data.synthetic_edge_bps,
+            },
+        );
         crate::data::load_str("synthetic", &text, &opts)?
     } else {
         let paths: Vec<std::path::PathBuf> = cfg.data.files.iter().map(Into::into).collect();
@@ -68,7 +72,6 @@ pub fn synthetic_dataset(
         markets,
         events,
         seed,
-        edge_bps: 0,
     });
     crate::data::load_str("synthetic", &text, opts)
 }

@@ -588,4 +588,90 @@ fn train_eval_and_experiment() {
             .unwrap();
     assert_eq!(doc["runs"].as_array().unwrap().len(), 6);
     assert!(out.join("fixed-seed1.json").is_file());
+    // Held out by default: synthetic markets from another generator seed.
+    assert!(
+        doc["evaluation"].as_str().unwrap().contains("seed 1007"),
+        "{}",
+        doc["evaluation"]
+    );
+    assert_eq!(doc["eval_config"]["data"]["synthetic_seed"], 1007);
+    assert!(doc["runs"][0]["sizing_by_signal"]["buys_per_tier"].is_array());
+    for row in [
+        "r(tier, |signal|)",
+        "buys with signal %",
+        "sizing by signal",
+    ] {
+        assert!(table.contains(row), "missing {row}: {table}");
+    }
+
+    // --edge-bps reaches the generator; --in-sample evaluates on the training markets;
+    // capture files are split (every fourth market held out).
+    let out = dir.join("y");
+    let o = kalsim(&[
+        "experiment",
+        "--config",
+        &cfg,
+        "--steps",
+        "500",
+        "--envs",
+        "2",
+        "--seeds",
+        "1",
+        "--episodes",
+        "1",
+        "--edge-bps",
+        "1500",
+        "--in-sample",
+        "--stochastic",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("experiment.json")).unwrap())
+            .unwrap();
+    assert_eq!(doc["config"]["data"]["synthetic_edge_bps"], 1500);
+    assert!(doc["evaluation"].as_str().unwrap().contains("in-sample"));
+    assert_eq!(doc["eval_policy"], "stochastic");
+    let data = dir.join("four.jsonl");
+    let o = kalsim(&[
+        "gen",
+        "--markets",
+        "4",
+        "--events",
+        "200",
+        "--edge-bps",
+        "1000",
+        "-o",
+        data.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.join("z");
+    let o = kalsim(&[
+        "experiment",
+        "--data",
+        data.to_str().unwrap(),
+        "--steps",
+        "500",
+        "--envs",
+        "2",
+        "--seeds",
+        "1",
+        "--episodes",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("experiment.json")).unwrap())
+            .unwrap();
+    assert!(
+        doc["evaluation"]
+            .as_str()
+            .unwrap()
+            .contains("3 training, 1 evaluation"),
+        "{}",
+        doc["evaluation"]
+    );
 }

@@ -4,7 +4,9 @@ use std::io::BufReader;
 use std::path::PathBuf;
 
 use kalsim_core::{OrderBook, Side};
-use kalsim_host_sim::data::r#gen::generate_with_books;
+use kalsim_host_sim::data::r#gen::{
+    GenModel, generate_string_model, generate_with_books, generate_with_books_model,
+};
 use kalsim_host_sim::data::{
     BookEvent, GenConfig, LoadOptions, MarketTape, generate, generate_string, load_files,
     load_reader, load_str, validate,
@@ -155,4 +157,85 @@ fn large_file_streams_through_load_files() {
     assert_eq!(d.markets.len(), 20);
     // 3 subscribed + 20 snapshots + 200k deltas + 20 results.
     assert_eq!(d.report.lines, 3 + 20 + 200_000 + 20);
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[test]
+fn edge_zero_is_the_original_model_byte_for_byte() {
+    // Pinned from the generator before the `edge_bps` knob existed.
+    let text = generate_string(&GenConfig {
+        markets: 3,
+        events: 300,
+        seed: 42,
+    });
+    assert_eq!(text.len(), 154_104);
+    assert_eq!(fnv1a(text.as_bytes()), 0x0043_743d_59b1_39c2);
+    let cfg = GenConfig {
+        markets: 3,
+        events: 300,
+        seed: 42,
+    };
+    assert_eq!(generate_string_model(&cfg, GenModel::default()), text);
+    assert_eq!(GenModel::default().edge_bps, 0);
+}
+
+/// Range of the YES best bid over a market's tape.
+fn bid_range(tape: &MarketTape) -> i64 {
+    let mut book = OrderBook::new();
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for ev in &tape.events {
+        match ev.event {
+            BookEvent::Snapshot { yes, no } => book
+                .apply_snapshot(tape.snapshot_levels(yes), tape.snapshot_levels(no))
+                .unwrap(),
+            BookEvent::Delta {
+                side,
+                price,
+                delta_centi,
+            } => {
+                book.apply_delta(side, price, delta_centi).unwrap();
+            }
+        }
+        if let Some(b) = book.best_bid(Side::Yes) {
+            lo = lo.min(i64::from(b.cents()));
+            hi = hi.max(i64::from(b.cents()));
+        }
+    }
+    hi - lo
+}
+
+#[test]
+fn edge_adds_information_shocks_and_stays_valid() {
+    let base = GenConfig {
+        markets: 16,
+        events: 2_000,
+        seed: 5,
+    };
+    let shocked = GenModel { edge_bps: 1_500 };
+    let mut bytes = Vec::new();
+    let truth = generate_with_books_model(&base, shocked, &mut bytes).unwrap();
+    assert_eq!(
+        generate_string_model(&base, shocked).as_bytes(),
+        &bytes[..],
+        "deterministic"
+    );
+    let text = String::from_utf8(bytes).unwrap();
+    assert_ne!(text, generate_string(&base));
+    let d = load_str("edge", &text, &LoadOptions::default()).unwrap();
+    assert_eq!(d.report.skipped_total, 0);
+    assert_eq!(d.report.gap_total, 0);
+    let plain = load_str("plain", &generate_string(&base), &LoadOptions::default()).unwrap();
+    for (tape, want) in d.markets.iter().zip(&truth) {
+        assert_eq!(tape.events.len(), 1 + base.events as usize);
+        assert_eq!(replay(tape), want.book, "{}", tape.ticker);
+    }
+    // Shocks move prices further than the random walk alone.
+    let range = |ms: &[MarketTape]| ms.iter().map(bid_range).sum::<i64>();
+    let (r_edge, r_plain) = (range(&d.markets), range(&plain.markets));
+    assert!(r_edge > r_plain, "edge {r_edge} vs plain {r_plain}");
 }

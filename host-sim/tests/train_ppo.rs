@@ -228,3 +228,77 @@ fn csv_and_json_lines() {
     let back: IterStats = serde_json::from_slice(&json).unwrap();
     assert_eq!(back, stats);
 }
+
+#[test]
+fn reward_normalisation_learns_and_is_deterministic() {
+    let cfg = |seed| PpoConfig {
+        normalize_reward: true,
+        ..small_config(seed)
+    };
+    let run = |seed| {
+        let mut env = ToyEnv::new(8, 6, 8);
+        let mut trainer = Trainer::new(cfg(seed), env.meta()).unwrap();
+        let mut last = None;
+        trainer
+            .train(&mut env, 30_000, |s| {
+                last = Some(s.clone());
+                true
+            })
+            .unwrap();
+        (trainer, last.unwrap())
+    };
+    let (trainer, last) = run(3);
+    let acc = greedy_accuracy(&trainer, 6);
+    assert!(acc >= 0.9, "greedy accuracy {acc}");
+    // Logged returns stay in env units (rewards are only scaled for training).
+    assert!(last.mean_episode_return > 5.0, "{last:?}");
+    let json = trainer.policy().to_json();
+    assert_eq!(json, run(3).0.policy().to_json(), "same seed, same bytes");
+    let mut env = ToyEnv::new(8, 6, 8);
+    let mut plain = Trainer::new(small_config(3), env.meta()).unwrap();
+    plain.train(&mut env, 30_000, |_| true).unwrap();
+    assert_ne!(
+        json,
+        plain.policy().to_json(),
+        "the option changes training"
+    );
+    let bad = PpoConfig {
+        reward_clip: 0.0,
+        ..cfg(0)
+    };
+    assert!(matches!(
+        Trainer::new(bad, env.meta()),
+        Err(TrainError::Config(_))
+    ));
+}
+
+#[test]
+fn init_hold_logit_biases_the_initial_policy_towards_hold() {
+    let env = ToyEnv::new(2, 6, 8);
+    let hold_share = |bias: f32| {
+        let cfg = PpoConfig {
+            init_hold_logit: bias,
+            ..small_config(1)
+        };
+        let trainer = Trainer::new(cfg, env.meta()).unwrap();
+        let mut mask = [0u8; 25];
+        write_mask(&mut mask);
+        let mut rng = Rng::new(5);
+        let obs = [0.1f32; 6];
+        let holds = (0..2_000)
+            .filter(|_| trainer.policy().act(&obs, &mask, false, &mut rng) == 0)
+            .count();
+        holds as f32 / 2_000.0
+    };
+    let (plain, biased) = (hold_share(0.0), hold_share(4.0));
+    assert!(plain < 0.3, "uniform start: HOLD {plain}");
+    assert!(biased > 0.5, "biased start: HOLD {biased}");
+    let bad = PpoConfig {
+        init_hold_logit: f32::INFINITY,
+        ..small_config(0)
+    };
+    assert!(matches!(
+        Trainer::new(bad, env.meta()),
+        Err(TrainError::Config(_))
+    ));
+}

@@ -22,6 +22,10 @@ pub struct GenArgs {
     /// Seed of everything.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Opt-in information shocks of up to this many bps of probability (0 = the original
+    /// model, byte-identical); see `docs/experiments.md`.
+    #[arg(long, default_value_t = 0)]
+    pub edge_bps: u32,
     /// Output file (`-` or absent: standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
     pub output: Option<PathBuf>,
@@ -38,12 +42,15 @@ pub(super) fn gen_cmd(a: &GenArgs) -> CliResult {
         events: a.events,
         seed: a.seed,
     };
+    let model = data::r#gen::GenModel {
+        edge_bps: a.edge_bps,
+    };
     match &a.output {
         Some(path) if path.as_os_str() != "-" => {
             let file = File::create(path)
                 .map_err(|e| CliError::runtime(format!("{}: {e}", path.display())))?;
             let mut out = BufWriter::new(file);
-            data::generate(&cfg, &mut out)
+            data::r#gen::generate_model(&cfg, model, &mut out)
                 .and_then(|()| out.flush())
                 .map_err(|e| CliError::runtime(format!("{}: {e}", path.display())))?;
             eprintln!(
@@ -57,7 +64,7 @@ pub(super) fn gen_cmd(a: &GenArgs) -> CliResult {
         _ => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            match data::generate(&cfg, &mut out).and_then(|()| out.flush()) {
+            match data::r#gen::generate_model(&cfg, model, &mut out).and_then(|()| out.flush()) {
                 // A reader that stopped early (`kalsim gen | head`) is not an error.
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     return Err(CliError::runtime(format!("stdout: {e}")));

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::run::{create_dir, evaluate, load_config, load_data, write_file};
 use super::{CliError, CliResult, EnvArgs, EvalArgs, emit};
 use crate::env::{EnvConfig, Markets, VecEnv};
-use crate::policy::TrainedPolicy;
+use crate::policy::{BookSignal, ObsIndex, Policy, TrainedPolicy};
 use crate::report::{Aggregate, RunReport};
 use crate::train::{self, PpoConfig, Trainer};
 
@@ -188,6 +188,189 @@ pub struct ExperimentArgs {
     /// Directory for experiment.json and the checkpoints.
     #[arg(long, default_value = "out/experiment", value_name = "DIR")]
     pub out: PathBuf,
+    /// Synthetic data: the generator's opt-in information shocks, bps (overrides the
+    /// configuration's `data.synthetic_edge_bps`; 0 = the original model).
+    #[arg(long, value_name = "BPS")]
+    pub edge_bps: Option<u32>,
+    /// Held-out evaluation captures. Default: synthetic data is evaluated on markets from
+    /// generator seed `synthetic_seed + 1000`; capture files are split, every fourth market
+    /// (by ticker order) held out of training.
+    #[arg(long = "eval-data", value_name = "FILE.jsonl", num_args = 1..)]
+    pub eval_data: Vec<PathBuf>,
+    /// Evaluate on the training markets instead of held-out ones (the old behaviour).
+    #[arg(long)]
+    pub in_sample: bool,
+    /// Evaluate trained policies by sampling from the masked softmax (seeded) instead of
+    /// the greedy argmax: shows what a policy that is HOLD at the argmax would trade.
+    #[arg(long)]
+    pub stochastic: bool,
+}
+
+/// Offset of the synthetic generator seed of the held-out evaluation markets.
+pub const EVAL_SEED_OFFSET: u64 = 1_000;
+
+/// Training and evaluation markets of an experiment, and a description of the split.
+fn split_markets(
+    a: &ExperimentArgs,
+    cfg: &EnvConfig,
+    markets: &Markets,
+) -> Result<(Markets, EnvConfig, Markets, String), CliError> {
+    if a.in_sample {
+        return Ok((
+            markets.clone(),
+            cfg.clone(),
+            markets.clone(),
+            "in-sample (the training markets)".into(),
+        ));
+    }
+    if !a.eval_data.is_empty() {
+        let mut ecfg = cfg.clone();
+        ecfg.data.files = a
+            .eval_data
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let eval = load_data(&ecfg)?;
+        let what = format!("held-out files {}", ecfg.data.files.join(", "));
+        return Ok((markets.clone(), ecfg, eval, what));
+    }
+    if cfg.data.files.is_empty() {
+        let mut ecfg = cfg.clone();
+        ecfg.data.synthetic_seed = cfg.data.synthetic_seed.wrapping_add(EVAL_SEED_OFFSET);
+        let eval = load_data(&ecfg)?;
+        let what = format!(
+            "held-out synthetic markets (generator seed {})",
+            ecfg.data.synthetic_seed
+        );
+        return Ok((markets.clone(), ecfg, eval, what));
+    }
+    if markets.len() < 2 {
+        return Err(CliError::input(
+            "experiment: one market cannot be split into training and held-out markets; \
+             pass --eval-data or --in-sample",
+        ));
+    }
+    let (mut train, mut eval) = (Vec::new(), Vec::new());
+    for (i, m) in markets.iter().enumerate() {
+        if i % 4 == 3 || (markets.len() < 4 && i == markets.len() - 1) {
+            eval.push(m.clone());
+        } else {
+            train.push(m.clone());
+        }
+    }
+    let what = format!(
+        "held-out split: {} training, {} evaluation markets (every 4th)",
+        train.len(),
+        eval.len()
+    );
+    Ok((
+        std::sync::Arc::new(train),
+        cfg.clone(),
+        std::sync::Arc::new(eval),
+        what,
+    ))
+}
+
+/// How a policy's chosen size relates to the book signal: wraps a policy during
+/// evaluation and records, for every BUY (YES or NO) action it takes, the tier and the
+/// strength of the book signal ([`BookSignal`]: imbalance and microprice offset, −1..=1).
+#[derive(Debug)]
+pub struct SizingProbe<'a> {
+    inner: &'a mut dyn Policy,
+    ix: ObsIndex,
+    stats: SizingStats,
+}
+
+/// What [`SizingProbe`] measured.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct SizingStats {
+    /// BUY actions per tier.
+    pub buys_per_tier: [u64; 5],
+    /// Sum of |signal| per tier (mean = sum / count).
+    pub abs_signal_sum: [f64; 5],
+    /// BUY actions whose side agrees with the signal's sign (YES when > 0, NO when < 0).
+    pub aligned: u64,
+    /// Steps seen, and |signal| summed over all of them.
+    pub steps: u64,
+    /// Sum of |signal| over all steps.
+    pub abs_signal_all: f64,
+    /// Pearson correlation of tier index and |signal| over BUY actions (0 if undefined).
+    pub tier_signal_r: f64,
+    /// Pearson sums: n, Σx, Σy, Σxx, Σyy, Σxy.
+    #[serde(skip)]
+    sums: [f64; 6],
+}
+
+impl SizingStats {
+    /// Share of BUYs on the signal's side (0 when there are none).
+    pub fn aligned_fraction(&self) -> f64 {
+        let n: u64 = self.buys_per_tier.iter().sum();
+        if n == 0 {
+            0.0
+        } else {
+            self.aligned as f64 / n as f64
+        }
+    }
+
+    fn finish(&mut self) {
+        let [n, sx, sy, sxx, syy, sxy] = self.sums;
+        let vx = n * sxx - sx * sx;
+        let vy = n * syy - sy * sy;
+        self.tier_signal_r = if n > 1.0 && vx > 0.0 && vy > 0.0 {
+            (n * sxy - sx * sy) / (vx.sqrt() * vy.sqrt())
+        } else {
+            0.0
+        };
+    }
+}
+
+impl<'a> SizingProbe<'a> {
+    /// Wrap `inner`.
+    pub fn new(inner: &'a mut dyn Policy) -> SizingProbe<'a> {
+        SizingProbe {
+            inner,
+            ix: ObsIndex::resolve(),
+            stats: SizingStats::default(),
+        }
+    }
+
+    /// The statistics (correlation computed).
+    pub fn finish(mut self) -> SizingStats {
+        self.stats.finish();
+        self.stats
+    }
+}
+
+impl Policy for SizingProbe<'_> {
+    fn act(&mut self, obs: &[f32], mask: &[bool; kalsim_core::ACTION_COUNT]) -> u32 {
+        let a = self.inner.act(obs, mask);
+        let signal = BookSignal::read(&self.ix, obs).value;
+        let st = &mut self.stats;
+        st.steps += 1;
+        st.abs_signal_all += signal.abs();
+        // BUY_YES 1..=5, BUY_NO 11..=15 (SPEC §2).
+        let buy = match a {
+            1..=5 => Some((a as usize - 1, 1.0)),
+            11..=15 => Some((a as usize - 11, -1.0)),
+            _ => None,
+        };
+        if let Some((tier, side)) = buy {
+            st.buys_per_tier[tier] += 1;
+            st.abs_signal_sum[tier] += signal.abs();
+            if signal * side > 0.0 {
+                st.aligned += 1;
+            }
+            let (x, y) = (tier as f64, signal.abs());
+            for (s, v) in st.sums.iter_mut().zip([1.0, x, y, x * x, y * y, x * y]) {
+                *s += v;
+            }
+        }
+        a
+    }
+
+    fn name(&self) -> String {
+        self.inner.name()
+    }
 }
 
 /// Reset seed of every evaluation in an experiment, independent of the training seeds.
@@ -207,17 +390,54 @@ fn mean_std(xs: &[f64]) -> (f64, f64) {
     (m, v.sqrt())
 }
 
-fn experiment_table(rows: &[(&str, Vec<Aggregate>)]) -> String {
-    type Metric = (&'static str, fn(&Aggregate) -> f64, f64);
-    let metrics: [Metric; 8] = [
-        ("total return %", |a| a.total_return, 100.0),
-        ("Sharpe per step", |a| a.sharpe, 1.0),
-        ("max drawdown %", |a| a.max_drawdown, 100.0),
-        ("win rate %", |a| a.win_rate_pooled, 100.0),
-        ("fees per episode $", |a| a.fees_cents, 0.01),
-        ("HOLD fraction %", |a| a.hold_fraction, 100.0),
-        ("size efficiency r", |a| a.size_efficiency_pooled, 1.0),
-        ("avg |position|", |a| a.avg_position_size, 1.0),
+/// One evaluated policy of an experiment.
+struct Evaluated {
+    agg: Aggregate,
+    sizing: SizingStats,
+}
+
+fn experiment_table(rows: &[(&str, Vec<Evaluated>)]) -> String {
+    type Metric = (&'static str, fn(&Evaluated) -> f64, f64);
+    let metrics: [Metric; 14] = [
+        ("total return %", |e| e.agg.total_return, 100.0),
+        ("Sharpe per step", |e| e.agg.sharpe, 1.0),
+        ("max drawdown %", |e| e.agg.max_drawdown, 100.0),
+        ("win rate %", |e| e.agg.win_rate_pooled, 100.0),
+        ("round trips", |e| e.agg.round_trips as f64, 1.0),
+        ("fees per episode $", |e| e.agg.fees_cents, 0.01),
+        ("HOLD fraction %", |e| e.agg.hold_fraction, 100.0),
+        ("size efficiency r", |e| e.agg.size_efficiency_pooled, 1.0),
+        ("avg |position|", |e| e.agg.avg_position_size, 1.0),
+        (
+            "buys",
+            |e| e.sizing.buys_per_tier.iter().sum::<u64>() as f64,
+            1.0,
+        ),
+        ("buys with signal %", |e| e.sizing.aligned_fraction(), 100.0),
+        ("r(tier, |signal|)", |e| e.sizing.tier_signal_r, 1.0),
+        (
+            "|signal| all steps",
+            |e| {
+                if e.sizing.steps == 0 {
+                    0.0
+                } else {
+                    e.sizing.abs_signal_all / e.sizing.steps as f64
+                }
+            },
+            1.0,
+        ),
+        (
+            "|signal| at buys",
+            |e| {
+                let n: u64 = e.sizing.buys_per_tier.iter().sum();
+                if n == 0 {
+                    0.0
+                } else {
+                    e.sizing.abs_signal_sum.iter().sum::<f64>() / n as f64
+                }
+            },
+            1.0,
+        ),
     ];
     let mut out = format!("{:<20}", "metric (mean ± std)");
     for (name, _) in rows {
@@ -226,10 +446,37 @@ fn experiment_table(rows: &[(&str, Vec<Aggregate>)]) -> String {
     out.push('\n');
     for (label, f, scale) in metrics {
         out += &format!("{label:<20}");
-        for (_, aggs) in rows {
-            let xs: Vec<f64> = aggs.iter().map(|a| f(a) * scale).collect();
+        for (_, evals) in rows {
+            let xs: Vec<f64> = evals.iter().map(|e| f(e) * scale).collect();
             let (m, s) = mean_std(&xs);
             out += &format!("  {:>20}", format!("{m:.3} ± {s:.3}"));
+        }
+        out.push('\n');
+    }
+    out.push_str("\nsizing by signal (pooled over seeds): fills per tier; BUYs per tier with their mean |signal|\n");
+    for (name, evals) in rows {
+        let mut fills = [0u64; 5];
+        let mut buys = [0u64; 5];
+        let mut sig = [0f64; 5];
+        for e in evals {
+            for t in 0..5 {
+                fills[t] += e.agg.fills_per_tier[t];
+                buys[t] += e.sizing.buys_per_tier[t];
+                sig[t] += e.sizing.abs_signal_sum[t];
+            }
+        }
+        out += &format!("{name:<16} fills");
+        for f in fills {
+            out += &format!(" {f:>6}");
+        }
+        out += " | buys(|signal|)";
+        for t in 0..5 {
+            let m = if buys[t] == 0 {
+                0.0
+            } else {
+                sig[t] / buys[t] as f64
+            };
+            out += &format!(" {:>5}({m:.2})", buys[t]);
         }
         out.push('\n');
     }
@@ -240,17 +487,28 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
     if a.seeds == 0 || a.episodes == 0 {
         return Err(CliError::input("--seeds and --episodes must be at least 1"));
     }
-    let base = load_config(&a.env)?;
-    let markets = load_data(&base)?;
+    let mut base = load_config(&a.env)?;
+    if let Some(e) = a.edge_bps {
+        base.data.synthetic_edge_bps = e;
+    }
+    let all = load_data(&base)?;
+    let (markets, eval_base, eval_markets, split) = split_markets(a, &base, &all)?;
+    eprintln!("evaluation: {split}");
     create_dir(&a.out)?;
-    let mut results: Vec<(&str, Vec<Aggregate>)> = Vec::new();
+    let eval = EvalArgs {
+        episodes: a.episodes,
+        seed: EVAL_SEED,
+    };
+    let mut results: Vec<(&str, Vec<Evaluated>)> = Vec::new();
     let mut runs = Vec::new();
     for sizing in ["variable", "fixed"] {
         let mut cfg = base.clone();
         cfg.sizing = sizing.to_owned();
         cfg.engine_config()
             .map_err(|e| CliError::input(e.to_string()))?;
-        let mut aggs = Vec::new();
+        let mut ecfg = eval_base.clone();
+        ecfg.sizing = sizing.to_owned();
+        let mut evals = Vec::new();
         for k in 0..a.seeds {
             let mut opts = a.train.clone();
             opts.seed = a.train.seed + k as u64;
@@ -262,55 +520,58 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
             let name = format!("ppo-{sizing}-{}", opts.seed);
             let mut agent = TrainedPolicy::from_json(&policy.to_json(), &name, opts.seed)
                 .map_err(|e| CliError::runtime(e.to_string()))?;
+            agent.greedy = !a.stochastic;
             // Every policy is evaluated on the same episodes (seed independent of training).
-            let eval = EvalArgs {
-                episodes: a.episodes,
-                seed: EVAL_SEED,
-            };
-            let report: RunReport = evaluate(&cfg, &markets, &mut agent, &eval)?;
+            let mut probe = SizingProbe::new(&mut agent);
+            let report: RunReport = evaluate(&ecfg, &eval_markets, &mut probe, &eval)?;
+            let sizing_stats = probe.finish();
             runs.push(serde_json::json!({
                 "sizing": sizing,
                 "train_seed": opts.seed,
                 "checkpoint": path.display().to_string(),
                 "aggregate": report.aggregate,
+                "sizing_by_signal": sizing_stats,
             }));
-            aggs.push(report.aggregate);
+            evals.push(Evaluated {
+                agg: report.aggregate,
+                sizing: sizing_stats,
+            });
         }
-        results.push((sizing, aggs));
+        results.push((sizing, evals));
     }
     // The baselines on the same episodes, for scale: the plan's fixed-vs-variable rule pair.
-    let mut baselines = Vec::new();
-    for name in ["fixed", "kelly"] {
+    for (name, label) in [("fixed", "baseline fixed"), ("kelly", "baseline kelly")] {
         let mut p = crate::policy::policy_with_context(
             name,
             0,
-            crate::policy::PolicyContext::from_config(&base),
+            crate::policy::PolicyContext::from_config(&eval_base),
         )
         .map_err(|e| CliError::input(e.to_string()))?;
-        let eval = EvalArgs {
-            episodes: a.episodes,
-            seed: EVAL_SEED,
-        };
-        baselines.push((
-            name,
-            evaluate(&base, &markets, p.as_mut(), &eval)?.aggregate,
+        let mut probe = SizingProbe::new(p.as_mut());
+        let agg = evaluate(&eval_base, &eval_markets, &mut probe, &eval)?.aggregate;
+        let sizing_stats = probe.finish();
+        runs.push(
+            serde_json::json!({ "baseline": name, "aggregate": agg, "sizing_by_signal": sizing_stats }),
+        );
+        results.push((
+            label,
+            vec![Evaluated {
+                agg,
+                sizing: sizing_stats,
+            }],
         ));
-    }
-    for (name, agg) in &baselines {
-        runs.push(serde_json::json!({ "baseline": name, "aggregate": agg }));
-    }
-    let labels = ["baseline fixed", "baseline kelly"];
-    for ((_, agg), label) in baselines.into_iter().zip(labels) {
-        results.push((label, vec![agg]));
     }
     let table = experiment_table(&results);
     let doc = serde_json::json!({
-        "schema": "kalsim-experiment/1",
+        "schema": "kalsim-experiment/2",
         "steps": a.train.steps,
         "envs": a.train.envs,
         "seeds": a.seeds,
         "eval_episodes": a.episodes,
+        "eval_policy": if a.stochastic { "stochastic" } else { "greedy" },
+        "evaluation": split,
         "config": base,
+        "eval_config": eval_base,
         "runs": runs,
     });
     let path = a.out.join("experiment.json");
@@ -319,9 +580,10 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
         &serde_json::to_string_pretty(&doc).unwrap_or_default(),
     )?;
     emit(&format!(
-        "fixed vs variable sizing: PPO, {} steps × {} seed(s) each, greedy evaluation on {} episodes\n{table}\nwrote {}\n",
+        "fixed vs variable sizing: PPO, {} steps × {} seed(s) each; {} evaluation on {} episodes of {split}\n{table}\nwrote {}\n",
         a.train.steps,
         a.seeds,
+        if a.stochastic { "stochastic" } else { "greedy" },
         a.episodes,
         Path::new(&path).display()
     ));

@@ -15,6 +15,14 @@
 //!   `s·tanh(25·(p − mid)) + (1 − s)·0.5·N(0, 1)` clamped to ±0.9: YES depth is scaled by
 //!   `1 + imbalance`, NO depth by `1 − imbalance`, so imbalance and microprice drift carry
 //!   information about the next mid moves and the result in proportion to `s`;
+//! - (opt-in, [`GenModel::edge_bps`] > 0) **information shocks**: on each tick, with
+//!   probability 4 %, the latent probability jumps by `±edge·U(0.2, 1)` (probability units,
+//!   kept inside 0.03..0.97), and the displayed mid catches up ten times slower (`α/10`),
+//!   so the book stays mispriced by up to `edge` for tens of ticks, and the imbalance (∝ `s`) and the
+//!   mid's drift reveal the sign and the size of the gap: a tradable signal whose strength
+//!   varies, larger than the spread plus fees when `edge` is large enough. The shocks draw
+//!   from their own stream (`Rng::derive(seed ^ EDGE_STREAM, i + 1)`); with `edge_bps = 0`
+//!   nothing is drawn from it and the output is byte-identical to the model without it;
 //! - a spread of 1–3¢ around the mid, 10–20 levels per side, depths in contracts around a
 //!   per-market base (50..500 contracts) growing away from the top, a quarter of them with
 //!   fractional centi-contract parts (only expressible in the `_fp` format).
@@ -54,6 +62,15 @@ pub struct GenConfig {
     pub seed: u64,
 }
 
+/// Opt-in extensions of the model, kept out of [`GenConfig`] so existing callers build
+/// unchanged. The default is the original model, byte for byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GenModel {
+    /// Size of the information shocks in basis points of probability (1 000 = a 10¢ jump
+    /// at most); 0 = none.
+    pub edge_bps: u32,
+}
+
 impl Default for GenConfig {
     fn default() -> GenConfig {
         GenConfig {
@@ -63,6 +80,12 @@ impl Default for GenConfig {
         }
     }
 }
+
+/// Stream of the opt-in information shocks (xored into the seed, so the base model's
+/// streams are untouched).
+const EDGE_STREAM: u64 = 0x4544_4745_5f42_5053;
+/// Per-tick probability of an information shock, basis points.
+const SHOCK_BPS: u32 = 400;
 
 /// The generator's own view of a market at the end: for tests and for inspection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +121,9 @@ struct Market {
     emitted: u32,
     /// The initial snapshot is written in the legacy integer form (whole contracts only).
     legacy_snapshot: bool,
+    /// Information shocks: maximum jump (probability units) and their own stream; `None`
+    /// for the original model.
+    shocks: Option<(f64, Rng)>,
 }
 
 fn sigmoid(x: f64) -> f64 {
@@ -105,7 +131,7 @@ fn sigmoid(x: f64) -> f64 {
 }
 
 impl Market {
-    fn new(seed: u64, index: u32) -> Market {
+    fn new(seed: u64, index: u32, edge_bps: u32) -> Market {
         let mut rng = Rng::derive(seed, index as u64 + 1);
         let logit = rng.normal().clamp(-3.0, 3.0);
         let strength = match rng.below(4) {
@@ -132,6 +158,12 @@ impl Market {
             pending: VecDeque::new(),
             emitted: 0,
             legacy_snapshot: false,
+            shocks: (edge_bps > 0).then(|| {
+                (
+                    f64::from(edge_bps.min(9_000)) / 10_000.0,
+                    Rng::derive(seed ^ EDGE_STREAM, index as u64 + 1),
+                )
+            }),
         };
         m.depth = m.target();
         m.legacy_snapshot = m.rng.chance_bps(5_000);
@@ -150,9 +182,23 @@ impl Market {
 
     fn step_latent(&mut self) {
         self.logit = (self.logit + self.sigma * self.rng.normal()).clamp(-4.5, 4.5);
+        if let Some((edge, rng)) = &mut self.shocks
+            && rng.chance_bps(SHOCK_BPS)
+        {
+            let size = *edge * (0.2 + 0.8 * rng.next_f64());
+            let sign = if rng.chance_bps(5_000) { 1.0 } else { -1.0 };
+            let p = (sigmoid(self.logit) + sign * size).clamp(0.03, 0.97);
+            self.logit = libm::log(p / (1.0 - p));
+        }
         let p = self.latent();
+        // With shocks the mid catches up ten times slower: the mispricing persists.
+        let alpha = if self.shocks.is_some() {
+            0.1 * self.alpha
+        } else {
+            self.alpha
+        };
         self.mid =
-            (self.mid + self.alpha * (p - self.mid) + 0.003 * self.rng.normal()).clamp(0.02, 0.98);
+            (self.mid + alpha * (p - self.mid) + 0.003 * self.rng.normal()).clamp(0.02, 0.98);
     }
 
     /// A fresh book around the current mid with the current imbalance.
@@ -287,25 +333,43 @@ fn settle<W: Write>(m: &mut Market, out: &mut W, clock_ms: i64) -> io::Result<Si
 
 /// Write a synthetic dataset as Kalshi JSON Lines.
 pub fn generate<W: Write>(cfg: &GenConfig, out: W) -> io::Result<()> {
-    generate_with_books(cfg, out).map(|_| ())
+    generate_model(cfg, GenModel::default(), out)
+}
+
+/// [`generate`] with the opt-in model extensions.
+pub fn generate_model<W: Write>(cfg: &GenConfig, model: GenModel, out: W) -> io::Result<()> {
+    generate_with_books_model(cfg, model, out).map(|_| ())
 }
 
 /// The synthetic dataset as a string (for WASM and tests).
 pub fn generate_string(cfg: &GenConfig) -> String {
+    generate_string_model(cfg, GenModel::default())
+}
+
+/// [`generate_string`] with the opt-in model extensions.
+pub fn generate_string_model(cfg: &GenConfig, model: GenModel) -> String {
     let mut buf = Vec::new();
     // Writing to a Vec cannot fail.
-    let _ = generate(cfg, &mut buf);
+    let _ = generate_model(cfg, model, &mut buf);
     String::from_utf8(buf).unwrap_or_default()
 }
 
 /// [`generate`], also returning each market's final book and result from the generator's
 /// own state (the test oracle for the parser).
-pub fn generate_with_books<W: Write>(
+pub fn generate_with_books<W: Write>(cfg: &GenConfig, out: W) -> io::Result<Vec<GeneratedMarket>> {
+    generate_with_books_model(cfg, GenModel::default(), out)
+}
+
+/// [`generate_with_books`] with the opt-in model extensions.
+pub fn generate_with_books_model<W: Write>(
     cfg: &GenConfig,
+    model: GenModel,
     mut out: W,
 ) -> io::Result<Vec<GeneratedMarket>> {
     let mut order = Rng::derive(cfg.seed, 0);
-    let mut markets: Vec<Market> = (0..cfg.markets).map(|i| Market::new(cfg.seed, i)).collect();
+    let mut markets: Vec<Market> = (0..cfg.markets)
+        .map(|i| Market::new(cfg.seed, i, model.edge_bps))
+        .collect();
     let mut seq = [0u64; 4];
     let mut next_seq = |sid: u64| {
         seq[sid as usize] += 1;

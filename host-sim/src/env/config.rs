@@ -34,6 +34,7 @@
 //! synthetic_markets = 16
 //! synthetic_events = 2000        # events per market
 //! synthetic_seed = 7
+//! synthetic_edge_bps = 0         # opt-in information shocks (data::gen); 0 = original model
 //! ```
 
 use std::fmt;
@@ -110,6 +111,9 @@ pub struct DataConfig {
     pub synthetic_events: u32,
     /// Synthetic: generator seed (default 7).
     pub synthetic_seed: u64,
+    /// Synthetic: size of the generator's opt-in information shocks, bps of probability
+    /// (default 0 = the original model, byte-identical).
+    pub synthetic_edge_bps: u32,
 }
 
 impl Default for DataConfig {
@@ -121,6 +125,7 @@ impl Default for DataConfig {
             synthetic_markets: 16,
             synthetic_events: 2_000,
             synthetic_seed: 7,
+            synthetic_edge_bps: 0,
         }
     }
 }

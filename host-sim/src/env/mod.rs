@@ -40,12 +40,17 @@ pub fn load_markets(
         opts.results = Some(crate::data::load_results_json(&text)?);
     }
     let dataset = if cfg.data.files.is_empty() {
-        synthetic_dataset(
-            cfg.data.synthetic_markets,
-            cfg.data.synthetic_events,
-            cfg.data.synthetic_seed,
-            &opts,
-        )?
+        let text = crate::data::r#gen::generate_string_model(
+            &crate::data::GenConfig {
+                markets: cfg.data.synthetic_markets,
+                events: cfg.data.synthetic_events,
+                seed: cfg.data.synthetic_seed,
+            },
+            crate::data::r#gen::GenModel {
+                edge_bps: cfg.data.synthetic_edge_bps,
+            },
+        );
+        crate::data::load_str("synthetic", &text, &opts)?
     } else {
         let paths: Vec<std::path::PathBuf> = cfg.data.files.iter().map(Into::into).collect();
         crate::data::load_files(&paths, &opts)?

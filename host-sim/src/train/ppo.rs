@@ -65,6 +65,18 @@ pub struct PpoConfig {
     pub target_kl: Option<f32>,
     /// Hidden layer widths of both networks (default `[64, 64]`, tanh).
     pub hidden: Vec<usize>,
+    /// Divide rewards by a running standard deviation of the discounted return (SB3
+    /// `VecNormalize(norm_reward=True)`), then clip to ±`reward_clip` (default false).
+    /// The statistics are `f64`, updated env by env in a fixed order: deterministic. Only
+    /// the training signal is scaled; logged episode returns stay in env units.
+    pub normalize_reward: bool,
+    /// Clip of normalised rewards (default 10).
+    pub reward_clip: f32,
+    /// Initial bias of the HOLD logit (default 0: a uniform initial policy). With 25
+    /// actions a uniform policy trades ~95 % of steps and pays the spread and fees on
+    /// every one; a positive bias (e.g. 3 → HOLD ≈ 2/3 when flat) starts from a policy
+    /// that trades sometimes and holds what it bought.
+    pub init_hold_logit: f32,
     /// Seed of the network initialisation and of [`Trainer::train`]'s run (default 0).
     pub seed: u64,
 }
@@ -87,6 +99,9 @@ impl Default for PpoConfig {
             normalize_advantage: true,
             target_kl: None,
             hidden: vec![64, 64],
+            normalize_reward: false,
+            reward_clip: 10.0,
+            init_hold_logit: 0.0,
             seed: 0,
         }
     }
@@ -130,13 +145,19 @@ fn validate(cfg: &PpoConfig, meta: &PolicyMeta) -> Result<(), TrainError> {
         || !positive(cfg.learning_rate)
         || !positive(cfg.max_grad_norm)
         || !positive(cfg.adam_eps)
+        || !positive(cfg.reward_clip)
     {
-        return bad("clip_range, learning_rate, max_grad_norm and adam_eps must be positive");
+        return bad(
+            "clip_range, learning_rate, max_grad_norm, adam_eps and reward_clip must be positive",
+        );
     }
     if cfg.clip_range_vf.is_some_and(|c| !positive(c))
         || cfg.target_kl.is_some_and(|k| !positive(k))
     {
         return bad("clip_range_vf and target_kl must be positive when set");
+    }
+    if !cfg.init_hold_logit.is_finite() {
+        return bad("init_hold_logit must be finite");
     }
     if !cfg.ent_coef.is_finite() || !cfg.vf_coef.is_finite() || cfg.vf_coef < 0.0 {
         return bad("ent_coef must be finite and vf_coef finite and non-negative");
@@ -176,6 +197,9 @@ struct Run {
     step_rewards: Vec<f32>,
     step_term: Vec<u8>,
     step_trunc: Vec<u8>,
+    /// Reward normalisation: discounted return per env and running moments of it.
+    disc_return: Vec<f64>,
+    ret_stats: RunningMoments,
     // Rollout, index `t × n_envs + env`.
     obs: Vec<f32>,
     masks: Vec<u8>,
@@ -203,6 +227,45 @@ struct Run {
     d_value: Vec<f32>,
     work_pi: MlpWork,
     work_v: MlpWork,
+}
+
+/// Running mean and variance (Chan et al. parallel update, as SB3's `RunningMeanStd`),
+/// starting from a pseudo-count of 1e-4.
+#[derive(Clone, Copy, Debug)]
+struct RunningMoments {
+    mean: f64,
+    var: f64,
+    count: f64,
+}
+
+impl RunningMoments {
+    fn new() -> RunningMoments {
+        RunningMoments {
+            mean: 0.0,
+            var: 1.0,
+            count: 1e-4,
+        }
+    }
+
+    /// Merge a batch of values (in order).
+    fn update(&mut self, xs: &[f64]) {
+        if xs.is_empty() {
+            return;
+        }
+        let n = xs.len() as f64;
+        let m = xs.iter().sum::<f64>() / n;
+        let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n;
+        let delta = m - self.mean;
+        let total = self.count + n;
+        self.mean += delta * n / total;
+        let m2 = self.var * self.count + v * n + delta * delta * self.count * n / total;
+        self.var = m2 / total;
+        self.count = total;
+    }
+
+    fn std(&self) -> f64 {
+        (self.var + 1e-8).sqrt()
+    }
 }
 
 /// Sums of per-sample quantities over an update, for [`IterStats`].
@@ -244,7 +307,10 @@ impl Trainer {
             s.push(out);
             s
         };
-        let policy_net = Mlp::new(&sizes(ACTION_COUNT), 0.01, &mut Rng::derive(cfg.seed, 1));
+        let mut policy_net = Mlp::new(&sizes(ACTION_COUNT), 0.01, &mut Rng::derive(cfg.seed, 1));
+        // The output bias is the last ACTION_COUNT parameters; HOLD is action 0.
+        let hold_bias = policy_net.params.len() - ACTION_COUNT;
+        policy_net.params[hold_bias] += cfg.init_hold_logit;
         let value_net = Mlp::new(&sizes(1), 1.0, &mut Rng::derive(cfg.seed, 2));
         let (np, nv) = (policy_net.params.len(), value_net.params.len());
         Ok(Trainer {
@@ -311,6 +377,8 @@ impl Trainer {
             step_rewards: vec![0.0; n],
             step_term: vec![0; n],
             step_trunc: vec![0; n],
+            disc_return: vec![0.0; n],
+            ret_stats: RunningMoments::new(),
             obs: vec![0.0; t * n * d],
             masks: vec![0; t * n * ACTION_COUNT],
             actions: vec![0; t * n],
@@ -443,10 +511,28 @@ impl Trainer {
                 &mut run.step_trunc,
                 &mut run.cur_mask,
             );
+            if self.cfg.normalize_reward {
+                // As VecNormalize: update the discounted returns, then their moments, then
+                // scale this step's rewards by the updated standard deviation.
+                let gamma = f64::from(self.cfg.gamma);
+                for (g, &r) in run.disc_return.iter_mut().zip(&run.step_rewards) {
+                    *g = *g * gamma + f64::from(r);
+                }
+                run.ret_stats.update(&run.disc_return);
+            }
+            let reward_std = run.ret_stats.std();
             for i in 0..n {
                 let k = base + i;
                 let (r, term, trunc) = (run.step_rewards[i], run.step_term[i], run.step_trunc[i]);
-                run.rewards[k] = r;
+                run.rewards[k] = if self.cfg.normalize_reward {
+                    let clip = f64::from(self.cfg.reward_clip);
+                    (f64::from(r) / reward_std).clamp(-clip, clip) as f32
+                } else {
+                    r
+                };
+                if term != 0 || trunc != 0 {
+                    run.disc_return[i] = 0.0;
+                }
                 run.terminated[k] = term;
                 run.truncated[k] = trunc;
                 let done = term != 0 || trunc != 0;

@@ -49,6 +49,17 @@ fn scratch_dir(name: &str) -> PathBuf {
 /// One synthetic market's book messages, timestamps removed (the WebSocket client does not
 /// surface them, so both sides see "no time passed"), written to `dir/capture.jsonl`.
 fn capture(dir: &Path, events: u32, seed: u64) -> (PathBuf, Vec<Value>, String) {
+    capture_with(dir, events, seed, false)
+}
+
+/// A one-market capture as a WebSocket script; `keep_ts` keeps the messages' exchange
+/// timestamps (the observation's time feature then comes from them on both sides).
+fn capture_with(
+    dir: &Path,
+    events: u32,
+    seed: u64,
+    keep_ts: bool,
+) -> (PathBuf, Vec<Value>, String) {
     let text = generate_string(&GenConfig {
         markets: 1,
         events,
@@ -62,7 +73,9 @@ fn capture(dir: &Path, events: u32, seed: u64) -> (PathBuf, Vec<Value>, String) 
         if kind != "orderbook_snapshot" && kind != "orderbook_delta" {
             continue;
         }
-        if let Some(msg) = v.get_mut("msg").and_then(Value::as_object_mut) {
+        if let Some(msg) = v.get_mut("msg").and_then(Value::as_object_mut)
+            && !keep_ts
+        {
             msg.remove("ts");
             msg.remove("ts_ms");
         }
@@ -137,6 +150,18 @@ fn actor_over_ws(
     decisions: u64,
     log: &Path,
 ) -> Vec<(u32, u64)> {
+    actor_over_ws_with_clock(cfg, script, ticker, policy, decisions, log, Clock::Frozen)
+}
+
+fn actor_over_ws_with_clock(
+    cfg: &EnvConfig,
+    script: Vec<Value>,
+    ticker: &str,
+    policy: LivePolicy,
+    decisions: u64,
+    log: &Path,
+    clock: Clock,
+) -> Vec<(u32, u64)> {
     let mut ex_cfg = ExchangeConfig::new(KEY_ID, creds().public_key());
     ex_cfg.ws_script = script;
     let ex = Exchange::start(ex_cfg).unwrap();
@@ -144,7 +169,7 @@ fn actor_over_ws(
     let mut feed = WsFeed::new(ws_client(&ex, &tickers), tickers.clone());
     let mut acfg = ActorConfig::new(cfg.clone(), tickers.clone(), "parity");
     acfg.seed = 3;
-    acfg.clock = Clock::Frozen;
+    acfg.clock = clock;
     acfg.min_order_interval = Duration::ZERO;
     acfg.horizon_steps = decisions as u32;
     acfg.max_decisions = Some(decisions);
@@ -213,6 +238,39 @@ fn paper_actor_over_the_websocket_matches_the_env_replay() {
     });
     let got = actor_over_ws(&cfg, script, &ticker, live, n, &dir.join("trained.jsonl"));
     assert_eq!(got, expected);
+}
+
+#[test]
+fn exchange_timestamps_give_the_env_time_feature_over_the_websocket() {
+    // The default clock reads the messages' exchange timestamps, as the environment does in
+    // replay, so observations (time since the previous event included) match bit for bit.
+    let dir = scratch_dir("parity-ts");
+    let (path, script, ticker) = capture_with(&dir, 120, 12, true);
+    assert!(
+        script
+            .iter()
+            .skip(1)
+            .all(|v| v["msg"].get("ts").is_some() || v["msg"].get("ts_ms").is_some())
+    );
+    let cfg = env_config(&path);
+    let ctx = PolicyContext::from_config(&cfg);
+    let mut baseline = policy_with_context("random", 6, ctx).unwrap();
+    let expected = env_decisions(&cfg, |o, m| baseline.act(o, m));
+    let n = expected.len() as u64;
+    let policy = LivePolicy::load("random", &cfg, 6, true).unwrap();
+    let got = actor_over_ws_with_clock(
+        &cfg,
+        script,
+        &ticker,
+        policy,
+        n,
+        &dir.join("ts.jsonl"),
+        Clock::default(),
+    );
+    assert_eq!(
+        got, expected,
+        "actions and observation hashes per step, exchange time"
+    );
 }
 
 #[test]

@@ -50,6 +50,8 @@ mod report;
 pub mod validate;
 mod wire;
 
+pub(crate) use wire::rfc3339_ms;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};

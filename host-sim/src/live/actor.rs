@@ -25,7 +25,8 @@ use crate::venue::{OrderAck, OrderAction, OrderRequest, VenueError};
 /// Where the observation's "time since the previous event" comes from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Clock {
-    /// Wall-clock time between a market's updates (live default).
+    /// The exchange timestamps of a market's messages when they carry them (as the
+    /// environment does in replay), else wall-clock time between its updates (live default).
     #[default]
     Wall,
     /// Always 0: matches a replay of a capture without timestamps (parity tests).
@@ -120,6 +121,7 @@ struct Market {
     synced: bool,
     steps: u32,
     last_update: Option<Instant>,
+    last_ts_ms: Option<i64>,
     dt_ms: i64,
     /// Venue order id of our working order.
     working: Option<String>,
@@ -201,6 +203,7 @@ impl<V: LiveVenue> Actor<V> {
                 synced: false,
                 steps: 0,
                 last_update: None,
+                last_ts_ms: None,
                 dt_ms: 0,
                 working: None,
                 last_order_at: None,
@@ -335,6 +338,10 @@ impl<V: LiveVenue> Actor<V> {
 
     /// Apply one feed event to the mirror (and a simulated venue); the market to decide in.
     fn apply(&mut self, ev: FeedEvent) -> Option<usize> {
+        let event_ts = match &ev {
+            FeedEvent::Snapshot { ts_ms, .. } | FeedEvent::Delta { ts_ms, .. } => *ts_ms,
+            FeedEvent::OutOfSync { .. } => None,
+        };
         let (ticker, result) = match &ev {
             FeedEvent::OutOfSync { tickers, reason } => {
                 for t in tickers {
@@ -345,7 +352,9 @@ impl<V: LiveVenue> Actor<V> {
                 self.note(json!({"kind": "out_of_sync", "tickers": tickers, "reason": reason}));
                 return None;
             }
-            FeedEvent::Snapshot { ticker, yes, no } => {
+            FeedEvent::Snapshot {
+                ticker, yes, no, ..
+            } => {
                 let i = *self.index.get(ticker)?;
                 let r = self.markets[i]
                     .engine
@@ -366,6 +375,7 @@ impl<V: LiveVenue> Actor<V> {
                 side,
                 price,
                 delta_centi,
+                ..
             } => {
                 let i = *self.index.get(ticker)?;
                 if !self.markets[i].synced {
@@ -388,11 +398,18 @@ impl<V: LiveVenue> Actor<V> {
                 let live = self.venue.is_live();
                 let m = &mut self.markets[i];
                 let now = Instant::now();
-                m.dt_ms = match (self.config.clock, m.last_update) {
-                    (Clock::Wall, Some(t)) => now.duration_since(t).as_millis() as i64,
-                    _ => 0,
+                m.dt_ms = match (self.config.clock, event_ts, m.last_ts_ms, m.last_update) {
+                    (Clock::Frozen, ..) => 0,
+                    // Exchange time, exactly as the environment computes it in replay (0 until
+                    // a previous message carried a timestamp).
+                    (Clock::Wall, Some(now_ts), prev_ts, _) => prev_ts.map_or(0, |p| now_ts - p),
+                    (Clock::Wall, None, _, Some(t)) => now.duration_since(t).as_millis() as i64,
+                    (Clock::Wall, ..) => 0,
                 };
                 m.last_update = Some(now);
+                if event_ts.is_some() {
+                    m.last_ts_ms = event_ts;
+                }
                 if !live && m.engine.working_order().is_none() {
                     // Filled by this event on the simulated venue too (same engine, same data).
                     m.working = None;

@@ -20,6 +20,8 @@ pub enum FeedEvent {
         yes: Vec<(Price, CentiContracts)>,
         /// NO bids.
         no: Vec<(Price, CentiContracts)>,
+        /// Exchange time, milliseconds, when the message carried one.
+        ts_ms: Option<i64>,
     },
     /// A signed change at one level.
     Delta {
@@ -31,6 +33,8 @@ pub enum FeedEvent {
         price: Price,
         /// Change, centi-contracts.
         delta_centi: i64,
+        /// Exchange time, milliseconds, when the message carried one.
+        ts_ms: Option<i64>,
     },
     /// These markets lost sync (gap, reconnect) and wait for their next snapshot.
     OutOfSync {
@@ -76,7 +80,7 @@ impl Feed for WsFeed {
             return Ok(None);
         };
         Ok(Some(match update {
-            BookUpdate::Snapshot { ticker, .. } => {
+            BookUpdate::Snapshot { ticker, ts_ms, .. } => {
                 let book = self
                     .client
                     .book(&ticker)
@@ -85,6 +89,7 @@ impl Feed for WsFeed {
                     yes: book_levels(book, Side::Yes),
                     no: book_levels(book, Side::No),
                     ticker,
+                    ts_ms,
                 }
             }
             BookUpdate::Delta {
@@ -92,12 +97,14 @@ impl Feed for WsFeed {
                 side,
                 price,
                 delta_centi,
+                ts_ms,
                 ..
             } => FeedEvent::Delta {
                 ticker,
                 side,
                 price,
                 delta_centi,
+                ts_ms,
             },
             BookUpdate::Gap {
                 sid,
@@ -159,6 +166,7 @@ impl Feed for TapeFeed {
                     yes: tape.snapshot_levels(yes).to_vec(),
                     no: tape.snapshot_levels(no).to_vec(),
                     ticker,
+                    ts_ms: ev.ts_ms,
                 },
                 BookEvent::Delta {
                     side,
@@ -169,6 +177,7 @@ impl Feed for TapeFeed {
                     side,
                     price,
                     delta_centi,
+                    ts_ms: ev.ts_ms,
                 },
             }));
         }

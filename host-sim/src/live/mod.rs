@@ -47,9 +47,10 @@
 //!
 //! # Not covered
 //!
-//! - The WebSocket client does not surface message timestamps or settlement messages, so the
-//!   observation's time feature uses the wall clock ([`Clock::Wall`]) where the environment
-//!   uses exchange time, and markets are never settled by the actor.
+//! - The observation's time feature uses the messages' exchange timestamps (`ts_ms` / `ts`),
+//!   as the environment does in replay; only messages without one fall back to wall-clock
+//!   time ([`Clock::Wall`]). Settlement messages are not surfaced by the WebSocket client, so
+//!   markets are never settled by the actor.
 //! - The circuit breaker stays open until the process restarts.
 
 mod actor;

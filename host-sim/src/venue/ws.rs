@@ -67,6 +67,8 @@ pub enum BookUpdate {
         ticker: String,
         /// Sequence number of the message.
         seq: u64,
+        /// Exchange time of the message (`ts_ms`, or `ts` as RFC 3339), milliseconds.
+        ts_ms: Option<i64>,
     },
     /// A delta changed one level.
     Delta {
@@ -80,6 +82,8 @@ pub enum BookUpdate {
         price: Price,
         /// Signed change in centi-contracts.
         delta_centi: i64,
+        /// Exchange time of the message (`ts_ms`, or `ts` as RFC 3339), milliseconds.
+        ts_ms: Option<i64>,
     },
     /// A sequence gap: the subscription was retired and fresh snapshots requested.
     Gap {
@@ -373,6 +377,7 @@ impl MarketDataClient {
                 }
                 self.next_seq.insert(sid, seq + 1);
                 let ticker = str_field(msg, "market_ticker")?.to_owned();
+                let ts_ms = message_ts_ms(msg);
                 let Some(market) = self.markets.get_mut(&ticker) else {
                     return Ok(());
                 };
@@ -380,7 +385,8 @@ impl MarketDataClient {
                     market.book = parse_book(msg)?;
                     market.synced = true;
                     market.sid = Some(sid);
-                    self.pending.push_back(BookUpdate::Snapshot { ticker, seq });
+                    self.pending
+                        .push_back(BookUpdate::Snapshot { ticker, seq, ts_ms });
                     return Ok(());
                 }
                 if !market.synced {
@@ -408,10 +414,31 @@ impl MarketDataClient {
                     side,
                     price,
                     delta_centi,
+                    ts_ms,
                 });
                 Ok(())
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// The exchange time of a message, as the replay loader reads it: `ts_ms` (integer
+/// milliseconds) wins, else `ts` as RFC 3339 text or integer seconds/milliseconds. A
+/// timestamp that cannot be read is ignored (the actor then falls back to its clock).
+fn message_ts_ms(msg: &Value) -> Option<i64> {
+    if let Some(ms) = msg.get("ts_ms").and_then(Value::as_i64) {
+        return Some(ms);
+    }
+    match msg.get("ts")? {
+        Value::String(t) => crate::data::rfc3339_ms(t).ok(),
+        Value::Number(n) => n.as_i64().map(|v| {
+            if v.unsigned_abs() < 100_000_000_000 {
+                v * 1000
+            } else {
+                v
+            }
+        }),
+        _ => None,
     }
 }

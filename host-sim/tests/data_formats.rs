@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use kalsim_core::{CentiContracts, OrderBook, Price, Side};
-use kalsim_host_sim::data::{
-    BookEvent, LoadOptions, MarketTape, load_files, load_results_json, load_str,
-};
+use kalsim_host_sim::data::{LoadOptions, MarketTape, load_files, load_results_json, load_str};
 
 fn p(c: u8) -> Price {
     Price::new(c).unwrap()
@@ -16,18 +14,7 @@ fn p(c: u8) -> Price {
 fn replay(tape: &MarketTape) -> OrderBook {
     let mut book = OrderBook::new();
     for ev in &tape.events {
-        match ev.event {
-            BookEvent::Snapshot { yes, no } => book
-                .apply_snapshot(tape.snapshot_levels(yes), tape.snapshot_levels(no))
-                .unwrap(),
-            BookEvent::Delta {
-                side,
-                price,
-                delta_centi,
-            } => {
-                book.apply_delta(side, price, delta_centi).unwrap();
-            }
-        }
+        tape.apply_to_book(ev, &mut book).unwrap();
     }
     book
 }

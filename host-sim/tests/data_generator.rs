@@ -15,18 +15,7 @@ use kalsim_host_sim::data::{
 fn replay(tape: &MarketTape) -> OrderBook {
     let mut book = OrderBook::new();
     for ev in &tape.events {
-        match ev.event {
-            BookEvent::Snapshot { yes, no } => book
-                .apply_snapshot(tape.snapshot_levels(yes), tape.snapshot_levels(no))
-                .unwrap(),
-            BookEvent::Delta {
-                side,
-                price,
-                delta_centi,
-            } => {
-                book.apply_delta(side, price, delta_centi).unwrap();
-            }
-        }
+        tape.apply_to_book(ev, &mut book).unwrap();
     }
     book
 }
@@ -189,18 +178,7 @@ fn bid_range(tape: &MarketTape) -> i64 {
     let mut book = OrderBook::new();
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     for ev in &tape.events {
-        match ev.event {
-            BookEvent::Snapshot { yes, no } => book
-                .apply_snapshot(tape.snapshot_levels(yes), tape.snapshot_levels(no))
-                .unwrap(),
-            BookEvent::Delta {
-                side,
-                price,
-                delta_centi,
-            } => {
-                book.apply_delta(side, price, delta_centi).unwrap();
-            }
-        }
+        tape.apply_to_book(ev, &mut book).unwrap();
         if let Some(b) = book.best_bid(Side::Yes) {
             lo = lo.min(i64::from(b.cents()));
             hi = hi.max(i64::from(b.cents()));

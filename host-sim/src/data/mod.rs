@@ -57,7 +57,9 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
-use kalsim_core::{CentiContracts, Price, Side};
+use kalsim_core::{
+    BookError, CentiContracts, Engine, EventOutcome, OrderBook, Price, QueueModel, Side,
+};
 
 pub use error::{DataError, DataErrorKind};
 pub use r#gen::{GenConfig, generate, generate_string};
@@ -114,6 +116,38 @@ impl MarketTape {
         self.levels
             .get(r.0 as usize..r.1 as usize)
             .unwrap_or_default()
+    }
+
+    /// Apply `event` (one of this tape's) to a bare order book.
+    pub fn apply_to_book(&self, event: &TapeEvent, book: &mut OrderBook) -> Result<(), BookError> {
+        match event.event {
+            BookEvent::Snapshot { yes, no } => {
+                book.apply_snapshot(self.snapshot_levels(yes), self.snapshot_levels(no))
+            }
+            BookEvent::Delta {
+                side,
+                price,
+                delta_centi,
+            } => book.apply_delta(side, price, delta_centi).map(|_| ()),
+        }
+    }
+
+    /// Apply `event` (one of this tape's) to an engine, which also matches its working order.
+    pub fn apply_to_engine<Q: QueueModel>(
+        &self,
+        event: &TapeEvent,
+        engine: &mut Engine<Q>,
+    ) -> Result<EventOutcome, BookError> {
+        match event.event {
+            BookEvent::Snapshot { yes, no } => {
+                engine.apply_snapshot(self.snapshot_levels(yes), self.snapshot_levels(no))
+            }
+            BookEvent::Delta {
+                side,
+                price,
+                delta_centi,
+            } => engine.apply_delta(side, price, delta_centi),
+        }
     }
 }
 

@@ -112,21 +112,11 @@ pub fn validate(dataset: &Dataset) -> ValidationSummary {
                 (Acc::default(), Acc::default(), Acc::default());
             let (mut errors, mut one_sided, mut snapshots, mut deltas) = (0, 0, 0, 0);
             for ev in &tape.events {
-                let applied = match ev.event {
-                    BookEvent::Snapshot { yes, no } => {
-                        snapshots += 1;
-                        book.apply_snapshot(tape.snapshot_levels(yes), tape.snapshot_levels(no))
-                            .is_ok()
-                    }
-                    BookEvent::Delta {
-                        side,
-                        price,
-                        delta_centi,
-                    } => {
-                        deltas += 1;
-                        book.apply_delta(side, price, delta_centi).is_ok()
-                    }
-                };
+                match ev.event {
+                    BookEvent::Snapshot { .. } => snapshots += 1,
+                    BookEvent::Delta { .. } => deltas += 1,
+                }
+                let applied = tape.apply_to_book(ev, &mut book).is_ok();
                 if !applied {
                     errors += 1;
                 }

@@ -9,7 +9,7 @@ use kalsim_core::{
 use serde::Serialize;
 
 use super::{EnvConfig, Markets};
-use crate::data::{BookEvent, MarketTape};
+use crate::data::MarketTape;
 
 /// The `info` of SPEC §7, flat and `Copy` so every front-end can carry it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
@@ -408,17 +408,7 @@ impl Env {
 
     fn apply_event(&mut self, index: usize) -> Result<kalsim_core::EventOutcome, EnvError> {
         let tape = &self.markets[self.market];
-        let ev = tape.events[index];
-        let r = match ev.event {
-            BookEvent::Snapshot { yes, no } => self
-                .engine
-                .apply_snapshot(tape.snapshot_levels(yes), tape.snapshot_levels(no)),
-            BookEvent::Delta {
-                side,
-                price,
-                delta_centi,
-            } => self.engine.apply_delta(side, price, delta_centi),
-        };
+        let r = tape.apply_to_engine(&tape.events[index], &mut self.engine);
         r.map_err(|error| EnvError::Data {
             ticker: tape.ticker.clone(),
             event: index,

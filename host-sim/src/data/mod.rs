@@ -50,7 +50,7 @@ mod report;
 pub mod validate;
 mod wire;
 
-pub(crate) use wire::rfc3339_ms;
+pub(crate) use wire::{integer_timestamp_ms, rfc3339_ms};
 
 use std::collections::BTreeMap;
 use std::fs::File;

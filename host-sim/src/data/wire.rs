@@ -307,8 +307,7 @@ pub(crate) fn timestamp_ms(msg: &Msg<'_>) -> FieldResult<Option<i64>> {
     }
     match &msg.ts {
         None => Ok(None),
-        Some(Scalar::Int(v)) if v.unsigned_abs() < 100_000_000_000 => Ok(Some(v * 1000)),
-        Some(Scalar::Int(v)) => Ok(Some(*v)),
+        Some(Scalar::Int(v)) => Ok(Some(integer_timestamp_ms(*v))),
         Some(Scalar::Str(t)) => rfc3339_ms(t).map(Some).map_or_else(
             |why| bad(format!("timestamp {t:?} is not RFC 3339: {why}"), "msg.ts"),
             Ok,
@@ -357,6 +356,16 @@ pub(crate) fn format_rfc3339_ms(ms: i64) -> String {
         rem % 1000,
     );
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
+}
+
+/// An integer timestamp in milliseconds: seconds when below 10^11 (before the year 5138),
+/// else already milliseconds.
+pub(crate) fn integer_timestamp_ms(v: i64) -> i64 {
+    if v.unsigned_abs() < 100_000_000_000 {
+        v.saturating_mul(1000)
+    } else {
+        v
+    }
 }
 
 /// Parse RFC 3339 (`2024-05-01T12:34:56.789Z`, `...+02:00`, fraction optional) to epoch ms.

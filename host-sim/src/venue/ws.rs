@@ -432,13 +432,7 @@ fn message_ts_ms(msg: &Value) -> Option<i64> {
     }
     match msg.get("ts")? {
         Value::String(t) => crate::data::rfc3339_ms(t).ok(),
-        Value::Number(n) => n.as_i64().map(|v| {
-            if v.unsigned_abs() < 100_000_000_000 {
-                v * 1000
-            } else {
-                v
-            }
-        }),
+        Value::Number(n) => n.as_i64().map(crate::data::integer_timestamp_ms),
         _ => None,
     }
 }

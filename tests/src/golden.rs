@@ -8,7 +8,7 @@
 //! (only when a rule change is intended; the diff is the review).
 
 use kalsim_core::{OBS_DIM, Rng};
-use kalsim_host_sim::env::{Env, EnvConfig, StepInfo, load_markets};
+use kalsim_host_sim::env::{Env, EnvConfig, EnvError, StepInfo, load_markets};
 use serde::{Deserialize, Serialize};
 
 /// What the environment returned at reset.
@@ -86,6 +86,28 @@ fn mask_bytes(env: &Env) -> Vec<u8> {
     env.action_mask().iter().map(|&b| b as u8).collect()
 }
 
+fn reset_record(env: &mut Env, seed: u64, obs: &mut [f32]) -> Result<ResetRecord, EnvError> {
+    let info = env.reset(Some(seed), obs)?;
+    Ok(ResetRecord {
+        obs_bits: obs.iter().map(|x| x.to_bits()).collect(),
+        mask: mask_bytes(env),
+        info: info_record(&info),
+    })
+}
+
+fn step_record(env: &mut Env, action: u32, obs: &mut [f32]) -> Result<StepRecord, EnvError> {
+    let r = env.step(action, obs)?;
+    Ok(StepRecord {
+        action,
+        obs_bits: obs.iter().map(|x| x.to_bits()).collect(),
+        reward: r.reward,
+        terminated: r.terminated,
+        truncated: r.truncated,
+        mask: mask_bytes(env),
+        info: info_record(&r.info),
+    })
+}
+
 /// Run a case and record everything it returns, up to `max_steps` steps.
 pub fn record(
     name: &str,
@@ -98,12 +120,7 @@ pub fn record(
     let (markets, _) = load_markets(config)?;
     let mut env = Env::new(config.clone(), markets)?;
     let mut obs = vec![0.0f32; OBS_DIM];
-    let info = env.reset(Some(seed), &mut obs)?;
-    let reset = ResetRecord {
-        obs_bits: obs.iter().map(|x| x.to_bits()).collect(),
-        mask: mask_bytes(&env),
-        info: info_record(&info),
-    };
+    let reset = reset_record(&mut env, seed, &mut obs)?;
     let mut rng = match script {
         ActionScript::RandomMasked(s) | ActionScript::RandomAny(s) | ActionScript::Sparse(s, _) => {
             Rng::new(s)
@@ -130,17 +147,10 @@ pub fn record(
             }
             ActionScript::Cycle => (i % 25) as u32,
         };
-        let r = env.step(action, &mut obs)?;
-        steps.push(StepRecord {
-            action,
-            obs_bits: obs.iter().map(|x| x.to_bits()).collect(),
-            reward: r.reward,
-            terminated: r.terminated,
-            truncated: r.truncated,
-            mask: mask_bytes(&env),
-            info: info_record(&r.info),
-        });
-        if r.terminated || r.truncated {
+        let step = step_record(&mut env, action, &mut obs)?;
+        let done = step.terminated || step.truncated;
+        steps.push(step);
+        if done {
             break;
         }
     }
@@ -162,24 +172,10 @@ pub fn replay(v: &Vector) -> Result<Vector, Box<dyn std::error::Error + Send + S
     let (markets, _) = load_markets(&config)?;
     let mut env = Env::new(config, markets)?;
     let mut obs = vec![0.0f32; OBS_DIM];
-    let info = env.reset(Some(v.seed), &mut obs)?;
-    let reset = ResetRecord {
-        obs_bits: obs.iter().map(|x| x.to_bits()).collect(),
-        mask: mask_bytes(&env),
-        info: info_record(&info),
-    };
+    let reset = reset_record(&mut env, v.seed, &mut obs)?;
     let mut steps = Vec::new();
     for s in &v.steps {
-        let r = env.step(s.action, &mut obs)?;
-        steps.push(StepRecord {
-            action: s.action,
-            obs_bits: obs.iter().map(|x| x.to_bits()).collect(),
-            reward: r.reward,
-            terminated: r.terminated,
-            truncated: r.truncated,
-            mask: mask_bytes(&env),
-            info: info_record(&r.info),
-        });
+        steps.push(step_record(&mut env, s.action, &mut obs)?);
     }
     Ok(Vector {
         reset,

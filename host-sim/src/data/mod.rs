@@ -50,6 +50,7 @@ mod report;
 pub mod validate;
 mod wire;
 
+#[cfg(feature = "live")]
 pub(crate) use wire::{integer_timestamp_ms, rfc3339_ms};
 
 use std::collections::BTreeMap;

@@ -8,7 +8,7 @@ mod config;
 mod single;
 mod vec;
 
-pub use config::{ConfigError, DataConfig, EnvConfig, FeesConfig, LimitsConfig};
+pub use config::{ConfigError, DataConfig, DecisionInterval, EnvConfig, FeesConfig, LimitsConfig};
 pub use single::{Env, EnvError, StepInfo, StepResult, invalid_action_name};
 pub use vec::VecEnv;
 

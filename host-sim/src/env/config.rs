@@ -39,6 +39,8 @@
 //! synthetic_events = 2000        # events per market
 //! synthetic_seed = 7
 //! synthetic_edge_bps = 0         # opt-in information shocks (data::gen); 0 = original model
+//! preset = ""                    # "" / "default" | "informed" (SPEC §10; data::gen::informed)
+//! forecasts = []                 # side files of forecast messages joined by market and time
 //! ```
 
 use std::fmt;
@@ -118,6 +120,11 @@ pub struct DataConfig {
     /// Synthetic: size of the generator's opt-in information shocks, bps of probability
     /// (default 0 = the original model, byte-identical).
     pub synthetic_edge_bps: u32,
+    /// Synthetic preset: `""` (default markets) or `"informed"` (SPEC §10: forecasts of
+    /// varying precision and a book that lags a latent probability).
+    pub preset: String,
+    /// Side files of forecast messages (JSONL) joined by market and time (SPEC §10).
+    pub forecasts: Vec<String>,
 }
 
 impl Default for DataConfig {
@@ -130,6 +137,8 @@ impl Default for DataConfig {
             synthetic_events: 2_000,
             synthetic_seed: 7,
             synthetic_edge_bps: 0,
+            preset: String::new(),
+            forecasts: Vec::new(),
         }
     }
 }
@@ -313,6 +322,43 @@ impl EnvConfig {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// Select a synthetic preset (`default` or `informed`, SPEC §10). For `informed`, a data
+    /// size left at the generic defaults (16 markets × 2 000 events) becomes the preset's
+    /// pool of 1 024 markets × 600 events.
+    pub fn apply_preset(&mut self, preset: &str) {
+        self.data.preset = if preset == "default" {
+            String::new()
+        } else {
+            preset.to_owned()
+        };
+        let d = DataConfig::default();
+        if preset == "informed"
+            && self.data.synthetic_markets == d.synthetic_markets
+            && self.data.synthetic_events == d.synthetic_events
+        {
+            self.data.synthetic_markets = crate::data::informed::PRESET_MARKETS;
+            self.data.synthetic_events = crate::data::informed::PRESET_EVENTS;
+        }
+    }
+
+    /// The pricing recorded in checkpoints: `sweep:<slippage>:<remainder>` or the mode's name.
+    pub fn pricing_label(&self) -> String {
+        if self.pricing == "sweep" {
+            format!("sweep:{}:{}", self.max_slippage_cents, self.sweep_remainder)
+        } else {
+            self.pricing.clone()
+        }
+    }
+
+    /// The preset label recorded in checkpoints: `default` or `informed`.
+    pub fn preset_label(&self) -> &str {
+        if self.data.preset.is_empty() {
+            "default"
+        } else {
+            &self.data.preset
+        }
+    }
+
     /// True when sizing is fixed.
     pub fn is_fixed(&self) -> bool {
         self.sizing == "fixed"
@@ -454,6 +500,12 @@ impl EnvConfig {
             return Err(bad(
                 "limits.max_position_per_market",
                 "must be at most 100 000 000",
+            ));
+        }
+        if !matches!(self.data.preset.as_str(), "" | "default" | "informed") {
+            return Err(bad(
+                "data.preset",
+                format!("{:?} is not \"default\" or \"informed\"", self.data.preset),
             ));
         }
         if self.fees.taker_rate_e4 > 10_000 || self.fees.maker_rate_e4 > 10_000 {

@@ -208,6 +208,10 @@ pub struct Env {
     in_flight: Vec<InFlight>,
     /// Orders dropped this episode: superseded in flight, or failing the limits on arrival.
     dropped_orders: u32,
+    /// Index of the next forecast of the tape not yet known.
+    next_forecast: usize,
+    /// The latest forecast known, and the exchange time it became known (for its age).
+    forecast: Option<(crate::data::Forecast, i64)>,
 }
 
 impl Env {
@@ -263,7 +267,44 @@ impl Env {
             now_ms: 0,
             in_flight: Vec::with_capacity(MAX_IN_FLIGHT),
             dropped_orders: 0,
+            next_forecast: 0,
+            forecast: None,
         })
+    }
+
+    /// The generator's latent probability of YES at the current event, in [0, 1]: only for
+    /// synthetic markets, and only for the `oracle` reference policy (SPEC §10). It is never
+    /// part of the observation or the reward.
+    pub fn latent_probability(&self) -> Option<f64> {
+        self.markets[self.market]
+            .latent_ppm
+            .get(self.event)
+            .map(|&p| p as f64 / 1e6)
+    }
+
+    /// The latest forecast known at the current event (SPEC §10), if any.
+    pub fn forecast(&self) -> Option<crate::data::Forecast> {
+        self.forecast.map(|f| f.0)
+    }
+
+    /// Bring the forecast up to the current event and build the observation's extras.
+    fn obs_extra(&mut self) -> kalsim_core::ObsExtra {
+        let tape = &self.markets[self.market];
+        while let Some(f) = tape.forecasts.get(self.next_forecast) {
+            if f.event as usize > self.event {
+                break;
+            }
+            self.forecast = Some((*f, f.ts_ms.unwrap_or(self.now_ms)));
+            self.next_forecast += 1;
+        }
+        kalsim_core::ObsExtra {
+            forecast: self.forecast.map(|(f, known)| kalsim_core::ForecastView {
+                p_yes_ppm: f.p_yes_ppm,
+                stderr_ppm: f.stderr_ppm,
+                age_ms: self.now_ms.saturating_sub(known),
+            }),
+            time_to_settlement_ms: tape.close_ts_ms.map(|c| c.saturating_sub(self.now_ms)),
+        }
     }
 
     /// Orders dropped this episode under `order_latency_ms`: superseded while in flight
@@ -377,8 +418,11 @@ impl Env {
         self.metrics = SizingMetrics::new(self.pv);
         self.phase = Phase::Running;
         self.mask = self.engine.action_mask();
+        self.next_forecast = 0;
+        self.forecast = None;
+        let extra = self.obs_extra();
         self.obs_state
-            .observe_with_mask(&self.engine, 0.0, 0, &self.mask, obs);
+            .observe_full(&self.engine, 0.0, 0, &self.mask, &extra, obs);
         Ok(self.info(None, 0, 0))
     }
 
@@ -486,8 +530,9 @@ impl Env {
         }
         let progress = (self.step as f64 / self.horizon as f64).min(1.0);
         self.mask = self.engine.action_mask();
+        let extra = self.obs_extra();
         self.obs_state
-            .observe_with_mask(&self.engine, progress, dt_ms, &self.mask, obs);
+            .observe_full(&self.engine, progress, dt_ms, &self.mask, &extra, obs);
         Ok(StepResult {
             reward,
             terminated,

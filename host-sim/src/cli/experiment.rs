@@ -276,14 +276,24 @@ fn edge_probe(cfg: &EnvConfig, markets: &Markets, episodes: u32) -> Result<Value
             let g = |i: usize| f64::from(obs[i]);
             let fee = |p: f64| 0.07 * p * (1.0 - p);
             let (ay, an) = (g(ix.yes_ask), g(ix.no_ask));
+            // The better side under the posterior, and the latent's edge on that same side.
             let edge = if g(present) > 0.5 {
                 let mu = forecast_posterior(g(p_yes), g(stderr), g(ix.mid));
-                Some((mu - ay - fee(ay)).max((1.0 - mu) - an - fee(an)))
+                let (ey, en) = (mu - ay - fee(ay), (1.0 - mu) - an - fee(an));
+                let yes = ey >= en;
+                let truth = env.latent_probability().map(|p| {
+                    if yes {
+                        p - ay - fee(ay)
+                    } else {
+                        (1.0 - p) - an - fee(an)
+                    }
+                });
+                Some((ey.max(en), truth))
             } else {
                 None
             };
             match edge {
-                Some(e) if e > 0.0 => {
+                Some((e, truth)) if e > 0.0 => {
                     let b = bins
                         .windows(2)
                         .position(|w| g(stderr) >= w[0] && g(stderr) < w[1])
@@ -291,9 +301,7 @@ fn edge_probe(cfg: &EnvConfig, markets: &Markets, episodes: u32) -> Result<Value
                     count[b] += 1;
                     with_edge[b] += 1;
                     edge_sum[b] += e;
-                    if let Some(p) = env.latent_probability() {
-                        true_sum[b] += (p - ay - fee(ay)).max((1.0 - p) - an - fee(an));
-                    }
+                    true_sum[b] += truth.unwrap_or(0.0);
                 }
                 Some(_) => {
                     no_edge += 1;

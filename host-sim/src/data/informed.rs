@@ -19,7 +19,7 @@
 //!   moves by `±U(0.05, 0.20)` (kept inside 0.03..0.97);
 //! - **book mid** `m` lags it: `m ← m + α(p − m) + N(0, 0.002)`, `α ∈ U(0.03, 0.10)` per tick
 //!   (a half-life of 7..23 ticks), starting at `p₀ + N(0, 0.04)`;
-//! - **book:** spread 1..3¢ around `m`; 8..12 levels a side; thin depth (a top level of
+//! - **book:** spread 2..4¢ around `m`; 8..12 levels a side; thin depth (a top level of
 //!   `U(15, 60)` contracts, growing 20 % a level away from the top, ±30 % jitter), so a large
 //!   order pays the levels it eats; a level keeps its depth while it stays in the book, and
 //!   each tick 1..3 of the top levels are refreshed (new liquidity after the agent's own
@@ -129,7 +129,7 @@ impl Model {
     /// The target book: levels in the ladder keep their depth, new ones get a fresh depth,
     /// and 1..3 of the top levels a side are refreshed.
     fn target(&mut self) -> [[u64; 100]; 2] {
-        let spread = 1 + self.rng.below(3) as i64;
+        let spread = 2 + self.rng.below(3) as i64;
         let yes_bid =
             (libm::round(self.mid * 100.0 - spread as f64 / 2.0) as i64).clamp(1, 99 - spread);
         let no_bid = 100 - yes_bid - spread;

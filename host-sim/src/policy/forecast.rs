@@ -5,7 +5,7 @@
 //!
 //! 1. **Probability estimate `μ`.** `forecast-kelly` / `forecast-fixed`: the forecast `f`
 //!    with stated error `σ`, shrunk toward the market mid `m` by a normal–normal posterior
-//!    with the prior `N(m, τ²)`, `τ =` [`PRIOR_STD`] = 0.10 (the book is taken as an unbiased
+//!    with the prior `N(m, τ²)`, `τ =` [`PRIOR_STD`] = 0.05 (the book is taken as an unbiased
 //!    but imprecise estimate of the latent): `μ = (m/τ² + f/σ²) / (1/τ² + 1/σ²)`. `oracle`:
 //!    the generator's latent probability (synthetic data only; a reference for what full
 //!    information earns, not a bound: Kelly maximises growth, not mean return).
@@ -30,7 +30,7 @@ use kalsim_core::ACTION_COUNT;
 use super::{ActContext, HOLD, ObsIndex, Policy, PolicyContext, action_id, feature_index};
 
 /// Prior standard deviation of the latent probability around the market mid (τ).
-pub const PRIOR_STD: f64 = 0.10;
+pub const PRIOR_STD: f64 = 0.05;
 /// Share of the Kelly fraction bet (quarter Kelly).
 const KELLY_SHARE: f64 = 0.25;
 /// Contracts targeted by `forecast-fixed`.

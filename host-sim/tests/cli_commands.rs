@@ -692,3 +692,116 @@ fn train_eval_and_experiment() {
         doc["evaluation"]
     );
 }
+
+/// CI's small-budget smoke of the documented informed-markets experiment (issue 11): the same
+/// pipeline (`--preset informed`, decision interval, held-out seed range, parallel seeds,
+/// the six policies, criteria and the edge probe), not the criteria themselves.
+#[test]
+fn informed_experiment_smoke() {
+    let dir = tmp("informed");
+    let cfg = dir.join("informed.toml");
+    std::fs::write(
+        &cfg,
+        "mark = \"mid\"\ndecision_interval = { ms = 3000 }\n[data]\nsynthetic_markets = 24\nsynthetic_events = 240\n",
+    )
+    .unwrap();
+    let out = dir.join("exp");
+    let o = kalsim(&[
+        "experiment",
+        "--preset",
+        "informed",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--ppo",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/ppo-informed.json"),
+        "--steps",
+        "2048",
+        "--envs",
+        "4",
+        "--seeds",
+        "2",
+        "--episodes",
+        "6",
+        "--jobs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("experiment.json")).unwrap())
+            .unwrap();
+    assert_eq!(doc["config"]["data"]["preset"], "informed");
+    assert_eq!(doc["eval_config"]["data"]["synthetic_seed"], 1007);
+    let names: Vec<&str> = doc["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ppo-variable",
+            "ppo-fixed",
+            "forecast-kelly",
+            "forecast-fixed",
+            "oracle",
+            "hold"
+        ]
+    );
+    // The oracle reads the latent probability, so it trades on informed markets.
+    let oracle = &doc["policies"][4];
+    assert!(oracle["hold_fraction"].as_f64().unwrap() < 1.0);
+    assert!(doc["criteria"].is_object());
+    assert!(doc["edge_probe"]["decisions"].as_u64().unwrap() > 0);
+    // Checkpoints record the settings the policy depends on.
+    let ck: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("variable-seed0.json")).unwrap())
+            .unwrap();
+    assert_eq!(ck["meta"]["preset"], "informed");
+    assert_eq!(ck["meta"]["decision_interval"], "ms=3000");
+    assert_eq!(ck["meta"]["pricing"], "sweep:2:cancel");
+    assert_eq!(ck["meta"]["obs_schema_version"], 2);
+    // Same seeds, same checkpoint bytes, whatever the job count.
+    let out1 = dir.join("exp1");
+    let o = kalsim(&[
+        "experiment",
+        "--preset",
+        "informed",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--ppo",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/ppo-informed.json"),
+        "--steps",
+        "2048",
+        "--envs",
+        "4",
+        "--seeds",
+        "2",
+        "--episodes",
+        "6",
+        "--jobs",
+        "1",
+        "--out",
+        out1.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["variable-seed1.json", "fixed-seed0.json"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(out1.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A checkpoint trained on informed markets is refused on default ones, by name.
+    let o = kalsim(&[
+        "eval",
+        "--policy",
+        out.join("variable-seed0.json").to_str().unwrap(),
+        "--episodes",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("mismatch"), "{}", stderr(&o));
+}

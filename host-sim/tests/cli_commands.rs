@@ -805,3 +805,49 @@ fn informed_experiment_smoke() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("mismatch"), "{}", stderr(&o));
 }
+
+/// `kalsim gen --preset informed` writes forecasts; `validate-data` reports them, also from
+/// a side file, and names file, line and field of a bad one.
+#[test]
+fn informed_data_and_forecast_files_validate() {
+    let dir = tmp("forecasts");
+    let data = dir.join("inf.jsonl");
+    let o = kalsim(&[
+        "gen",
+        "--preset",
+        "informed",
+        "--markets",
+        "2",
+        "--events",
+        "120",
+        "-o",
+        data.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = kalsim(&["validate-data", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    assert!(
+        table.contains("forecasts") && table.contains("KXINF-25JUN01-M00000"),
+        "{table}"
+    );
+    let side = dir.join("side.jsonl");
+    std::fs::write(
+        &side,
+        "{\"type\":\"forecast\",\"msg\":{\"market_ticker\":\"KXINF-25JUN01-M00001\",\"p_yes\":\"0.5\",\"stderr\":\"0.02\",\"ts_ms\":1748736000100}}\n\
+         {\"type\":\"forecast\",\"msg\":{\"market_ticker\":\"KXINF-25JUN01-M00001\",\"p_yes\":\"1.5\",\"stderr\":\"0.02\",\"ts_ms\":1748736000100}}\n",
+    )
+    .unwrap();
+    let o = kalsim(&[
+        "validate-data",
+        data.to_str().unwrap(),
+        "--forecasts",
+        side.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("side.jsonl") && err.contains("msg.p_yes") && err.contains(":2"),
+        "{err}"
+    );
+}

@@ -508,6 +508,15 @@ fn train_eval_and_experiment() {
     let ckpt: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&policy).unwrap()).unwrap();
     assert_eq!(ckpt["format"], "kalsim-policy");
+    // Plan §8 "track sizing patterns over time": tier shares and mean size per iteration.
+    for ext in ["png", "svg"] {
+        let plot = dir.join(format!("p/sizing_over_training.{ext}"));
+        assert!(
+            std::fs::metadata(&plot).unwrap().len() > 1_000,
+            "{}",
+            plot.display()
+        );
+    }
     let csv = std::fs::read_to_string(dir.join("p/train.csv")).unwrap();
     assert!(
         csv.starts_with("iteration,") && csv.lines().count() >= 2,

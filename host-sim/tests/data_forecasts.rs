@@ -116,3 +116,29 @@ fn bad_forecasts_are_typed_errors_naming_file_line_and_field() {
     let ds = load_str("cap.jsonl", &text, &lenient).unwrap();
     assert_eq!(ds.report.skipped_total, 1);
 }
+
+#[test]
+fn a_time_split_keeps_the_book_forecasts_and_result() {
+    let tape = informed::market(3, 1, 300);
+    let cut = 200;
+    let (train, eval) = tape.split_at(cut);
+    assert_eq!(train.events.len(), cut);
+    assert_eq!(train.result, None);
+    assert_eq!(eval.events.len(), 1 + 300 + 1 - cut);
+    assert_eq!(eval.result, tape.result);
+    // The held-out part starts from the book at the cut and ends at the same book.
+    assert_eq!(informed::final_book(&eval), informed::final_book(&tape));
+    assert_eq!(informed::final_book(&train), {
+        let mut b = kalsim_core::OrderBook::new();
+        for e in &tape.events[..cut] {
+            tape.apply_to_book(e, &mut b).unwrap();
+        }
+        b
+    });
+    // Forecasts follow their events; the one known at the cut is carried over.
+    let before = tape.forecasts.iter().filter(|f| (f.event as usize) < cut).count();
+    assert_eq!(train.forecasts.len(), before);
+    assert_eq!(eval.forecasts.len(), tape.forecasts.len() - before + 1);
+    assert_eq!(eval.forecasts[0].event, 0);
+    assert_eq!(eval.latent_ppm.len(), eval.events.len());
+}

@@ -136,7 +136,11 @@ fn a_time_split_keeps_the_book_forecasts_and_result() {
         b
     });
     // Forecasts follow their events; the one known at the cut is carried over.
-    let before = tape.forecasts.iter().filter(|f| (f.event as usize) < cut).count();
+    let before = tape
+        .forecasts
+        .iter()
+        .filter(|f| (f.event as usize) < cut)
+        .count();
     assert_eq!(train.forecasts.len(), before);
     assert_eq!(eval.forecasts.len(), tape.forecasts.len() - before + 1);
     assert_eq!(eval.forecasts[0].event, 0);

@@ -217,3 +217,30 @@ fn edge_adds_information_shocks_and_stays_valid() {
     let (r_edge, r_plain) = (range(&d.markets), range(&plain.markets));
     assert!(r_edge > r_plain, "edge {r_edge} vs plain {r_plain}");
 }
+
+/// SPEC §10's shared path: the tapes the generator yields directly are the tapes its JSONL
+/// loads into (the latent path aside, which never leaves the generator), with and without
+/// the opt-in information shocks.
+#[test]
+fn tapes_equal_the_loaded_jsonl() {
+    use kalsim_host_sim::data::r#gen::{GenModel, generate_string_model, generate_tapes_model};
+    for edge_bps in [0, 1_500] {
+        let cfg = GenConfig {
+            markets: 5,
+            events: 700,
+            seed: 21,
+        };
+        let model = GenModel { edge_bps };
+        let text = generate_string_model(&cfg, model);
+        let loaded = kalsim_host_sim::data::load_str("gen", &text, &LoadOptions::default())
+            .unwrap()
+            .markets;
+        let direct = generate_tapes_model(&cfg, model);
+        assert_eq!(direct.len(), loaded.len());
+        for (mut d, l) in direct.into_iter().zip(loaded) {
+            assert_eq!(d.latent_ppm.len(), d.events.len());
+            d.latent_ppm.clear();
+            assert_eq!(d, l, "{}", l.ticker);
+        }
+    }
+}

@@ -50,6 +50,7 @@ use std::io::{self, Write};
 use kalsim_core::{CentiContracts, OrderBook, Price, Rng, Side};
 
 use super::wire::format_rfc3339_ms;
+use super::{BookEvent, MarketTape, TapeEvent};
 
 /// Size and seed of a synthetic dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -313,21 +314,31 @@ fn dollars_fp(cents: u8) -> String {
     format!("0.{cents:02}00")
 }
 
-/// Resolve a market (YES with its final latent probability) and write the lifecycle message.
-fn settle<W: Write>(m: &mut Market, out: &mut W, clock_ms: i64) -> io::Result<Side> {
+/// Resolve a market (YES with its final latent probability), write the lifecycle message
+/// and record the result and settlement time on its tape.
+fn settle<W: Write>(
+    m: &mut Market,
+    out: &mut Option<W>,
+    clock_ms: i64,
+    tape: &mut MarketTape,
+) -> io::Result<Side> {
     let p_bps = (m.latent() * 10_000.0) as u32;
     let result = if m.rng.chance_bps(p_bps) {
         Side::Yes
     } else {
         Side::No
     };
-    writeln!(
-        out,
-        r#"{{"type":"market_lifecycle_v2","sid":{SID_LIFECYCLE},"msg":{{"market_ticker":"{}","event_type":"determined","result":"{}","determination_ts":{}}}}}"#,
-        m.ticker,
-        result.name(),
-        clock_ms / 1000
-    )?;
+    if let Some(out) = out.as_mut() {
+        writeln!(
+            out,
+            r#"{{"type":"market_lifecycle_v2","sid":{SID_LIFECYCLE},"msg":{{"market_ticker":"{}","event_type":"determined","result":"{}","determination_ts":{}}}}}"#,
+            m.ticker,
+            result.name(),
+            clock_ms / 1000
+        )?;
+    }
+    tape.result = Some(result);
+    tape.close_ts_ms = Some(clock_ms / 1000 * 1000);
     Ok(result)
 }
 
@@ -364,8 +375,26 @@ pub fn generate_with_books<W: Write>(cfg: &GenConfig, out: W) -> io::Result<Vec<
 pub fn generate_with_books_model<W: Write>(
     cfg: &GenConfig,
     model: GenModel,
-    mut out: W,
+    out: W,
 ) -> io::Result<Vec<GeneratedMarket>> {
+    run(cfg, model, Some(out)).map(|(books, _)| books)
+}
+
+/// The synthetic markets as tapes, directly (no JSONL text in between): the same tapes
+/// loading [`generate_model`]'s text gives (pinned by a test), plus the generator's latent
+/// probability per event (`MarketTape::latent_ppm`, for the `oracle` reference only).
+pub fn generate_tapes_model(cfg: &GenConfig, model: GenModel) -> Vec<MarketTape> {
+    run(cfg, model, None::<io::Sink>)
+        .map(|(_, tapes)| tapes)
+        .unwrap_or_default()
+}
+
+/// The generator: writes the JSONL to `out` when given, and always builds the tapes.
+fn run<W: Write>(
+    cfg: &GenConfig,
+    model: GenModel,
+    mut out: Option<W>,
+) -> io::Result<(Vec<GeneratedMarket>, Vec<MarketTape>)> {
     let mut order = Rng::derive(cfg.seed, 0);
     let mut markets: Vec<Market> = (0..cfg.markets)
         .map(|i| Market::new(cfg.seed, i, model.edge_bps))
@@ -379,22 +408,54 @@ pub fn generate_with_books_model<W: Write>(
     let mut line = String::with_capacity(4096);
     let mut results = vec![None; markets.len()];
 
-    for (id, (sid, channel)) in [
-        (1, "orderbook_delta"),
-        (2, "orderbook_delta"),
-        (SID_LIFECYCLE, "market_lifecycle_v2"),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        writeln!(
-            out,
-            r#"{{"type":"subscribed","id":{},"msg":{{"channel":"{channel}","sid":{sid}}}}}"#,
-            id + 1
-        )?;
+    let mut tapes: Vec<MarketTape> = markets
+        .iter()
+        .map(|m| MarketTape {
+            ticker: m.ticker.clone(),
+            ..MarketTape::default()
+        })
+        .collect();
+    if let Some(out) = out.as_mut() {
+        for (id, (sid, channel)) in [
+            (1, "orderbook_delta"),
+            (2, "orderbook_delta"),
+            (SID_LIFECYCLE, "market_lifecycle_v2"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            writeln!(
+                out,
+                r#"{{"type":"subscribed","id":{},"msg":{{"channel":"{channel}","sid":{sid}}}}}"#,
+                id + 1
+            )?;
+        }
     }
 
-    for m in &mut markets {
+    for (m, tape) in markets.iter_mut().zip(&mut tapes) {
+        let ladder = |side: usize| -> Vec<(Price, CentiContracts)> {
+            (1..100u8)
+                .filter(|&p| m.depth[side][p as usize] != 0)
+                .filter_map(|p| {
+                    Some((
+                        Price::new(p).ok()?,
+                        CentiContracts(m.depth[side][p as usize]),
+                    ))
+                })
+                .collect()
+        };
+        let (yes, no) = (ladder(0), ladder(1));
+        let ny = yes.len() as u32;
+        tape.levels.extend(yes);
+        tape.levels.extend(no);
+        tape.events.push(TapeEvent {
+            ts_ms: None,
+            event: BookEvent::Snapshot {
+                yes: (0, ny),
+                no: (ny, tape.levels.len() as u32),
+            },
+        });
+        tape.latent_ppm.push(latent_ppm(m));
         line.clear();
         let fp = !m.legacy_snapshot;
         let _ = write!(
@@ -433,13 +494,15 @@ pub fn generate_with_books_model<W: Write>(
             line.push(']');
         }
         line.push_str("}}\n");
-        out.write_all(line.as_bytes())?;
+        if let Some(out) = out.as_mut() {
+            out.write_all(line.as_bytes())?;
+        }
     }
 
     let mut active: Vec<usize> = (0..markets.len()).collect();
     if cfg.events == 0 {
-        for (m, result) in markets.iter_mut().zip(&mut results) {
-            *result = Some(settle(m, &mut out, clock)?);
+        for (i, (m, result)) in markets.iter_mut().zip(&mut results).enumerate() {
+            *result = Some(settle(m, &mut out, clock, &mut tapes[i])?);
         }
         active.clear();
     }
@@ -476,14 +539,28 @@ pub fn generate_with_books_model<W: Write>(
             );
         }
         line.push('\n');
-        out.write_all(line.as_bytes())?;
+        if let Some(out) = out.as_mut() {
+            out.write_all(line.as_bytes())?;
+        }
+        let tape = &mut tapes[index];
+        if let Ok(price) = Price::new(price) {
+            tape.events.push(TapeEvent {
+                ts_ms: Some(clock),
+                event: BookEvent::Delta {
+                    side,
+                    price,
+                    delta_centi: delta,
+                },
+            });
+            tape.latent_ppm.push(latent_ppm(m));
+        }
         if m.emitted >= cfg.events {
-            results[index] = Some(settle(m, &mut out, clock)?);
+            results[index] = Some(settle(m, &mut out, clock, tape)?);
             active.remove(slot);
         }
     }
 
-    Ok(markets
+    let books = markets
         .iter()
         .zip(results)
         .map(|(m, result)| GeneratedMarket {
@@ -492,5 +569,11 @@ pub fn generate_with_books_model<W: Write>(
             result: result.unwrap_or(Side::No),
             signal_strength_bps: (m.strength * 10_000.0) as u32,
         })
-        .collect())
+        .collect();
+    tapes.sort_by(|a, b| a.ticker.cmp(&b.ticker));
+    Ok((books, tapes))
+}
+
+fn latent_ppm(m: &Market) -> u32 {
+    libm::round(m.latent() * 1e6).clamp(0.0, 1e6) as u32
 }

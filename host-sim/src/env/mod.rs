@@ -64,7 +64,9 @@ pub fn load_markets(
         return Ok((Arc::new(markets), report));
     }
     let mut dataset = if cfg.data.files.is_empty() {
-        let text = crate::data::r#gen::generate_string_model(
+        // The generator's tapes directly: the same tapes its JSONL loads into (pinned by
+        // `data_generator::tapes_equal_the_loaded_jsonl`), without the text.
+        let markets = crate::data::r#gen::generate_tapes_model(
             &crate::data::GenConfig {
                 markets: cfg.data.synthetic_markets,
                 events: cfg.data.synthetic_events,
@@ -74,7 +76,19 @@ pub fn load_markets(
                 edge_bps: cfg.data.synthetic_edge_bps,
             },
         );
-        crate::data::load_str("synthetic", &text, &opts)?
+        let mut report = LoadReport::default();
+        report.sources.push("synthetic".into());
+        for m in &markets {
+            report.markets.insert(
+                m.ticker.clone(),
+                crate::data::MarketCounts {
+                    snapshots: 1,
+                    deltas: m.events.len().saturating_sub(1) as u64,
+                    ..Default::default()
+                },
+            );
+        }
+        crate::data::Dataset { markets, report }
     } else {
         let paths: Vec<std::path::PathBuf> = cfg.data.files.iter().map(Into::into).collect();
         crate::data::load_files(&paths, &opts)?

@@ -93,6 +93,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Trade a policy on live Kalshi market data, on the paper or the Kalshi venue.
     Live(crate::live::cli::LiveArgs),
+    /// Record Kalshi WebSocket frames as replayable JSON Lines (rotating files).
+    Record(crate::live::recorder::RecordArgs),
 }
 
 /// Options of `kalsim bench`.
@@ -148,6 +150,9 @@ pub fn main() -> i32 {
         Command::Bench(a) => crate::bench::run(a.quick).map_err(CliError::runtime),
         Command::Serve(a) => serve::serve_cmd(&a),
         Command::Live(a) => crate::live::cli::run(a).map_err(|e| CliError::input(e.to_string())),
+        Command::Record(a) => {
+            crate::live::recorder::run(a).map_err(|e| CliError::runtime(e.to_string()))
+        }
     };
     match result {
         Ok(()) => 0,

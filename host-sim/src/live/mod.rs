@@ -57,16 +57,20 @@ mod actor;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod feed;
+mod kill;
 mod log;
 mod policy;
 mod record;
+#[cfg(feature = "cli")]
+pub mod recorder;
 mod signal;
 mod venues;
 
-pub use actor::{Actor, ActorConfig, Clock, engine_config_for};
+pub use actor::{AccountRisk, Actor, ActorConfig, Clock, OrderEntry, engine_config_for};
 pub use feed::{Feed, FeedEvent, TapeFeed, WsFeed};
+pub use kill::{KillOutcome, KillWatchdog};
 pub use log::{DecisionLog, obs_hash};
 pub use policy::{LivePolicy, env_policy_meta};
 pub use record::{ActorReport, DecisionRecord, StopReason, Verdict};
 pub use signal::{KillSwitch, install_signal_handlers};
-pub use venues::LiveVenue;
+pub use venues::{KillSweeper, LiveVenue};

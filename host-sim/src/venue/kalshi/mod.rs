@@ -380,6 +380,33 @@ impl KalshiVenue {
         }
     }
 
+    /// One signed request to any endpoint (`path` relative to the base URL, no query), for
+    /// diagnostics; answers are typed errors like every other call. Not retried after an
+    /// ambiguous failure unless it is a read.
+    pub fn call(
+        &mut self,
+        method: &'static str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, VenueError> {
+        let reply = self
+            .rest
+            .send(&Call {
+                method,
+                path,
+                query: "",
+                body,
+                items: 1,
+                retry_ambiguous: method == "GET",
+            })
+            .map_err(|f| f.error)?;
+        if reply.ok() {
+            reply.json()
+        } else {
+            Err(reply.error())
+        }
+    }
+
     fn note_unparsed(&mut self, what: &str, v: &Value, e: &VenueError) {
         let id = v
             .get("order_id")

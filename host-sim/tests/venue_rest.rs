@@ -464,7 +464,9 @@ fn an_unanswered_submit_is_unresolved_never_rejected() {
     let found = v.find_order_by_client_id(T, "lost-1").unwrap().unwrap();
     assert_eq!(found.status, OrderStatus::Resting);
     // The caller's retry with the same id resolves to the same order, booked once.
-    let again = v.place_order(&order(Intent::BuyYes, 1, 30, "lost-1")).unwrap();
+    let again = v
+        .place_order(&order(Intent::BuyYes, 1, 30, "lost-1"))
+        .unwrap();
     assert_eq!(again.order_id, found.order_id);
     assert_eq!(ex.orders_per_client_order_id()["lost-1"], 1);
     no_violations(&ex);

@@ -287,6 +287,15 @@ pub trait Venue {
     fn place_orders(&mut self, orders: &[OrderRequest]) -> Vec<Result<OrderAck, VenueError>> {
         orders.iter().map(|o| self.place_order(o)).collect()
     }
+    /// Cancel a working order and say how many contracts the cancel took off the book
+    /// (`reduced_by`) when the venue reports it.
+    fn cancel_order_reduced(
+        &mut self,
+        ticker: &str,
+        order_id: &str,
+    ) -> Result<Option<Contracts>, VenueError> {
+        self.cancel_order(ticker, order_id).map(|()| None)
+    }
     /// Cancel several `(ticker, order_id)`s; one answer per order, in order.
     fn cancel_orders(&mut self, orders: &[(String, String)]) -> Vec<Result<(), VenueError>> {
         orders

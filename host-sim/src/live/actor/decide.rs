@@ -164,15 +164,55 @@ impl<V: LiveVenue> Actor<V> {
         }
         let ticker = self.markets[i].ticker.clone();
         // One working order per market: cancel it first; if that fails, send nothing.
+        let mut sync = false;
         if let Some(w) = self.markets[i].working.clone() {
-            match self.venue.cancel_order(&ticker, &w.order_id) {
-                Ok(()) | Err(VenueError::NotFound(_)) => self.markets[i].working = None,
+            match self.venue.cancel_order_reduced(&ticker, &w.order_id) {
+                Ok(reduced) => {
+                    self.markets[i].working = None;
+                    if let Some(r) = reduced
+                        && w.initial > 0
+                    {
+                        // What the cancel did not take off the book had filled.
+                        let filled = w.initial.saturating_sub(r.0);
+                        let e = self
+                            .order_fills
+                            .entry(w.order_id.clone())
+                            .or_insert((i, 0, 0));
+                        e.1 = e.1.max(filled);
+                    }
+                }
+                Err(VenueError::NotFound(_)) => {
+                    // Gone already: executed, expired or cancelled by the exchange; its
+                    // last fills may still be on their way.
+                    self.markets[i].working = None;
+                    sync = live;
+                }
                 Err(e) => {
                     rec.verdict = Verdict::VenueError;
                     rec.venue = err_json("cancel", &e);
                     self.venue_failed(i, &e);
                     return;
                 }
+            }
+        }
+        if live && (sync || self.fills_pending(i).is_some()) {
+            for attempt in 0..3 {
+                if attempt > 0 {
+                    std::thread::sleep(super::RESOLVE_PAUSE);
+                }
+                if !self.sync_fills() || self.fills_pending(i).is_none() {
+                    break;
+                }
+            }
+            if let Some(why) = self.fills_pending(i) {
+                rec.verdict = Verdict::Unresolved;
+                rec.note = Some(why);
+                return;
+            }
+            // Re-check the limits on the position the fills moved.
+            if let Err(v) = self.venue_guard(i, &plan) {
+                rec.verdict = Verdict::VenueLimit(v);
+                return;
             }
         }
         let coid = format!(
@@ -207,8 +247,17 @@ impl<V: LiveVenue> Actor<V> {
                 m.working = (ack.remaining.0 > 0 && !ack.status.is_terminal()).then(|| Working {
                     order_id: ack.order_id.clone(),
                     client_order_id: ack.client_order_id.clone(),
+                    initial: req.count.0,
                     misses: 0,
                 });
+                if live {
+                    let e = self
+                        .order_fills
+                        .entry(ack.order_id.clone())
+                        .or_insert((i, 0, 0));
+                    e.1 = e.1.max(ack.filled.0);
+                }
+                let m = &mut self.markets[i];
                 if live {
                     // The venue is the truth: nothing of ours rests there, so nothing rests
                     // in the mirror either (immediate-or-cancel remainders).
@@ -262,8 +311,16 @@ impl<V: LiveVenue> Actor<V> {
                         m.working = Some(Working {
                             order_id: ack.order_id.clone(),
                             client_order_id: coid.clone(),
+                            initial: ack.filled.0 + ack.remaining.0,
                             misses: 0,
                         });
+                    }
+                    if self.venue.is_live() {
+                        let e = self
+                            .order_fills
+                            .entry(ack.order_id.clone())
+                            .or_insert((i, 0, 0));
+                        e.1 = e.1.max(ack.filled.0);
                     }
                     self.note(json!({"kind": "resolved", "ticker": ticker,
                         "client_order_id": coid, "found": ack_json(&ack)}));

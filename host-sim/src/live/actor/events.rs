@@ -27,6 +27,35 @@ pub(crate) fn fill_cash(position: i64, fill: &Fill) -> i64 {
 }
 
 impl<V: LiveVenue> Actor<V> {
+    /// Whether an order of ours in market `i` has fills the venue reported that were not
+    /// applied yet.
+    pub(super) fn fills_pending(&self, i: usize) -> Option<String> {
+        self.order_fills
+            .iter()
+            .find(|(_, (m, reported, applied))| *m == i && reported > applied)
+            .map(|(id, (_, r, a))| {
+                format!("order {id}: {r} contracts reported filled, {a} applied")
+            })
+    }
+
+    /// Apply the venue's recent fills (REST), for when a fill message was lost or is late;
+    /// `false` when the venue could not be read.
+    pub(super) fn sync_fills(&mut self) -> bool {
+        match self.venue.fills() {
+            Ok(fills) => {
+                for f in &fills {
+                    self.on_fill(f, "rest");
+                }
+                true
+            }
+            Err(e) => {
+                self.note(json!({"kind": "fills_sync", "error": e.to_string()}));
+                self.needs_reconcile = true;
+                false
+            }
+        }
+    }
+
     /// Apply a fill once (by trade id); `source` is `ws` or `rest` for the log.
     pub(super) fn on_fill(&mut self, fill: &Fill, source: &str) {
         if !self.seen_fills.insert(fill.fill_id.clone()) {
@@ -43,6 +72,12 @@ impl<V: LiveVenue> Actor<V> {
             );
             return;
         }
+        let e = self
+            .order_fills
+            .entry(fill.order_id.clone())
+            .or_insert((i, 0, 0));
+        e.2 += fill.count.0;
+        e.1 = e.1.max(e.2);
         let m = &mut self.markets[i];
         let cash = fill_cash(m.venue_position, fill) - fill.fee_cents;
         m.venue_position += fill.signed_count();
@@ -63,6 +98,13 @@ impl<V: LiveVenue> Actor<V> {
         let Some(&i) = self.index.get(&o.ticker) else {
             return;
         };
+        if self.venue.is_live() && o.client_order_id.starts_with(&self.config.own_prefix()) {
+            let e = self
+                .order_fills
+                .entry(o.order_id.clone())
+                .or_insert((i, 0, 0));
+            e.1 = e.1.max(o.filled.0);
+        }
         let m = &mut self.markets[i];
         let ours = m.working.as_ref().is_some_and(|w| w.order_id == o.order_id);
         if ours && o.status.is_terminal() {
@@ -79,6 +121,7 @@ impl<V: LiveVenue> Actor<V> {
                 m.working = Some(super::Working {
                     order_id: o.order_id.clone(),
                     client_order_id: o.client_order_id.clone(),
+                    initial: o.filled.0 + o.remaining.0,
                     misses: 0,
                 });
             }

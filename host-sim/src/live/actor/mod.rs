@@ -30,6 +30,8 @@ use risk::{Breaker, RiskState};
 struct Working {
     order_id: String,
     client_order_id: String,
+    /// Contracts the order was placed for (0 when adopted without knowing).
+    initial: u32,
     /// Consecutive reconciliations that did not list it (reads lag writes).
     misses: u32,
 }
@@ -78,6 +80,10 @@ pub struct Actor<V: LiveVenue> {
     venue_cash: i64,
     cash_mismatch: Option<i64>,
     seen_fills: HashSet<String>,
+    /// Per order of ours: (market index, fills the venue reported, fills applied), contracts.
+    /// A market whose orders have more reported than applied is synced from REST before
+    /// anything new is sent there (a lost or late fill message must not hide a position).
+    order_fills: HashMap<String, (usize, u32, u32)>,
     seq: u64,
     needs_reconcile: bool,
     started: bool,
@@ -151,6 +157,7 @@ impl<V: LiveVenue> Actor<V> {
             venue_cash,
             cash_mismatch: None,
             seen_fills: HashSet::new(),
+            order_fills: HashMap::new(),
             seq: 0,
             needs_reconcile: true,
             started: false,

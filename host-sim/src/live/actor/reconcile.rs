@@ -147,6 +147,14 @@ impl<V: LiveVenue> Actor<V> {
             }
         }
         let foreign = self.reconcile_orders(&working, first, &mut diffs);
+        // Forget the fill counts of orders that are done and fully applied.
+        let current: HashSet<String> = self
+            .markets
+            .iter()
+            .filter_map(|m| m.working.as_ref().map(|w| w.order_id.clone()))
+            .collect();
+        self.order_fills
+            .retain(|id, (_, reported, applied)| current.contains(id) || reported > applied);
         self.started = true;
         self.report.reconciliations += 1;
         self.report.discrepancies += diffs.len() as u64;
@@ -228,6 +236,7 @@ impl<V: LiveVenue> Actor<V> {
                 m.working = Some(Working {
                     order_id: w.order_id.clone(),
                     client_order_id: w.client_order_id.clone(),
+                    initial: 0,
                     misses: 0,
                 });
                 diffs.push(json!({"ticker": w.ticker, "field": "adopted_order",

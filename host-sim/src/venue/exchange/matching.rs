@@ -212,9 +212,8 @@ pub(crate) fn create(
     if worst > st.balance {
         return Err((400, "insufficient_balance", "not enough cash".into()));
     }
-    let Some(book) = st.books.get_mut(&c.ticker) else {
-        return Err((404, "market_not_found", format!("no book for {}", c.ticker)));
-    };
+    // A market listed before its first snapshot streamed has an empty book.
+    let book = st.books.entry(c.ticker.clone()).or_default();
     // A bid takes NO bids at ≥ 100 − p (YES asks ≤ p); an ask takes YES bids at ≥ p.
     let (take_side, min_price) = if c.bid {
         (Side::No, price.complement())

@@ -98,7 +98,17 @@ pub(super) fn route(req: &Request, shared: &Shared) -> Outcome {
         ),
         ("GET", ["portfolio", "fills"]) => {
             let float = st.faults.float_numbers;
-            let fills = st.fills.iter().rev().map(|f| fill_json(f, float)).collect();
+            let min_ts: u64 = req
+                .query("min_ts")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            let fills = st
+                .fills
+                .iter()
+                .rev()
+                .filter(|f| f.ts_ms / 1000 >= min_ts)
+                .map(|f| fill_json(f, float))
+                .collect();
             Outcome::Respond(200, page_value(req, "fills", fills))
         }
         ("GET", ["markets", ticker]) => market(&st, shared, ticker),

@@ -46,6 +46,8 @@ pub const DEMO_URL: &str = "https://demo-api.kalshi.co/trade-api/v2";
 
 /// Most pages fetched for one listing (a guard against a cursor that never ends).
 const MAX_PAGES: usize = 50;
+/// Seconds of overlap between fills listings (fills are deduplicated by id).
+const FILL_OVERLAP_S: u64 = 30;
 /// Largest batch sent in one request (Kalshi's documented batch limit is 20 for cancels).
 pub const MAX_BATCH: usize = 20;
 
@@ -140,6 +142,8 @@ pub struct KalshiVenue {
     credentials: Credentials,
     rest: Rest,
     seen_fills: HashSet<String>,
+    /// Unix seconds of the previous fills listing.
+    fills_since_s: Option<u64>,
     warnings: Vec<String>,
 }
 
@@ -228,6 +232,7 @@ impl KalshiVenue {
             credentials: credentials.clone(),
             rest,
             seen_fills: HashSet::new(),
+            fills_since_s: None,
             warnings: Vec::new(),
         }
     }
@@ -557,6 +562,14 @@ impl Venue for KalshiVenue {
     }
 
     fn cancel_order(&mut self, ticker: &str, order_id: &str) -> Result<(), VenueError> {
+        self.cancel_order_reduced(ticker, order_id).map(|_| ())
+    }
+
+    fn cancel_order_reduced(
+        &mut self,
+        ticker: &str,
+        order_id: &str,
+    ) -> Result<Option<Contracts>, VenueError> {
         check_ticker(ticker)?;
         check_order_id(order_id)?;
         let path = format!("{}{order_id}", v2::CANCEL_PREFIX);
@@ -573,8 +586,11 @@ impl Venue for KalshiVenue {
             })
             .map_err(|f| f.error)?;
         // A 404 after an ambiguous attempt means that attempt cancelled it.
-        if r.ok() || (r.status == 404 && r.maybe_sent_before) {
-            Ok(())
+        if r.ok() {
+            let v = r.json()?;
+            super::kalshi_json::count_field(&v, "reduced_by")
+        } else if r.status == 404 && r.maybe_sent_before {
+            Ok(None)
         } else {
             Err(r.error())
         }
@@ -672,7 +688,12 @@ impl Venue for KalshiVenue {
 
     fn fills(&mut self) -> Result<Vec<Fill>, VenueError> {
         let mut fresh = Vec::new();
-        for f in self.get_paged("/portfolio/fills", "", "fills")? {
+        // Only the recent past after the first call (with an overlap: ids dedupe).
+        let query = self.fills_since_s.map_or(String::new(), |t| {
+            format!("min_ts={}", t.saturating_sub(FILL_OVERLAP_S))
+        });
+        let listed_at = super::auth::now_ms() / 1000;
+        for f in self.get_paged("/portfolio/fills", &query, "fills")? {
             match parse_fill(&f) {
                 Ok(fill) => {
                     if self.seen_fills.insert(fill.fill_id.clone()) {
@@ -682,6 +703,7 @@ impl Venue for KalshiVenue {
                 Err(e) => self.note_unparsed("fill", &f, &e),
             }
         }
+        self.fills_since_s = Some(listed_at);
         // Kalshi lists newest first; hand them out oldest first.
         fresh.reverse();
         Ok(fresh)

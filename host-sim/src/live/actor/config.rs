@@ -126,6 +126,11 @@ pub struct ActorConfig {
     pub kill_deadline: Duration,
     /// Where orders go, for the log (`demo`, `production`, `custom`, or empty).
     pub environment: String,
+    /// On live venues, the policy's mask and the order checks use the venue's own position
+    /// and account (SPEC §6 against the venue) instead of the mirror's simulated account,
+    /// which drifts from the venue's. Off by default: the policy then sees exactly the
+    /// environment's mask, as in replay (the observation always does).
+    pub venue_mask: bool,
 }
 
 fn sanitize(id: &str, extra: &[char], max: usize, fallback: &str) -> String {
@@ -162,6 +167,7 @@ impl ActorConfig {
             risk: AccountRisk::default(),
             kill_deadline: Duration::from_secs(5),
             environment: String::new(),
+            venue_mask: false,
         }
     }
 

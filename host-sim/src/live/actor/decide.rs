@@ -44,7 +44,12 @@ impl<V: LiveVenue> Actor<V> {
         let mask: [bool; ACTION_COUNT] = m.engine.action_mask();
         m.obs
             .observe_with_mask(&m.engine, progress, m.dt_ms, &mask, &mut obs);
-        let action = self.policy.act(&obs, &mask);
+        let policy_mask = if self.config.venue_mask && self.venue.is_live() {
+            self.venue_restricted(i, mask)
+        } else {
+            mask
+        };
+        let action = self.policy.act(&obs, &policy_mask);
         let m = &mut self.markets[i];
         let mut rec = DecisionRecord {
             seq,
@@ -82,6 +87,33 @@ impl<V: LiveVenue> Actor<V> {
         rec
     }
 
+    /// `mask` less the trades the venue's own position and account would refuse (the
+    /// observation keeps the engine's mask).
+    fn venue_restricted(&self, i: usize, mut mask: [bool; ACTION_COUNT]) -> [bool; ACTION_COUNT] {
+        for (a, allowed) in mask.iter_mut().enumerate().skip(1) {
+            if let Ok(Action::Trade { intent, tier }) = decode(a as u32) {
+                *allowed = self.plan_for(i, intent, tier).is_ok();
+            }
+        }
+        mask
+    }
+
+    /// The order for a trade action: the engine's plan (its mask's rules), or, with
+    /// `venue_mask` on a live venue, the engine's price checked against the venue's own
+    /// position and account instead of the mirror's.
+    fn plan_for(&self, i: usize, intent: Intent, tier: Tier) -> Result<OrderPlan, LimitViolation> {
+        let engine = &self.markets[i].engine;
+        if !(self.config.venue_mask && self.venue.is_live()) {
+            return engine.plan_order(intent, tier);
+        }
+        let cfg = engine.config();
+        let price = kalsim_core::order::intent_price(engine.book(), intent, cfg.pricing)
+            .map_err(|_| LimitViolation::NoPrice)?;
+        let plan = OrderPlan::new(intent, cfg.sizes.size(tier), price);
+        self.venue_guard(i, &plan)?;
+        Ok(plan)
+    }
+
     /// Whether `plan` only reduces the venue position (never refused by account stops).
     fn only_reduces(&self, i: usize, plan: &OrderPlan) -> bool {
         let pos = self.markets[i].venue_position;
@@ -93,7 +125,7 @@ impl<V: LiveVenue> Actor<V> {
     }
 
     fn trade(&mut self, i: usize, intent: Intent, tier: Tier, rec: &mut DecisionRecord) {
-        let plan = match self.markets[i].engine.plan_order(intent, tier) {
+        let plan = match self.plan_for(i, intent, tier) {
             Ok(p) => p,
             Err(v) => {
                 rec.verdict = Verdict::Masked(v);
@@ -103,6 +135,11 @@ impl<V: LiveVenue> Actor<V> {
         rec.size = plan.size.0;
         rec.price_cents = plan.intent_price.cents();
         let live = self.venue.is_live();
+        if !self.check_market(i) {
+            rec.verdict = Verdict::VenueError;
+            rec.venue = json!({"error": "market information unavailable", "stage": "market_info"});
+            return;
+        }
         if let Some(why) = self.markets[i].refused.clone() {
             rec.verdict = Verdict::MarketRefused;
             rec.note = Some(why);
@@ -247,7 +284,8 @@ impl<V: LiveVenue> Actor<V> {
                 m.working = (ack.remaining.0 > 0 && !ack.status.is_terminal()).then(|| Working {
                     order_id: ack.order_id.clone(),
                     client_order_id: ack.client_order_id.clone(),
-                    initial: req.count.0,
+                    // The exchange may have capped the count (reduce-only): what it booked.
+                    initial: ack.filled.0 + ack.remaining.0,
                     misses: 0,
                 });
                 if live {

@@ -64,6 +64,8 @@ struct Market {
     result: Option<Side>,
     /// The venue settled (its payout credited once).
     settled: bool,
+    /// The market's price grid and status were read.
+    checked: bool,
     breaker: Breaker,
 }
 
@@ -141,6 +143,7 @@ impl<V: LiveVenue> Actor<V> {
                 close_ts: None,
                 result: None,
                 settled: false,
+                checked: false,
                 breaker: Breaker::new(config.breaker_threshold, config.breaker_cool_down),
             });
         }

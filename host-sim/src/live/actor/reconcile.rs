@@ -17,27 +17,37 @@ impl<V: LiveVenue> Actor<V> {
     /// positions, cash and our resting orders).
     pub(super) fn start_up(&mut self) {
         for i in 0..self.markets.len() {
-            let ticker = self.markets[i].ticker.clone();
-            let refusal = match self.venue.market_info(&ticker) {
-                Ok(info) => match info.check_tradable() {
-                    Err(e) => Some(e.reason),
-                    Ok(()) if !info.status.is_tradable() => {
-                        self.markets[i].closed =
-                            Some(format!("market status is {:?}", info.status).to_lowercase());
-                        None
-                    }
-                    Ok(()) => {
-                        self.markets[i].close_ts = info.close_time_s;
-                        None
-                    }
-                },
-                Err(e) => Some(format!("market information unavailable: {e}")),
-            };
-            if let Some(reason) = refusal {
-                self.refuse_market(i, reason);
-            }
+            self.check_market(i);
         }
         self.reconcile();
+    }
+
+    /// Read market `i`'s price grid and status once: a grid the core cannot represent
+    /// refuses the market; a market that is not open is closed. `false` when the venue could
+    /// not be read (tried again before the market's next order).
+    pub(super) fn check_market(&mut self, i: usize) -> bool {
+        if self.markets[i].checked {
+            return true;
+        }
+        let ticker = self.markets[i].ticker.clone();
+        match self.venue.market_info(&ticker) {
+            Ok(info) => {
+                self.markets[i].checked = true;
+                match info.check_tradable() {
+                    Err(e) => self.refuse_market(i, e.reason),
+                    Ok(()) if !info.status.is_tradable() => {
+                        let why = format!("market status is {:?}", info.status).to_lowercase();
+                        self.close_market(i, &why);
+                    }
+                    Ok(()) => self.markets[i].close_ts = info.close_time_s,
+                }
+                true
+            }
+            Err(e) => {
+                self.note(json!({"kind": "market_info", "ticker": ticker, "error": e.to_string()}));
+                false
+            }
+        }
     }
 
     fn refuse_market(&mut self, i: usize, reason: String) {
@@ -106,6 +116,12 @@ impl<V: LiveVenue> Actor<V> {
                 m.position_mismatch = None;
             } else if ours == theirs {
                 m.position_mismatch = None;
+                // The venue's position confirms every fill of this market was seen.
+                for (mi, reported, applied) in self.order_fills.values_mut() {
+                    if *mi == i {
+                        *applied = (*applied).max(*reported);
+                    }
+                }
             } else {
                 let adopt = m.position_mismatch == Some(theirs);
                 diffs.push(json!({"ticker": m.ticker, "field": "position",

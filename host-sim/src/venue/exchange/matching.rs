@@ -243,6 +243,10 @@ pub(crate) fn create(
         .sum();
     let fee = st.fees.taker_from_weight(weight).0;
     let rests = c.time_in_force == "good_till_canceled" && filled < count;
+    // A resting bid joins the YES bids at p, a resting ask the NO bids at 100 − p, behind
+    // the displayed depth there (the core's queue rule).
+    let (rest_side, rest_price) = resting_level(c.bid, price);
+    let queue_ahead_centi = book.depth(rest_side, rest_price).0;
     let mut order = OrderRec {
         order_id: next_id(st, "ord"),
         client_order_id: c.client_order_id.clone(),
@@ -263,6 +267,8 @@ pub(crate) fn create(
         cancel_order_on_pause: c.cancel_order_on_pause,
         booked_at: Instant::now(),
         fees_cents: fee,
+        queue_ahead_centi,
+        carry_centi: 0,
     };
     let first_fill = st.fills.len();
     let last = levels.len().saturating_sub(1);
@@ -276,6 +282,98 @@ pub(crate) fn create(
     push_order_event(st, &order);
     st.orders.push(order.clone());
     Ok((order, st.fills[first_fill..].to_vec()))
+}
+
+/// The book level a resting order joins: a bid at `p` on the YES bids, an ask at `p` on the
+/// NO bids at `100 − p`.
+fn resting_level(bid: bool, price: Price) -> (Side, Price) {
+    if bid {
+        (Side::Yes, price)
+    } else {
+        (Side::No, price.complement())
+    }
+}
+
+/// A scripted delta changed `side`/`price` of `ticker` from `before` to `after` displayed
+/// centi-contracts: resting orders at that level move up their queue (the core's FIFO
+/// model) and fill as makers once the queue ahead is gone.
+pub(crate) fn on_level_change(
+    st: &mut State,
+    cfg: &ExchangeConfig,
+    ticker: &str,
+    side: Side,
+    price: Price,
+    before: u64,
+    after: u64,
+) {
+    let maker = cfg.maker_fee_markets.iter().any(|t| t == ticker);
+    for i in 0..st.orders.len() {
+        let o = &mut st.orders[i];
+        if o.ticker != ticker || o.status != "resting" {
+            continue;
+        }
+        let Ok(limit) = Price::new(o.price) else {
+            continue;
+        };
+        if resting_level(o.bid, limit) != (side, price) {
+            continue;
+        }
+        if after >= before {
+            continue;
+        }
+        let (ahead, fill) = kalsim_core::QueueModel::on_decrease(
+            &mut kalsim_core::QueueModelKind::Fifo,
+            o.queue_ahead_centi,
+            before,
+            before - after,
+            &mut kalsim_core::Rng::new(0),
+        );
+        o.queue_ahead_centi = ahead;
+        o.carry_centi += fill;
+        let n = ((o.carry_centi / 100).min(u64::from(o.remaining))) as u32;
+        if n == 0 {
+            continue;
+        }
+        o.carry_centi -= u64::from(n) * 100;
+        let fee = if maker {
+            let fees = kalsim_core::FeeSchedule {
+                maker_fees: true,
+                ..st.fees
+            };
+            fees.maker_from_weight(level_weight(n, limit)).0
+        } else {
+            0
+        };
+        let o = &mut st.orders[i];
+        o.filled += n;
+        o.remaining -= n;
+        o.fees_cents += fee;
+        if o.remaining == 0 {
+            o.status = "executed";
+            o.carry_centi = 0;
+        }
+        let snapshot = o.clone();
+        record_fill(st, &snapshot, n, snapshot.price, false, fee);
+        push_order_event(st, &snapshot);
+    }
+}
+
+/// A snapshot replaced `ticker`'s book: no queue ahead can exceed the new depth.
+pub(crate) fn on_snapshot(st: &mut State, ticker: &str) {
+    let Some(book) = st.books.get(ticker) else {
+        return;
+    };
+    let book = book.clone();
+    for o in st
+        .orders
+        .iter_mut()
+        .filter(|o| o.ticker == ticker && o.status == "resting")
+    {
+        if let Ok(limit) = Price::new(o.price) {
+            let (side, price) = resting_level(o.bid, limit);
+            o.queue_ahead_centi = o.queue_ahead_centi.min(book.depth(side, price).0);
+        }
+    }
 }
 
 /// Cancel a resting order; `(order, contracts cancelled)`.

@@ -179,6 +179,10 @@ pub(crate) struct OrderRec {
     pub(crate) cancel_order_on_pause: bool,
     pub(crate) booked_at: Instant,
     pub(crate) fees_cents: i64,
+    /// Displayed depth ahead of it at its level, centi-contracts (the core's FIFO model).
+    pub(crate) queue_ahead_centi: u64,
+    /// Queue fill credit below one contract, centi-contracts.
+    pub(crate) carry_centi: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -413,6 +417,25 @@ impl Exchange {
     /// Fees charged so far, cents.
     pub fn fees_paid(&self) -> i64 {
         self.shared.lock().fills.iter().map(|f| f.fee_cents).sum()
+    }
+
+    /// Every fill so far as `(ticker, client_order_id, bid, contracts, position after)`, in
+    /// order (bid: bought YES; otherwise sold YES).
+    pub fn fill_records(&self) -> Vec<(String, String, bool, u32, i64)> {
+        self.shared
+            .lock()
+            .fills
+            .iter()
+            .map(|f| {
+                (
+                    f.ticker.clone(),
+                    f.client_order_id.clone(),
+                    f.bid,
+                    f.count,
+                    f.post_position,
+                )
+            })
+            .collect()
     }
 
     /// The true book of `ticker` now.

@@ -68,13 +68,15 @@ fn snapshot_msg(ticker: &str, book: &OrderBook, sid: u64, seq: u64) -> Value {
         "market_ticker": ticker, "yes_dollars_fp": ladder(Side::Yes), "no_dollars_fp": ladder(Side::No)}})
 }
 
-/// Apply a scripted book message to the true books; returns its ticker.
-fn apply_book(st: &mut State, m: &Value) -> Option<String> {
+/// Apply a scripted book message to the true books (and the queues of resting orders);
+/// returns its ticker.
+fn apply_book(st: &mut State, cfg: &super::ExchangeConfig, m: &Value) -> Option<String> {
     let msg = m.get("msg")?;
     let ticker = msg.get("market_ticker")?.as_str()?.to_owned();
     match m.get("type")?.as_str()? {
         "orderbook_snapshot" => {
             st.books.insert(ticker.clone(), parse_book(msg).ok()?.0);
+            matching::on_snapshot(st, &ticker);
         }
         "orderbook_delta" => {
             let side = side_field(msg, "side").ok()?;
@@ -84,11 +86,21 @@ fn apply_book(st: &mut State, m: &Value) -> Option<String> {
             }
             let price = price_value(raw).ok()?;
             let delta = centi_value(msg.get("delta_fp").or_else(|| msg.get("delta"))?).ok()?;
-            st.books
+            let effect = st
+                .books
                 .entry(ticker.clone())
                 .or_default()
                 .apply_delta(side, price, delta)
                 .ok()?;
+            matching::on_level_change(
+                st,
+                cfg,
+                &ticker,
+                side,
+                price,
+                effect.before_centi,
+                effect.after_centi,
+            );
         }
         "trade" => {}
         _ => return None,
@@ -141,9 +153,9 @@ fn connection(stream: TcpStream, shared: &Shared) {
     };
     let _ = ws
         .get_ref()
-        .set_read_timeout(Some(Duration::from_millis(2)));
+        .set_read_timeout(Some(Duration::from_micros(250)));
     let mut subs: Vec<Sub> = Vec::new();
-    let mut last_sent = Instant::now();
+    let mut next_due = Instant::now();
     loop {
         if shared.stop.load(Ordering::SeqCst) {
             return;
@@ -166,12 +178,28 @@ fn connection(stream: TcpStream, shared: &Shared) {
         if send_events(&mut ws, shared, &mut subs, &mut event_cursor).is_err() {
             return;
         }
-        if subs.is_empty() || last_sent.elapsed() < shared.config.ws_interval {
+        if subs.is_empty() {
+            next_due = Instant::now();
             continue;
         }
-        last_sent = Instant::now();
-        if !stream_next(&mut ws, shared, &mut subs) {
-            return; // dropping the socket: no close frame
+        // One message per `ws_interval` on average: a turn of the loop can take a few
+        // milliseconds (socket timeouts round up to the kernel's tick), so catch up in
+        // bursts; without an interval, stream a burst per turn.
+        let interval = shared.config.ws_interval;
+        let mut burst = 0;
+        while burst < 64 && (interval.is_zero() || next_due <= Instant::now()) {
+            if !stream_next(&mut ws, shared, &mut subs) {
+                return; // dropping the socket: no close frame
+            }
+            burst += 1;
+            next_due += interval;
+            if interval.is_zero() && burst >= 32 {
+                break;
+            }
+        }
+        // A turn that falls far behind (a slow reader) does not turn into a flood.
+        if next_due + interval * 4 < Instant::now() {
+            next_due = Instant::now();
         }
     }
 }
@@ -229,7 +257,7 @@ fn stream_next(ws: &mut WebSocket<TcpStream>, shared: &Shared, subs: &mut [Sub])
         st.events.push(("market_lifecycle_v2".into(), body));
         return true;
     }
-    let Some(ticker) = apply_book(&mut st, m) else {
+    let Some(ticker) = apply_book(&mut st, &shared.config, m) else {
         return true;
     };
     matching::on_book_change(&mut st, &shared.config, &ticker);

@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kalsim_core::{ACTION_COUNT, CentiContracts, OBS_DIM, OrderBook, Price};
+use kalsim_core::{ACTION_COUNT, CentiContracts, OBS_DIM, Price};
 use kalsim_host_sim::data::{GenConfig, generate_string};
 use kalsim_host_sim::env::{Env, EnvConfig, load_markets};
 use kalsim_host_sim::live::{

@@ -264,8 +264,11 @@ fn a_closing_market_stops_cleanly_and_settles_once() {
         "event_type": "settled", "result": "yes"}}),
     );
     let ex = exchange(book, |_| {});
-    let mut env = EnvConfig::default();
-    env.pricing = "passive".into(); // resting orders that must be cancelled at the close
+    // Passive pricing: resting orders that must be cancelled at the close.
+    let env = EnvConfig {
+        pricing: "passive".into(),
+        ..EnvConfig::default()
+    };
     let log = dir.join("decisions.jsonl");
     let (report, actor) = run_actor(
         &ex,
@@ -277,7 +280,7 @@ fn a_closing_market_stops_cleanly_and_settles_once() {
     );
     assert_eq!(report.breaker_trips, 0, "{report:?}");
     assert_eq!(report.settlements, 1);
-    assert_eq!(ex.settled_markets(), [a.clone()]);
+    assert_eq!(ex.settled_markets(), std::slice::from_ref(&a));
     assert_eq!(ex.stats().settlements, 1, "credited once");
     assert_reconciled(&actor, &ex, &tickers);
     let all = lines(&log);
@@ -381,8 +384,11 @@ fn the_kill_switch_clears_our_orders_within_five_seconds_while_a_call_retries() 
     let dir = scratch("kill");
     let (book, tickers, _) = script(3, 400, 33);
     let ex = exchange(book, |c| c.ws_interval = Duration::from_millis(4));
-    let mut env = EnvConfig::default();
-    env.pricing = "passive".into(); // every order rests
+    // Passive pricing: every order rests.
+    let env = EnvConfig {
+        pricing: "passive".into(),
+        ..EnvConfig::default()
+    };
     let mut cfg = actor_config(&env, &tickers, "kill");
     cfg.idle_exit = Some(Duration::from_secs(10));
     let kill = KillSwitch::new(None);

@@ -16,13 +16,13 @@
 //! **Environments.** The demo environment is the default; production is chosen explicitly
 //! ([`Environment::Production`]).
 
+mod batch;
+mod config;
 mod rest;
 pub mod v2;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use kalsim_core::{Cents, Contracts, OrderBook, Side};
@@ -32,12 +32,14 @@ use super::auth::Credentials;
 use super::fixed::parse_dollars_to_cents;
 use super::kalshi_json::{parse_book, parse_fill, parse_order, position_centi, proto, str_field};
 use super::market::MarketInfo;
-use super::ratelimit::{RateLimits, RetryPolicy};
+use super::ratelimit::RetryPolicy;
 use super::{
     Fill, OrderAck, OrderRequest, PositionInfo, TimeInForce, Venue, VenueError, WorkingOrder,
     valid_client_order_id,
 };
-use rest::{Call, Rest, RestConfig, error_parts};
+use rest::{Call, Rest, RestConfig};
+
+pub use config::{Environment, KalshiConfig};
 
 /// Kalshi production REST base URL.
 pub const PRODUCTION_URL: &str = "https://api.elections.kalshi.com/trade-api/v2";
@@ -51,96 +53,11 @@ const FILL_OVERLAP_S: u64 = 30;
 /// Largest batch sent in one request (Kalshi's documented batch limit is 20 for cancels).
 pub const MAX_BATCH: usize = 20;
 
-/// Which Kalshi environment a venue talks to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Environment {
-    /// Kalshi's demo exchange (play money): the default.
-    Demo,
-    /// Kalshi production: real money.
-    Production,
-    /// Another base URL (a local exchange in tests).
-    Custom(String),
-}
-
-impl Environment {
-    /// The REST base URL.
-    pub fn rest_url(&self) -> &str {
-        match self {
-            Environment::Demo => DEMO_URL,
-            Environment::Production => PRODUCTION_URL,
-            Environment::Custom(u) => u,
-        }
-    }
-
-    /// Short name for logs (`demo`, `production`, `custom`).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Environment::Demo => "demo",
-            Environment::Production => "production",
-            Environment::Custom(_) => "custom",
-        }
-    }
-}
-
-/// Connection settings of a [`KalshiVenue`].
-#[derive(Clone, Debug)]
-pub struct KalshiConfig {
-    /// Where the venue connects.
-    pub environment: Environment,
-    /// Client-side token budgets and endpoint costs (the account's tier).
-    pub rate_limits: RateLimits,
-    /// Retry schedule for 429, 5xx, timeouts and transport errors.
-    pub retry: RetryPolicy,
-    /// Whole-request timeout (connect, send, receive).
-    pub request_timeout: Duration,
-    /// Consecutive look-up misses after which an unanswered submit counts as absent (≥ 1).
-    pub lookup_misses: u32,
-    /// Set by the kill switch: no further attempt is made once it is true.
-    pub abort: Option<Arc<AtomicBool>>,
-}
-
-impl KalshiConfig {
-    /// Settings for `environment` with Basic-tier budgets, default retries, a 5 s timeout
-    /// and two look-up misses.
-    pub fn for_environment(environment: Environment) -> KalshiConfig {
-        KalshiConfig {
-            environment,
-            rate_limits: RateLimits::default(),
-            retry: RetryPolicy::default(),
-            request_timeout: Duration::from_secs(5),
-            lookup_misses: 2,
-            abort: None,
-        }
-    }
-
-    /// Settings for a custom base URL ending in `/trade-api/v2`.
-    pub fn new(base_url: impl Into<String>) -> KalshiConfig {
-        let url = base_url.into().trim_end_matches('/').to_owned();
-        KalshiConfig::for_environment(Environment::Custom(url))
-    }
-
-    /// Kalshi demo (the default environment).
-    pub fn demo() -> KalshiConfig {
-        KalshiConfig::for_environment(Environment::Demo)
-    }
-
-    /// Kalshi production (real money).
-    pub fn production() -> KalshiConfig {
-        KalshiConfig::for_environment(Environment::Production)
-    }
-}
-
-impl Default for KalshiConfig {
-    fn default() -> KalshiConfig {
-        KalshiConfig::demo()
-    }
-}
-
 /// The live Kalshi venue (blocking).
 pub struct KalshiVenue {
     config: KalshiConfig,
     credentials: Credentials,
-    rest: Rest,
+    pub(crate) rest: Rest,
     seen_fills: HashSet<String>,
     /// Unix seconds of the previous fills listing.
     fills_since_s: Option<u64>,
@@ -169,7 +86,7 @@ fn check_ticker(ticker: &str) -> Result<(), VenueError> {
     }
 }
 
-fn check_order_id(order_id: &str) -> Result<(), VenueError> {
+pub(crate) fn check_order_id(order_id: &str) -> Result<(), VenueError> {
     if order_id.is_empty()
         || !order_id
             .bytes()
@@ -182,7 +99,7 @@ fn check_order_id(order_id: &str) -> Result<(), VenueError> {
     Ok(())
 }
 
-fn check_order(order: &OrderRequest) -> Result<(), VenueError> {
+pub(crate) fn check_order(order: &OrderRequest) -> Result<(), VenueError> {
     check_ticker(&order.ticker)?;
     if !valid_client_order_id(&order.client_order_id) {
         return Err(VenueError::InvalidRequest(format!(
@@ -204,7 +121,7 @@ fn check_order(order: &OrderRequest) -> Result<(), VenueError> {
 }
 
 /// What an unanswered submit's look-ups concluded.
-enum LookUp {
+pub(crate) enum LookUp {
     Found(OrderAck),
     Absent,
     Inconclusive(String),
@@ -319,7 +236,7 @@ impl KalshiVenue {
     }
 
     /// Look an unanswered submit up until it is found or missed `lookup_misses` times.
-    fn look_up(&mut self, ticker: &str, coid: &str) -> LookUp {
+    pub(crate) fn look_up(&mut self, ticker: &str, coid: &str) -> LookUp {
         let needed = self.config.lookup_misses.max(1);
         let mut misses = 0;
         let mut last_error = String::new();
@@ -497,68 +414,7 @@ impl Venue for KalshiVenue {
     }
 
     fn place_orders(&mut self, orders: &[OrderRequest]) -> Vec<Result<OrderAck, VenueError>> {
-        let mut out = Vec::with_capacity(orders.len());
-        for chunk in orders.chunks(MAX_BATCH) {
-            if let Some(e) = chunk.iter().find_map(|o| check_order(o).err()) {
-                out.extend(chunk.iter().map(|_| Err(e.clone())));
-                continue;
-            }
-            let body = v2::batch_create_body(chunk);
-            let sent = self.rest.send(&Call {
-                method: "POST",
-                path: v2::BATCHED,
-                query: "",
-                body: Some(&body),
-                items: chunk.len(),
-                retry_ambiguous: false,
-            });
-            let answered = match sent {
-                Ok(r) if r.ok() => r.json().and_then(|v| {
-                    v2::batch_items(&v, chunk.len(), "POST /portfolio/events/orders/batched")
-                }),
-                Ok(r) => {
-                    let e = r.error();
-                    out.extend(chunk.iter().map(|_| Err(e.clone())));
-                    continue;
-                }
-                Err(f) if !f.maybe_sent => {
-                    out.extend(chunk.iter().map(|_| Err(f.error.clone())));
-                    continue;
-                }
-                Err(f) => Err(f.error),
-            };
-            match answered {
-                Ok(items) => {
-                    for (o, item) in chunk.iter().zip(items) {
-                        out.push(match item.get("error").filter(|e| !e.is_null()) {
-                            Some(e) => {
-                                let (code, reason) = error_parts(&e.to_string());
-                                Err(VenueError::Rejected {
-                                    endpoint: format!("POST {}", v2::BATCHED),
-                                    status: 400,
-                                    code,
-                                    reason,
-                                })
-                            }
-                            None => v2::parse_create_answer(&item, &o.client_order_id),
-                        });
-                    }
-                }
-                // No clear answer for the batch: settle every order by look-up, never resend.
-                Err(e) => {
-                    for o in chunk {
-                        out.push(match self.look_up(&o.ticker, &o.client_order_id) {
-                            LookUp::Found(ack) => Ok(ack),
-                            _ => Err(VenueError::Unresolved {
-                                client_order_id: o.client_order_id.clone(),
-                                detail: e.to_string(),
-                            }),
-                        });
-                    }
-                }
-            }
-        }
-        out
+        self.batch_create(orders)
     }
 
     fn cancel_order(&mut self, ticker: &str, order_id: &str) -> Result<(), VenueError> {
@@ -597,51 +453,7 @@ impl Venue for KalshiVenue {
     }
 
     fn cancel_orders(&mut self, orders: &[(String, String)]) -> Vec<Result<(), VenueError>> {
-        let mut out = Vec::with_capacity(orders.len());
-        for chunk in orders.chunks(MAX_BATCH) {
-            if let Some(e) = chunk.iter().find_map(|(_, id)| check_order_id(id).err()) {
-                out.extend(chunk.iter().map(|_| Err(e.clone())));
-                continue;
-            }
-            let ids: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
-            let body = v2::batch_cancel_body(&ids);
-            let endpoint = format!("DELETE {}", v2::BATCHED);
-            let answer = self
-                .rest
-                .send(&Call {
-                    method: "DELETE",
-                    path: v2::BATCHED,
-                    query: "",
-                    body: Some(&body),
-                    items: chunk.len(),
-                    retry_ambiguous: true,
-                })
-                .map_err(|f| f.error)
-                .and_then(|r| if r.ok() { r.json() } else { Err(r.error()) })
-                .and_then(|v| v2::batch_items(&v, chunk.len(), &endpoint));
-            match answer {
-                Ok(items) => out.extend(items.iter().map(|item| {
-                    match item.get("error").filter(|e| !e.is_null()) {
-                        None => Ok(()),
-                        Some(e) => {
-                            let (code, reason) = error_parts(&e.to_string());
-                            if code.contains("not_found") {
-                                Err(VenueError::NotFound(format!("{endpoint}: {reason}")))
-                            } else {
-                                Err(VenueError::Rejected {
-                                    endpoint: endpoint.clone(),
-                                    status: 400,
-                                    code,
-                                    reason,
-                                })
-                            }
-                        }
-                    }
-                })),
-                Err(e) => out.extend(chunk.iter().map(|_| Err(e.clone()))),
-            }
-        }
-        out
+        self.batch_cancel(orders)
     }
 
     fn working_orders(&mut self) -> Result<Vec<WorkingOrder>, VenueError> {

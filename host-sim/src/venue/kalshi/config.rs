@@ -38,7 +38,7 @@ impl Environment {
     }
 }
 
-/// Connection settings of a [`KalshiVenue`].
+/// Connection settings of a [`KalshiVenue`](super::KalshiVenue).
 #[derive(Clone, Debug)]
 pub struct KalshiConfig {
     /// Where the venue connects.

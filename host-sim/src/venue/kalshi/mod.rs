@@ -9,7 +9,7 @@
 //! client then resolves by look-up. A submit still unsettled after every round is
 //! [`VenueError::Unresolved`]: it may be live.
 //!
-//! **Pacing.** Token budgets per tier ([`RateLimits`]), per-endpoint costs, `Retry-After`
+//! **Pacing.** Token budgets per tier ([`RateLimits`](super::RateLimits)), per-endpoint costs, `Retry-After`
 //! honoured; 429, 5xx, timeouts and transport errors are retried a bounded number of times
 //! with backoff and seeded jitter. An abort flag (the kill switch) stops retries at once.
 //!
@@ -368,13 +368,19 @@ impl Venue for KalshiVenue {
                 // 409: the exchange holds this client_order_id already (an earlier attempt
                 // got through).
                 Ok(r) if r.status == 409 => {
-                    return match self.look_up(&ticker, &coid) {
-                        LookUp::Found(ack) => Ok(ack),
-                        _ => Err(VenueError::Unresolved {
-                            client_order_id: coid,
-                            detail: r.error().to_string(),
-                        }),
-                    };
+                    // The exchange holds it: keep looking (reads lag writes), never resend.
+                    for _ in round..rounds {
+                        if let LookUp::Found(ack) = self.look_up(&ticker, &coid) {
+                            return Ok(ack);
+                        }
+                        if self.rest.aborted() {
+                            break;
+                        }
+                    }
+                    return Err(VenueError::Unresolved {
+                        client_order_id: coid,
+                        detail: r.error().to_string(),
+                    });
                 }
                 Ok(r) if r.maybe_sent_before && (r.status == 400 || r.status == 404) => {
                     // A refusal after an ambiguous attempt may be about the first attempt's

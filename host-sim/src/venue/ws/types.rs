@@ -29,7 +29,7 @@ impl Channels {
     };
 }
 
-/// Settings of a [`MarketDataClient`].
+/// Settings of a [`MarketDataClient`](super::MarketDataClient).
 #[derive(Clone, Debug)]
 pub struct MarketDataConfig {
     /// WebSocket URL ending in `/trade-api/ws/v2`.
@@ -45,7 +45,7 @@ pub struct MarketDataConfig {
     /// Extra channels.
     pub channels: Channels,
     /// Keep the text of every data frame (snapshots, deltas, trades, lifecycle) for
-    /// [`MarketDataClient::drain_raw`] (recording).
+    /// [`MarketDataClient::drain_raw`](super::MarketDataClient::drain_raw) (recording).
     pub keep_raw: bool,
 }
 

@@ -726,3 +726,35 @@ fn breakers_are_per_market_and_half_open_after_the_cool_down() {
         .count();
     assert!(sent_after > 5, "{sent_after}");
 }
+
+#[test]
+fn production_and_demo_contradict_and_demo_is_the_default() {
+    use kalsim_host_sim::live::cli::{VenueKind, run};
+    let dir = scratch_dir("env");
+    let (_, script, ticker) = capture(&dir, 30, 3);
+    let mut ex_cfg = ExchangeConfig::new(KEY_ID, creds().public_key());
+    ex_cfg.ws_script = script;
+    let ex = Exchange::start(ex_cfg).unwrap();
+    let mut args = cli_args(VenueKind::Kalshi, "hold", &ticker, &ex, &dir);
+    args.production = true;
+    args.demo = true;
+    let err = run(args).unwrap_err().to_string();
+    assert!(err.contains("contradict"), "{err}");
+    // A live-config file may ask for production too; with a test URL the venue is "custom",
+    // and the start line says so.
+    let mut args = cli_args(VenueKind::Kalshi, "hold", &ticker, &ex, &dir);
+    args.dry_run = true;
+    args.max_decisions = Some(5);
+    let cfg_path = dir.join("live.toml");
+    std::fs::write(&cfg_path, "tier = \"advanced\"\norder_prefix = \"bot7\"\n").unwrap();
+    args.live_config = Some(cfg_path.clone());
+    run(args).unwrap();
+    let text = std::fs::read_to_string(dir.join("cli.jsonl")).unwrap();
+    let start: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(start["environment"], "custom");
+    assert_eq!(start["order_prefix"], "bot7-");
+    std::fs::write(&cfg_path, "tier = \"platinum\"\n").unwrap();
+    let mut args = cli_args(VenueKind::Kalshi, "hold", &ticker, &ex, &dir);
+    args.live_config = Some(cfg_path);
+    assert!(run(args).unwrap_err().to_string().contains("platinum"));
+}

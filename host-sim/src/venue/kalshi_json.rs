@@ -119,6 +119,98 @@ pub(crate) fn dollars_cents(v: &Value, key: &str) -> Result<i64, VenueError> {
     parse_dollars_to_cents(&text).map_err(|e| proto(format!("{key}: {e}")))
 }
 
+/// Fields of order objects this client knows (read or deliberately ignored).
+pub(crate) const ORDER_FIELDS: &[&str] = &[
+    "order_id",
+    "user_id",
+    "client_order_id",
+    "ticker",
+    "market_ticker",
+    "side",
+    "action",
+    "book_side",
+    "outcome_side",
+    "type",
+    "status",
+    "yes_price",
+    "no_price",
+    "yes_price_dollars",
+    "no_price_dollars",
+    "price",
+    "fill_count",
+    "fill_count_fp",
+    "remaining_count",
+    "remaining_count_fp",
+    "initial_count",
+    "initial_count_fp",
+    "taker_fees",
+    "maker_fees",
+    "taker_fill_cost",
+    "maker_fill_cost",
+    "taker_fill_cost_dollars",
+    "maker_fill_cost_dollars",
+    "taker_fees_dollars",
+    "maker_fees_dollars",
+    "queue_position",
+    "queue_position_fp",
+    "expiration_time",
+    "created_time",
+    "last_update_time",
+    "self_trade_prevention_type",
+    "order_group_id",
+    "cancel_order_on_pause",
+    "subaccount_number",
+    "exchange_index",
+];
+
+/// Fields of fill objects this client knows (read or deliberately ignored).
+pub(crate) const FILL_FIELDS: &[&str] = &[
+    "fill_id",
+    "trade_id",
+    "order_id",
+    "client_order_id",
+    "ticker",
+    "market_ticker",
+    "side",
+    "action",
+    "book_side",
+    "outcome_side",
+    "count",
+    "count_fp",
+    "yes_price",
+    "no_price",
+    "yes_price_dollars",
+    "no_price_dollars",
+    "price",
+    "is_taker",
+    "fee_cost",
+    "created_time",
+    "ts",
+    "ts_ms",
+    "post_position",
+    "post_position_fp",
+    "purchased_side",
+    "exchange_index",
+    "subaccount_number",
+];
+
+/// Note, once per name, fields of `v` outside `known` (accepted: they are ignored).
+pub(crate) fn note_unknown_fields(
+    v: &Value,
+    known: &[&str],
+    what: &str,
+    seen: &mut std::collections::HashSet<String>,
+    warnings: &mut Vec<String>,
+) {
+    if let Some(o) = v.as_object() {
+        for k in o.keys() {
+            if !known.contains(&k.as_str()) && seen.insert(format!("{what}.{k}")) {
+                warnings.push(format!("unknown field {k:?} in {what} objects (ignored)"));
+            }
+        }
+    }
+}
+
 /// An order status; an unknown one is `Unknown` plus a warning.
 pub(crate) fn status_of(s: &str, warnings: &mut Vec<String>) -> OrderStatus {
     match s {

@@ -189,11 +189,6 @@ impl<V: LiveVenue> Actor<V> {
             rec.venue = json!({"error": "reconciliation failed", "stage": "reconcile"});
             return;
         }
-        // Re-check against the venue's numbers just adopted.
-        if live && let Err(v) = self.venue_guard(i, &plan) {
-            rec.verdict = Verdict::VenueLimit(v);
-            return;
-        }
         if !self.resolve_unresolved(i) {
             rec.verdict = Verdict::Unresolved;
             rec.note = self.markets[i].unresolved.clone();
@@ -246,11 +241,19 @@ impl<V: LiveVenue> Actor<V> {
                 rec.note = Some(why);
                 return;
             }
-            // Re-check the limits on the position the fills moved.
-            if let Err(v) = self.venue_guard(i, &plan) {
-                rec.verdict = Verdict::VenueLimit(v);
-                return;
-            }
+        }
+        // Last checks on the position as it is now (reconciliation and fill syncs above may
+        // have moved it).
+        if let Some(why) = self.risk.stopped.clone()
+            && !self.only_reduces(i, &plan)
+        {
+            rec.verdict = Verdict::RiskStop;
+            rec.note = Some(why);
+            return;
+        }
+        if live && let Err(v) = self.venue_guard(i, &plan) {
+            rec.verdict = Verdict::VenueLimit(v);
+            return;
         }
         let coid = format!(
             "{}{}-{}-{}",

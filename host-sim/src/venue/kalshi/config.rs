@@ -91,3 +91,24 @@ impl Default for KalshiConfig {
         KalshiConfig::demo()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_is_the_default_and_production_is_explicit() {
+        let d = KalshiConfig::default();
+        assert_eq!(d.environment, Environment::Demo);
+        assert_eq!(d.environment.rest_url(), DEMO_URL);
+        assert_eq!(
+            KalshiConfig::production().environment.rest_url(),
+            PRODUCTION_URL
+        );
+        assert_eq!(
+            KalshiConfig::new("http://127.0.0.1:9/trade-api/v2/").environment,
+            Environment::Custom("http://127.0.0.1:9/trade-api/v2".into())
+        );
+        assert_eq!(Environment::Production.name(), "production");
+    }
+}

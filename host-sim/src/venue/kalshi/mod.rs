@@ -30,7 +30,10 @@ use serde_json::Value;
 
 use super::auth::Credentials;
 use super::fixed::parse_dollars_to_cents;
-use super::kalshi_json::{parse_book, parse_fill, parse_order, position_centi, proto, str_field};
+use super::kalshi_json::{
+    FILL_FIELDS, ORDER_FIELDS, note_unknown_fields, parse_book, parse_fill, parse_order,
+    position_centi, proto, str_field,
+};
 use super::market::MarketInfo;
 use super::ratelimit::RetryPolicy;
 use super::{
@@ -62,6 +65,8 @@ pub struct KalshiVenue {
     /// Unix seconds of the previous fills listing.
     fills_since_s: Option<u64>,
     warnings: Vec<String>,
+    /// Unknown field names already reported.
+    unknown_fields: HashSet<String>,
 }
 
 impl fmt::Debug for KalshiVenue {
@@ -151,6 +156,7 @@ impl KalshiVenue {
             seen_fills: HashSet::new(),
             fills_since_s: None,
             warnings: Vec::new(),
+            unknown_fields: HashSet::new(),
         }
     }
 
@@ -466,6 +472,13 @@ impl Venue for KalshiVenue {
         let raw = self.get_paged("/portfolio/orders", "status=resting", "orders")?;
         let mut out = Vec::with_capacity(raw.len());
         for o in &raw {
+            note_unknown_fields(
+                o,
+                ORDER_FIELDS,
+                "order",
+                &mut self.unknown_fields,
+                &mut self.warnings,
+            );
             match parse_order(o, &mut self.warnings) {
                 Ok((w, _, _)) => out.push(w),
                 Err(e) => self.note_unparsed("resting order", o, &e),
@@ -512,6 +525,13 @@ impl Venue for KalshiVenue {
         });
         let listed_at = super::auth::now_ms() / 1000;
         for f in self.get_paged("/portfolio/fills", &query, "fills")? {
+            note_unknown_fields(
+                &f,
+                FILL_FIELDS,
+                "fill",
+                &mut self.unknown_fields,
+                &mut self.warnings,
+            );
             match parse_fill(&f) {
                 Ok(fill) => {
                     if self.seen_fills.insert(fill.fill_id.clone()) {

@@ -197,6 +197,7 @@ impl<V: LiveVenue> Actor<V> {
         let ticker = self.markets[i].ticker.clone();
         // One working order per market: cancel it first; if that fails, send nothing.
         let mut sync = false;
+        let had_working = self.markets[i].working.is_some();
         if let Some(w) = self.markets[i].working.clone() {
             match self.venue.cancel_order_reduced(&ticker, &w.order_id) {
                 Ok(reduced) => {
@@ -239,20 +240,27 @@ impl<V: LiveVenue> Actor<V> {
             if let Some(why) = self.fills_pending(i) {
                 rec.verdict = Verdict::Unresolved;
                 rec.note = Some(why);
+                self.markets[i].engine.cancel_working();
                 return;
             }
         }
         // Last checks on the position as it is now (reconciliation and fill syncs above may
-        // have moved it).
+        // have moved it). A refusal here leaves nothing working: the mirror follows.
         if let Some(why) = self.risk.stopped.clone()
             && !self.only_reduces(i, &plan)
         {
             rec.verdict = Verdict::RiskStop;
             rec.note = Some(why);
+            if had_working {
+                self.markets[i].engine.cancel_working();
+            }
             return;
         }
         if live && let Err(v) = self.venue_guard(i, &plan) {
             rec.verdict = Verdict::VenueLimit(v);
+            if had_working {
+                self.markets[i].engine.cancel_working();
+            }
             return;
         }
         let coid = format!(

@@ -20,7 +20,8 @@ pub enum MarkMode {
     /// Liquidation value: YES at the best YES bid, NO at the best NO bid (default).
     #[default]
     Liquidation = 0,
-    /// The contract's mid, `(bid + ask) / 2` per contract, total rounded down.
+    /// The contract's mid, `(bid + ask) / 2` per contract, total rounded down, from the
+    /// data's displayed quotes: the agent's own consumed depth is ignored (SPEC §5).
     Mid = 1,
 }
 
@@ -208,10 +209,13 @@ pub struct Marks {
     pub no_x2: u16,
 }
 
-/// The last valid best bids seen in an episode, the fallback for an empty side (never zero).
+/// The last valid best bids seen in an episode, the fallback for an empty side (never zero):
+/// the tradable bids (after the agent's own consumption, for the liquidation mark and the
+/// observation) and the data's quoted bids (overlay ignored, for the mid mark).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LastPrices {
     bid: [Price; 2],
+    quoted: [Price; 2],
 }
 
 impl Default for LastPrices {
@@ -226,12 +230,14 @@ impl LastPrices {
     /// the position could be bought for, so buying into a one-sided book cannot raise PV.
     pub const UNQUOTED: LastPrices = LastPrices {
         bid: [Price::MIN, Price::MIN],
+        quoted: [Price::MIN, Price::MIN],
     };
 
     /// 50¢ on both sides. Not used by the engine any more: marking a never-quoted side at 50¢
     /// let a purchase below 50¢ on a one-sided book raise PV on a book that does not move.
     pub const NEUTRAL: LastPrices = LastPrices {
         bid: [Price::new_unchecked(50), Price::new_unchecked(50)],
+        quoted: [Price::new_unchecked(50), Price::new_unchecked(50)],
     };
 
     /// Record the book's current best bids where present.
@@ -242,6 +248,12 @@ impl LastPrices {
         if let Some(p) = book.best_bid(Side::No) {
             self.bid[1] = p;
         }
+        if let Some(p) = book.quoted_bid(Side::Yes) {
+            self.quoted[0] = p;
+        }
+        if let Some(p) = book.quoted_bid(Side::No) {
+            self.quoted[1] = p;
+        }
     }
 
     /// Best bid of `side`, or the last valid one.
@@ -250,17 +262,29 @@ impl LastPrices {
         book.best_bid(side).unwrap_or(self.bid[side as usize])
     }
 
+    /// The data's quoted bid of `side` (overlay ignored), or the last valid one.
+    #[inline]
+    pub fn quoted_bid(&self, book: &OrderBook, side: Side) -> Price {
+        book.quoted_bid(side).unwrap_or(self.quoted[side as usize])
+    }
+
     /// The marks under `mode` for the current book with this fallback.
+    ///
+    /// Liquidation marks at the tradable bids (what the agent could sell into now, its own
+    /// consumption included). Mid marks at the midpoint of the **data's** quotes, ignoring
+    /// the overlay: the agent's own taking never moves its mid mark (SPEC §5). Both lie
+    /// between the tradable bid and the tradable ask, so on a book that does not move no
+    /// trade raises PV under either mark.
     #[inline]
     pub fn marks(&self, book: &OrderBook, mode: MarkMode) -> Marks {
-        let yes_bid = self.bid(book, Side::Yes).cents() as u16;
-        let no_bid = self.bid(book, Side::No).cents() as u16;
         match mode {
             MarkMode::Liquidation => Marks {
-                yes_x2: yes_bid * 2,
-                no_x2: no_bid * 2,
+                yes_x2: self.bid(book, Side::Yes).cents() as u16 * 2,
+                no_x2: self.bid(book, Side::No).cents() as u16 * 2,
             },
             MarkMode::Mid => {
+                let yes_bid = self.quoted_bid(book, Side::Yes).cents() as u16;
+                let no_bid = self.quoted_bid(book, Side::No).cents() as u16;
                 // YES ask = 100 − NO bid, NO ask = 100 − YES bid.
                 let m = yes_bid + (100 - no_bid);
                 Marks {

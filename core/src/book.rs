@@ -4,10 +4,13 @@
 //! in centi-contracts. The best YES ask is `100 - best NO bid` and the best NO ask is
 //! `100 - best YES bid`. Arrays are indexed by price in cents (index 0 is never used).
 //!
-//! The book also carries the **consumed-liquidity overlay**: depth the agent has taken is
-//! subtracted from what it can take again, until a snapshot replaces the book or the data
-//! lowers that level to or below the overlay (the data has then caught up with the agent's
-//! own impact, so the overlay at that level is cleared).
+//! The book also carries the **consumed-liquidity overlay** (SPEC §4): depth the agent has
+//! taken is subtracted from what it can take again. After every data change at a level — a
+//! delta or a snapshot — `overlay = min(overlay, displayed depth)`: when the data lowers a
+//! level to or below what the agent took, nothing is left to take there, and increases in
+//! the data are new liquidity. A snapshot does not clear the overlay (a resubscription shows
+//! the same history, not fresh liquidity). So no level ever yields more than it displayed
+//! plus the later increases the data shows there.
 //!
 //! Only whole contracts trade, so a level forms a price (best bid) when its effective depth
 //! (displayed minus overlay) holds at least one whole contract. Sub-contract dust stays in the
@@ -156,6 +159,9 @@ pub struct OrderBook {
     /// Cached best displayed bid per side (any depth > 0, overlay ignored), 0 when empty.
     /// Crossing is judged on it; caching it keeps `apply_delta` from scanning both ladders.
     displayed: [u8; 2],
+    /// Cached best quoted bid of the data per side: at least one whole contract displayed,
+    /// the overlay ignored (the `mid` mark's input, SPEC §5), 0 when none.
+    quoted: [u8; 2],
 }
 
 impl fmt::Debug for OrderBook {
@@ -181,6 +187,7 @@ impl OrderBook {
             consumed: [[0; 100]; 2],
             best: [0; 2],
             displayed: [0; 2],
+            quoted: [0; 2],
         }
     }
 
@@ -223,6 +230,17 @@ impl OrderBook {
         self.best_bid(side.other()).map(Price::complement)
     }
 
+    /// Best bid the **data** quotes on a ladder: the highest level displaying at least one
+    /// whole contract, ignoring the agent's own consumed depth (the input of the `mid` mark,
+    /// SPEC §5: taking a thin level must never move the agent's own mark).
+    #[inline]
+    pub fn quoted_bid(&self, side: Side) -> Option<Price> {
+        match self.quoted[side.idx()] {
+            0 => None,
+            p => Some(Price::new_unchecked(p)),
+        }
+    }
+
     /// Iterate the tradable levels of a ladder from the best down: `(price, effective depth)`.
     pub fn levels(&self, side: Side) -> impl Iterator<Item = (Price, CentiContracts)> + '_ {
         let top = self.best[side.idx()];
@@ -233,8 +251,9 @@ impl OrderBook {
         })
     }
 
-    /// Replace the whole book with a snapshot (bids per side as `(price, depth)`), clearing
-    /// the overlay. Validated before anything changes: duplicates, overflow and crossing are errors.
+    /// Replace the whole book with a snapshot (bids per side as `(price, depth)`). The overlay
+    /// is kept, clamped to the new depth of each level (SPEC §4). Validated before anything
+    /// changes: duplicates, overflow and crossing are errors.
     pub fn apply_snapshot(
         &mut self,
         yes: &[(Price, CentiContracts)],
@@ -253,6 +272,11 @@ impl OrderBook {
                 *slot = depth.0;
             }
         }
+        for s in 0..2 {
+            for i in 1..100 {
+                fresh.consumed[s][i] = self.consumed[s][i].min(fresh.depth[s][i]);
+            }
+        }
         fresh.best = [
             fresh.scan_best(Side::Yes, 99),
             fresh.scan_best(Side::No, 99),
@@ -260,6 +284,10 @@ impl OrderBook {
         fresh.displayed = [
             fresh.scan_displayed(Side::Yes, 99),
             fresh.scan_displayed(Side::No, 99),
+        ];
+        fresh.quoted = [
+            fresh.scan_quoted(Side::Yes, 99),
+            fresh.scan_quoted(Side::No, 99),
         ];
         fresh.check_uncrossed()?;
         *self = fresh;
@@ -269,7 +297,8 @@ impl OrderBook {
     /// Apply a signed change of depth (centi-contracts) to one level.
     ///
     /// Negative resulting depth and crossing the book are errors and leave the book unchanged.
-    /// When the new depth is at or below the overlay at that level, the overlay there is cleared.
+    /// The overlay at the level becomes `min(overlay, new depth)` (SPEC §4): a decrease to or
+    /// below what the agent took leaves nothing to take there.
     pub fn apply_delta(
         &mut self,
         side: Side,
@@ -300,17 +329,20 @@ impl OrderBook {
         let old_consumed = self.consumed[s][i];
         let old_best = self.best;
         let old_displayed = self.displayed;
+        let old_quoted = self.quoted;
         self.depth[s][i] = after;
-        if after <= old_consumed && after < before {
-            self.consumed[s][i] = 0;
+        if after < old_consumed {
+            self.consumed[s][i] = after;
         }
         self.refresh_best_at(side, i as u8);
         self.refresh_displayed_at(side, i as u8);
+        self.refresh_quoted_at(side, i as u8);
         if let Err(e) = self.check_uncrossed() {
             self.depth[s][i] = before;
             self.consumed[s][i] = old_consumed;
             self.best = old_best;
             self.displayed = old_displayed;
+            self.quoted = old_quoted;
             return Err(e);
         }
         Ok(DeltaEffect {
@@ -411,6 +443,26 @@ impl OrderBook {
         let s = side.idx();
         let mut p = from;
         while p > 0 && self.depth[s][p as usize] == 0 {
+            p -= 1;
+        }
+        p
+    }
+
+    fn refresh_quoted_at(&mut self, side: Side, p: u8) {
+        let s = side.idx();
+        if self.depth[s][p as usize] >= WHOLE {
+            if p > self.quoted[s] {
+                self.quoted[s] = p;
+            }
+        } else if p == self.quoted[s] {
+            self.quoted[s] = self.scan_quoted(side, p);
+        }
+    }
+
+    fn scan_quoted(&self, side: Side, from: u8) -> u8 {
+        let s = side.idx();
+        let mut p = from;
+        while p > 0 && self.depth[s][p as usize] < WHOLE {
             p -= 1;
         }
         p
@@ -519,10 +571,23 @@ mod tests {
         let n = b.take(Side::No, p(54), 100, |_, _| {});
         assert_eq!(n, 23);
         assert_eq!(b.best_bid(Side::No), None);
-        // The data lowering the level to the overlay clears it.
+        // The data lowering the level below the overlay leaves nothing to take there (SPEC §4).
         b.apply_delta(Side::No, p(54), -100).unwrap();
+        assert_eq!(b.consumed(Side::No, p(54)), c(29));
+        assert_eq!(b.effective_depth(Side::No, p(54)), CentiContracts::ZERO);
+        // An increase is new liquidity.
+        b.apply_delta(Side::No, p(54), 300).unwrap();
+        assert_eq!(b.effective_depth(Side::No, p(54)), c(3));
+        // A snapshot keeps the overlay, clamped to the new depth of each level.
+        b.apply_snapshot(&[(p(40), c(10))], &[(p(54), c(40))])
+            .unwrap();
+        assert_eq!(b.consumed(Side::No, p(54)), c(29));
+        assert_eq!(b.effective_depth(Side::No, p(54)), c(11));
+        b.apply_snapshot(&[(p(40), c(10))], &[(p(54), c(20))])
+            .unwrap();
+        assert_eq!(b.effective_depth(Side::No, p(54)), CentiContracts::ZERO);
+        b.apply_snapshot(&[(p(40), c(10))], &[]).unwrap();
         assert_eq!(b.consumed(Side::No, p(54)), CentiContracts::ZERO);
-        assert_eq!(b.effective_depth(Side::No, p(54)), c(29));
     }
 
     #[test]
@@ -541,6 +606,7 @@ mod tests {
             for s in [Side::Yes, Side::No] {
                 assert_eq!(b.displayed[s.idx()], b.scan_displayed(s, 99));
                 assert_eq!(b.best[s.idx()], b.scan_best(s, 99));
+                assert_eq!(b.quoted[s.idx()], b.scan_quoted(s, 99));
             }
             assert!(b.check_uncrossed().is_ok());
         }

@@ -13,7 +13,10 @@ use crate::action::{ACTION_COUNT, Action, ActionError, Intent, SizeTable, Tier, 
 use crate::book::{BookError, OrderBook, Side};
 use crate::fees::{FeeSchedule, level_weight};
 use crate::limits::{Exposure, LimitViolation, Limits};
-use crate::order::{OrderPlan, PricingMode, SellMode, intent_contract, intent_price};
+use crate::order::{
+    DEFAULT_MAX_SLIPPAGE_CENTS, OrderPlan, PricingMode, SellMode, SweepRemainder, intent_contract,
+    intent_price,
+};
 use crate::queue::{QueueModel, QueueModelKind};
 use crate::rng::Rng;
 use crate::units::{CentiContracts, Cents, Price};
@@ -25,8 +28,12 @@ pub struct EngineConfig {
     pub sizes: SizeTable,
     /// Position limits (default: the plan's).
     pub limits: Limits,
-    /// How limit prices are chosen (default aggressive).
+    /// How limit prices are chosen (default sweep, SPEC §3).
     pub pricing: PricingMode,
+    /// `sweep` pricing: worst-price allowance beyond the best price, cents (default 2).
+    pub max_slippage_cents: u8,
+    /// `sweep` pricing: cancel (default) or rest the unfilled remainder.
+    pub sweep_remainder: SweepRemainder,
     /// Reduce-only sells (default) or sell-to-open.
     pub sell_mode: SellMode,
     /// Fee schedule (default Kalshi, maker fees off).
@@ -46,7 +53,9 @@ impl Default for EngineConfig {
         EngineConfig {
             sizes: SizeTable::DEFAULT,
             limits: Limits::PLAN,
-            pricing: PricingMode::Aggressive,
+            pricing: PricingMode::Sweep,
+            max_slippage_cents: DEFAULT_MAX_SLIPPAGE_CENTS,
+            sweep_remainder: SweepRemainder::Cancel,
             sell_mode: SellMode::ReduceOnly,
             fees: FeeSchedule::KALSHI,
             mark: MarkMode::Liquidation,
@@ -286,10 +295,21 @@ impl<Q: QueueModel> Engine<Q> {
         }
     }
 
+    /// The limit price of `intent` now, in the intent's contract (SPEC §3).
+    #[inline]
+    fn limit_price(&self, intent: Intent) -> Option<Price> {
+        intent_price(
+            &self.book,
+            intent,
+            self.config.pricing,
+            self.config.max_slippage_cents,
+        )
+        .ok()
+    }
+
     /// Plan an order for a trade action, or say why it may not be placed (SPEC §3, §6).
     pub fn plan_order(&self, intent: Intent, tier: Tier) -> Result<OrderPlan, LimitViolation> {
-        let price = intent_price(&self.book, intent, self.config.pricing)
-            .map_err(|_| LimitViolation::NoPrice)?;
+        let price = self.limit_price(intent).ok_or(LimitViolation::NoPrice)?;
         let plan = OrderPlan::new(intent, self.config.sizes.size(tier), price);
         self.check_plan(&plan, self.exposure())?;
         Ok(plan)
@@ -319,7 +339,7 @@ impl<Q: QueueModel> Engine<Q> {
         mask[0] = true;
         let exposure = self.exposure();
         for (k, intent) in Intent::TRADES.into_iter().enumerate() {
-            let Ok(price) = intent_price(&self.book, intent, self.config.pricing) else {
+            let Some(price) = self.limit_price(intent) else {
                 continue;
             };
             // Every rule is monotone in the order size (holdings needed, |position|, position
@@ -353,8 +373,10 @@ impl<Q: QueueModel> Engine<Q> {
     }
 
     /// Execute one action against the current book (SPEC §3, §6): a valid trade action cancels
-    /// the working order, takes what it can up to its limit (taker fee) and rests the rest.
-    /// A masked action is executed as HOLD with its reason, or refused when `strict`.
+    /// the working order, takes what it can up to its limit (taker fee, the levels it walks
+    /// summed per SPEC §4) and rests the rest — except a `sweep` order, whose remainder is
+    /// cancelled unless `sweep_remainder = rest`. A masked action is executed as HOLD with its
+    /// reason, or refused when `strict`.
     pub fn step_action(&mut self, action: u32) -> Result<StepOutcome, StepError> {
         let decoded = match decode(action) {
             Ok(a) => Ok(a),
@@ -396,7 +418,20 @@ impl<Q: QueueModel> Engine<Q> {
             intent: plan.intent,
             tier,
         };
-        outcome.cancelled = self.working.take().map_or(0, |w| w.remaining);
+        let (cancelled, filled, fee) = self.execute_plan(plan, tier);
+        outcome.cancelled = cancelled;
+        outcome.filled = filled;
+        outcome.fee_cents = fee;
+        outcome.placed = self.last_order;
+        Ok(outcome)
+    }
+
+    /// Send a planned order to the book (an order that was planned earlier and arrives now,
+    /// e.g. after a simulated order latency): cancel the working order, take up to the
+    /// plan's limit, rest or cancel the remainder. The caller checked the plan
+    /// ([`Engine::check_planned`]). Returns the contracts cancelled, filled and the fee.
+    pub fn execute_plan(&mut self, plan: OrderPlan, tier: Tier) -> (u32, u32, i64) {
+        let cancelled = self.working.take().map_or(0, |w| w.remaining);
 
         // Take: buying contract X up to limit L walks the other ladder at prices ≥ 100 − L.
         let mut fills = heapless::Vec::<(u32, Price), MAX_LEVELS>::new();
@@ -427,10 +462,10 @@ impl<Q: QueueModel> Engine<Q> {
         let fee = self.config.fees.taker_from_weight(weight);
         self.account.charge_fee(fee);
         echo.fees_cents = fee.0;
-        outcome.filled = taken;
-        outcome.fee_cents = fee.0;
         let remaining = plan.size.0 - taken;
-        if remaining > 0 {
+        let rests = self.config.pricing != PricingMode::Sweep
+            || self.config.sweep_remainder == SweepRemainder::Rest;
+        if remaining > 0 && rests {
             self.working = Some(WorkingOrder {
                 plan,
                 remaining,
@@ -438,13 +473,20 @@ impl<Q: QueueModel> Engine<Q> {
                 carry_centi: 0,
             });
         }
-        outcome.placed = Some(echo);
         self.last_order = Some(echo);
         self.last_prices.observe(&self.book);
-        Ok(outcome)
+        (cancelled, taken, fee.0)
     }
 
-    /// Replace the book with a snapshot (clears the overlay), then match the working order.
+    /// Re-check an order planned earlier against the state now (SPEC §6): the holdings of a
+    /// reduce-only sell and the four limits at the plan's limit price. An order in flight
+    /// must pass this when it arrives, since fills may have changed the account meanwhile.
+    pub fn check_planned(&self, plan: &OrderPlan) -> Result<(), LimitViolation> {
+        self.check_plan(plan, self.exposure())
+    }
+
+    /// Replace the book with a snapshot (the overlay is kept, clamped to the new depth: SPEC
+    /// §4), then match the working order.
     pub fn apply_snapshot(
         &mut self,
         yes: &[(Price, CentiContracts)],

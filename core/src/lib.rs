@@ -31,8 +31,8 @@ pub use engine::{
 pub use fees::FeeSchedule;
 pub use limits::{LimitViolation, Limits};
 pub use metrics::SizingMetrics;
-pub use obs::{OBS_DIM, OBS_FEATURES, OBS_SCHEMA_VERSION, ObsState};
-pub use order::{OrderPlan, PricingMode, SellMode};
+pub use obs::{ForecastView, OBS_DIM, OBS_FEATURES, OBS_SCHEMA_VERSION, ObsExtra, ObsState};
+pub use order::{OrderPlan, PricingMode, SellMode, SweepRemainder};
 pub use queue::{QueueModel, QueueModelKind};
 pub use rng::Rng;
 pub use units::{Bps, CentiContracts, Cents, Contracts, Price, PriceOutOfRange};

@@ -10,9 +10,10 @@ use crate::engine::Engine;
 use crate::queue::QueueModel;
 
 /// Version of the observation schema. Policies record it; a mismatch refuses to load.
-pub const OBS_SCHEMA_VERSION: u32 = 1;
+/// Version 2 added the forecast group and the time to settlement (SPEC §8).
+pub const OBS_SCHEMA_VERSION: u32 = 2;
 /// Length of the observation vector.
-pub const OBS_DIM: usize = 32;
+pub const OBS_DIM: usize = 40;
 /// Mids remembered for change and volatility features.
 const HISTORY: usize = 32;
 
@@ -21,7 +22,7 @@ const HISTORY: usize = 32;
 pub struct Feature {
     /// Stable snake_case name.
     pub name: &'static str,
-    /// `market`, `portfolio`, `sizing` or `working_order`.
+    /// `market`, `portfolio`, `sizing`, `working_order` or `forecast`.
     pub group: &'static str,
     /// How the raw quantity is scaled.
     pub scaling: &'static str,
@@ -243,7 +244,91 @@ pub const OBS_FEATURES: [Feature; OBS_DIM] = [
         0.0,
         1.0,
     ),
+    f(
+        "forecast_present",
+        "forecast",
+        "1 once the data has shown a forecast this episode",
+        0.0,
+        1.0,
+    ),
+    f(
+        "forecast_p_yes",
+        "forecast",
+        "latest forecast probability of YES (0 when none)",
+        0.0,
+        1.0,
+    ),
+    f(
+        "forecast_edge_yes",
+        "forecast",
+        "forecast p − YES ask / 100 (0 when none)",
+        -1.0,
+        1.0,
+    ),
+    f(
+        "forecast_edge_no",
+        "forecast",
+        "(1 − forecast p) − NO ask / 100 (0 when none)",
+        -1.0,
+        1.0,
+    ),
+    f(
+        "forecast_stderr",
+        "forecast",
+        "the forecast's stated standard error, probability units (0 when none)",
+        0.0,
+        1.0,
+    ),
+    f(
+        "forecast_age",
+        "forecast",
+        "ln(1 + seconds since the forecast) / 10 (0 when none)",
+        0.0,
+        1.0,
+    ),
+    f(
+        "settlement_known",
+        "market",
+        "1 if the data knows when the market settles",
+        0.0,
+        1.0,
+    ),
+    f(
+        "time_to_settlement",
+        "market",
+        "ln(1 + seconds to settlement) / 16 (0 when unknown)",
+        0.0,
+        1.0,
+    ),
 ];
+
+/// The latest forecast the data has shown (SPEC §10), for the observation's forecast group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ForecastView {
+    /// Forecast probability of YES, parts per million (0..=1 000 000).
+    pub p_yes_ppm: u32,
+    /// Stated standard error, parts per million.
+    pub stderr_ppm: u32,
+    /// Exchange time since the forecast, ms (≥ 0).
+    pub age_ms: i64,
+}
+
+/// What the observation needs beyond the engine: data the host knows (SPEC §8).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ObsExtra {
+    /// The latest forecast, if the data has shown one this episode.
+    pub forecast: Option<ForecastView>,
+    /// Exchange time until the market settles, ms, when the data knows it.
+    pub time_to_settlement_ms: Option<i64>,
+}
+
+impl ObsExtra {
+    /// No forecast, no settlement time: the forecast group and time to settlement are zero.
+    pub const NONE: ObsExtra = ObsExtra {
+        forecast: None,
+        time_to_settlement_ms: None,
+    };
+}
 
 /// Per-episode memory the observation needs (recent mids, time, average position).
 #[derive(Clone, Debug)]
@@ -300,13 +385,28 @@ impl ObsState {
     }
 
     /// [`ObsState::observe`] with the engine's current action mask already computed (the
-    /// environment computes it once per step for both the observation and the caller).
+    /// environment computes it once per step for both the observation and the caller), and
+    /// no forecast or settlement time.
     pub fn observe_with_mask<Q: QueueModel>(
         &mut self,
         engine: &Engine<Q>,
         progress: f64,
         dt_ms: i64,
         mask: &[bool; crate::action::ACTION_COUNT],
+        out: &mut [f32],
+    ) {
+        self.observe_full(engine, progress, dt_ms, mask, &ObsExtra::NONE, out);
+    }
+
+    /// The whole observation: [`ObsState::observe_with_mask`] plus what the host knows
+    /// beyond the engine (the latest forecast, the time to settlement).
+    pub fn observe_full<Q: QueueModel>(
+        &mut self,
+        engine: &Engine<Q>,
+        progress: f64,
+        dt_ms: i64,
+        mask: &[bool; crate::action::ACTION_COUNT],
+        extra: &ObsExtra,
         out: &mut [f32],
     ) {
         let book = engine.book();
@@ -414,6 +514,14 @@ impl ObsState {
             0.0,
             0.0,
             0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
         ];
         for (i, (&v, feat)) in vals.iter().zip(OBS_FEATURES.iter()).enumerate() {
             out[i] = clip(v, feat.min, feat.max);
@@ -428,6 +536,23 @@ impl ObsState {
             out[29] = clip((yes_price - mid_x2 as f64 / 2.0) / 100.0, -1.0, 1.0);
             out[30] = clip(ln16(w.queue_ahead_centi as f64 / 100.0), 0.0, 1.0);
             out[31] = clip(w.remaining as f64 / largest, 0.0, 1.0);
+        }
+        if let Some(fc) = extra.forecast {
+            let p = fc.p_yes_ppm.min(1_000_000) as f64 / 1e6;
+            out[32] = 1.0;
+            out[33] = clip(p, 0.0, 1.0);
+            out[34] = clip(p - yes_ask as f64 / 100.0, -1.0, 1.0);
+            out[35] = clip((1.0 - p) - no_ask as f64 / 100.0, -1.0, 1.0);
+            out[36] = clip(fc.stderr_ppm as f64 / 1e6, 0.0, 1.0);
+            out[37] = clip(
+                libm::log1p(fc.age_ms.max(0) as f64 / 1000.0) / 10.0,
+                0.0,
+                1.0,
+            );
+        }
+        if let Some(t) = extra.time_to_settlement_ms {
+            out[38] = 1.0;
+            out[39] = clip(libm::log1p(t.max(0) as f64 / 1000.0) / 16.0, 0.0, 1.0);
         }
     }
 }

@@ -17,17 +17,24 @@ use crate::action::Intent;
 use crate::book::{OrderBook, Side};
 use crate::units::{Contracts, Price};
 
-/// How a trade action picks its limit price.
+/// How a trade action picks its limit price (SPEC §3).
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum PricingMode {
-    /// BUY at the contract's best ask, SELL at its best bid: takes liquidity (default).
-    #[default]
+    /// BUY at the contract's best ask, SELL at its best bid: takes the top level only; the
+    /// remainder rests at that price.
     Aggressive = 0,
     /// BUY joins the contract's best bid, SELL its best ask.
     Passive = 1,
     /// The contract's mid, rounded toward the passive side (down for BUY, up for SELL).
     Mid = 2,
+    /// A marketable limit with a worst price (default): BUY at the best ask +
+    /// `max_slippage_cents`, SELL at the best bid − `max_slippage_cents`, clamped to 1..=99.
+    /// The order walks the opposite side level by level up to that limit, so a large size
+    /// pays the depth it eats; the remainder is cancelled (immediate-or-cancel) unless
+    /// [`SweepRemainder::Rest`].
+    #[default]
+    Sweep = 3,
 }
 
 impl TryFrom<u8> for PricingMode {
@@ -37,10 +44,66 @@ impl TryFrom<u8> for PricingMode {
             0 => Ok(PricingMode::Aggressive),
             1 => Ok(PricingMode::Passive),
             2 => Ok(PricingMode::Mid),
+            3 => Ok(PricingMode::Sweep),
             _ => Err(v),
         }
     }
 }
+
+impl PricingMode {
+    /// Every mode, in discriminant order.
+    pub const ALL: [PricingMode; 4] = [
+        PricingMode::Aggressive,
+        PricingMode::Passive,
+        PricingMode::Mid,
+        PricingMode::Sweep,
+    ];
+
+    /// Stable snake_case name (the configuration's spelling).
+    pub const fn name(self) -> &'static str {
+        match self {
+            PricingMode::Aggressive => "aggressive",
+            PricingMode::Passive => "passive",
+            PricingMode::Mid => "mid",
+            PricingMode::Sweep => "sweep",
+        }
+    }
+}
+
+/// What happens to the unfilled part of a `sweep` order (SPEC §3).
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SweepRemainder {
+    /// Immediate-or-cancel: the remainder is cancelled (default).
+    #[default]
+    Cancel = 0,
+    /// The remainder rests at the sweep's limit, good-till-cancelled.
+    Rest = 1,
+}
+
+impl TryFrom<u8> for SweepRemainder {
+    type Error = u8;
+    fn try_from(v: u8) -> Result<SweepRemainder, u8> {
+        match v {
+            0 => Ok(SweepRemainder::Cancel),
+            1 => Ok(SweepRemainder::Rest),
+            _ => Err(v),
+        }
+    }
+}
+
+impl SweepRemainder {
+    /// Stable snake_case name (the configuration's spelling).
+    pub const fn name(self) -> &'static str {
+        match self {
+            SweepRemainder::Cancel => "cancel",
+            SweepRemainder::Rest => "rest",
+        }
+    }
+}
+
+/// Default worst-price allowance of a `sweep` order beyond the best price, cents.
+pub const DEFAULT_MAX_SLIPPAGE_CENTS: u8 = 2;
 
 /// Whether sells must reduce an existing holding.
 #[repr(u8)]
@@ -150,15 +213,31 @@ impl fmt::Display for NoPrice {
     }
 }
 
-/// The limit price, in the intent's own contract, under a pricing mode.
+/// The limit price, in the intent's own contract, under a pricing mode. `max_slippage_cents`
+/// is the `sweep` mode's allowance beyond the best price (ignored by the other modes).
 #[inline]
-pub fn intent_price(book: &OrderBook, intent: Intent, mode: PricingMode) -> Result<Price, NoPrice> {
+pub fn intent_price(
+    book: &OrderBook,
+    intent: Intent,
+    mode: PricingMode,
+    max_slippage_cents: u8,
+) -> Result<Price, NoPrice> {
     let contract = intent_contract(intent);
     let bid = book.best_bid(contract);
     let ask = book.best_ask(contract);
     let sell = intent.is_sell();
     match mode {
         PricingMode::Aggressive => if sell { bid } else { ask }.ok_or(NoPrice),
+        PricingMode::Sweep => {
+            let slip = max_slippage_cents.min(98);
+            if sell {
+                let b = bid.ok_or(NoPrice)?.cents();
+                Ok(Price::new_unchecked(b.saturating_sub(slip).max(1)))
+            } else {
+                let a = ask.ok_or(NoPrice)?.cents();
+                Ok(Price::new_unchecked(a.saturating_add(slip).min(99)))
+            }
+        }
         PricingMode::Passive => if sell { ask } else { bid }.ok_or(NoPrice),
         PricingMode::Mid => {
             let (b, a) = (bid.ok_or(NoPrice)?, ask.ok_or(NoPrice)?);
@@ -221,19 +300,56 @@ mod tests {
         let b = book();
         use Intent::*;
         use PricingMode::*;
-        assert_eq!(intent_price(&b, BuyYes, Aggressive), Ok(p(45)));
-        assert_eq!(intent_price(&b, SellYes, Aggressive), Ok(p(40)));
-        assert_eq!(intent_price(&b, BuyNo, Aggressive), Ok(p(60)));
-        assert_eq!(intent_price(&b, SellNo, Aggressive), Ok(p(55)));
-        assert_eq!(intent_price(&b, BuyYes, Passive), Ok(p(40)));
-        assert_eq!(intent_price(&b, SellYes, Passive), Ok(p(45)));
+        let ip = |i, m| intent_price(&b, i, m, 2);
+        assert_eq!(ip(BuyYes, Aggressive), Ok(p(45)));
+        assert_eq!(ip(SellYes, Aggressive), Ok(p(40)));
+        assert_eq!(ip(BuyNo, Aggressive), Ok(p(60)));
+        assert_eq!(ip(SellNo, Aggressive), Ok(p(55)));
+        assert_eq!(ip(BuyYes, Passive), Ok(p(40)));
+        assert_eq!(ip(SellYes, Passive), Ok(p(45)));
         // YES mid 42.5: BUY rounds down, SELL up.
-        assert_eq!(intent_price(&b, BuyYes, Mid), Ok(p(42)));
-        assert_eq!(intent_price(&b, SellYes, Mid), Ok(p(43)));
-        assert_eq!(intent_price(&b, BuyNo, Mid), Ok(p(57)));
+        assert_eq!(ip(BuyYes, Mid), Ok(p(42)));
+        assert_eq!(ip(SellYes, Mid), Ok(p(43)));
+        assert_eq!(ip(BuyNo, Mid), Ok(p(57)));
+        // Sweep: the best price plus / minus the slippage allowance.
+        assert_eq!(ip(BuyYes, Sweep), Ok(p(47)));
+        assert_eq!(ip(SellYes, Sweep), Ok(p(38)));
+        assert_eq!(ip(BuyNo, Sweep), Ok(p(62)));
+        assert_eq!(ip(SellNo, Sweep), Ok(p(53)));
+        assert_eq!(intent_price(&b, BuyYes, Sweep, 0), Ok(p(45)));
         assert_eq!(
-            intent_price(&OrderBook::new(), BuyYes, Aggressive),
+            intent_price(&OrderBook::new(), BuyYes, Aggressive, 2),
             Err(NoPrice)
+        );
+        assert_eq!(
+            intent_price(&OrderBook::new(), SellNo, Sweep, 2),
+            Err(NoPrice)
+        );
+        for m in PricingMode::ALL {
+            assert_eq!(PricingMode::try_from(m as u8), Ok(m));
+        }
+    }
+
+    #[test]
+    fn sweep_limits_clamp_to_the_price_range() {
+        let mut b = OrderBook::new();
+        // YES bid 2, NO bid 2 → YES ask 98, NO ask 98.
+        b.apply_snapshot(
+            &[(p(2), CentiContracts(1_000))],
+            &[(p(2), CentiContracts(1_000))],
+        )
+        .unwrap();
+        assert_eq!(
+            intent_price(&b, Intent::BuyYes, PricingMode::Sweep, 5),
+            Ok(p(99))
+        );
+        assert_eq!(
+            intent_price(&b, Intent::SellYes, PricingMode::Sweep, 5),
+            Ok(p(1))
+        );
+        assert_eq!(
+            intent_price(&b, Intent::BuyNo, PricingMode::Sweep, 255),
+            Ok(p(99))
         );
     }
 }

@@ -47,8 +47,17 @@ fn prepared(config: EngineConfig, intent: Intent) -> Engine {
     e
 }
 
+/// The sweep limit of SPEC §3 (the default pricing): the best price ± 2¢ of slippage.
+fn expected_limit(intent: Intent) -> u8 {
+    if intent.is_sell() {
+        expected_price(intent) - 2
+    } else {
+        expected_price(intent) + 2
+    }
+}
+
 fn expected_price(intent: Intent) -> u8 {
-    // YES bid 40, YES ask 45, NO bid 55, NO ask 60; aggressive pricing.
+    // YES bid 40, YES ask 45, NO bid 55, NO ask 60: every tier fills at the top level.
     match intent {
         Intent::BuyYes => 45,
         Intent::SellYes => 40,
@@ -89,7 +98,7 @@ fn run_all_actions(sizes: SizeTable, expected_size: impl Fn(Tier) -> u32) {
                 assert_eq!(placed.filled, size, "action {id}: filled");
                 assert_eq!(out.filled, size, "action {id}: outcome filled");
                 assert_eq!((placed.intent, placed.tier), (intent, tier));
-                assert_eq!(placed.limit, p(expected_price(intent)), "action {id}");
+                assert_eq!(placed.limit, p(expected_limit(intent)), "action {id}");
                 assert_eq!(
                     placed.notional_cents,
                     size as i64 * expected_price(intent) as i64

@@ -10,6 +10,13 @@ use kalsim_core::{
     Tier,
 };
 
+fn aggressive() -> EngineConfig {
+    EngineConfig {
+        pricing: PricingMode::Aggressive,
+        ..EngineConfig::default()
+    }
+}
+
 fn passive() -> EngineConfig {
     EngineConfig {
         pricing: PricingMode::Passive,
@@ -134,11 +141,7 @@ fn crossing_fills_as_maker_at_the_limit() {
 #[test]
 fn overlay_prevents_taking_the_same_depth_twice() {
     // Only 5 NO contracts at 55 (YES ask 45); the next NO bid is 50 (YES ask 50).
-    let mut e = engine_with(
-        EngineConfig::default(),
-        &[(40, 1_000)],
-        &[(55, 5), (50, 1_000)],
-    );
+    let mut e = engine_with(aggressive(), &[(40, 1_000)], &[(55, 5), (50, 1_000)]);
     let out = e
         .step_action(encode(Intent::BuyYes, Tier::Giant) as u32)
         .unwrap();
@@ -171,35 +174,72 @@ fn overlay_prevents_taking_the_same_depth_twice() {
         CentiContracts(300)
     );
     assert_eq!(e.book().best_ask(Side::Yes), Some(p(45)));
-    // Data lowering the level to or below the overlay clears it.
+    // Data lowering the level below the overlay leaves nothing to take there (SPEC §4:
+    // overlay = min(overlay, displayed)); it never becomes fresh liquidity.
     e.apply_delta(Side::No, p(55), -600).unwrap();
-    assert_eq!(e.book().consumed(Side::No, p(55)), CentiContracts::ZERO);
+    assert_eq!(e.book().consumed(Side::No, p(55)), CentiContracts(200));
     assert_eq!(
         e.book().effective_depth(Side::No, p(55)),
-        CentiContracts(200)
+        CentiContracts::ZERO
     );
 }
 
 #[test]
-fn snapshot_clears_the_overlay_and_the_resting_order_crosses_again() {
-    let mut e = engine_with(
-        EngineConfig::default(),
-        &[(40, 1_000)],
-        &[(55, 5), (50, 1_000)],
+fn overlay_at_equality_is_not_fresh_liquidity() {
+    // The audit's reproduction (SPEC §4): YES 40×1000, NO 50×40; BUY_YES Large then Medium
+    // takes 30 at NO 50; a delta of −10 there shows 30 = the overlay: nothing is left to
+    // take, so the next BUY_YES Large fills nothing more at 50 (before the fix: 20 more,
+    // 50 from a level that never showed more than 40).
+    let mut e = engine_with(aggressive(), &[(40, 1_000)], &[(50, 40)]);
+    let out = e
+        .step_action(encode(Intent::BuyYes, Tier::Large) as u32)
+        .unwrap();
+    assert_eq!(out.filled, 20);
+    e.cancel_working();
+    let out = e
+        .step_action(encode(Intent::BuyYes, Tier::Medium) as u32)
+        .unwrap();
+    assert_eq!(out.filled, 10);
+    e.cancel_working();
+    e.apply_delta(Side::No, p(50), -1_000).unwrap();
+    assert_eq!(e.book().depth(Side::No, p(50)), c(30));
+    assert_eq!(
+        e.book().effective_depth(Side::No, p(50)),
+        CentiContracts::ZERO
     );
+    assert_eq!(e.book().best_ask(Side::Yes), None);
+    assert_eq!(e.account().position(), 30);
+    // An increase is new liquidity, and only the increase.
+    e.apply_delta(Side::No, p(50), 500).unwrap();
+    let out = e
+        .step_action(encode(Intent::BuyYes, Tier::Large) as u32)
+        .unwrap();
+    assert_eq!(out.filled, 5);
+    assert_eq!(e.account().position(), 35);
+}
+
+#[test]
+fn snapshot_keeps_the_overlay_and_only_new_depth_crosses() {
+    let mut e = engine_with(aggressive(), &[(40, 1_000)], &[(55, 5), (50, 1_000)]);
     e.step_action(encode(Intent::BuyYes, Tier::Giant) as u32)
         .unwrap();
     assert_eq!(e.account().position(), 5);
-    // The same book arrives as a new snapshot: the 5 at 55 are fresh liquidity and cross our 45.
+    // The same book arrives as a new snapshot (a resubscription): the 5 at 55 are the same
+    // history, not fresh liquidity, so nothing crosses our resting 45.
     let ev = e
         .apply_snapshot(&[(p(40), c(1_000))], &[(p(55), c(5)), (p(50), c(1_000))])
         .unwrap();
-    assert_eq!((ev.filled, ev.fee_cents), (5, 0));
-    assert_eq!(e.account().position(), 10);
-    assert_eq!(e.working_order().unwrap().remaining, 90);
-    assert_eq!(cash(&e), 100_000 - 10 * 45 - out_fee(5, 45));
-    // Consumed again by that maker fill; a snapshot without it empties the overlay entirely.
-    assert_eq!(e.book().consumed(Side::No, p(55)), CentiContracts(500));
+    assert_eq!(ev.filled, 0);
+    assert_eq!(e.book().consumed(Side::No, p(55)), c(5));
+    // A snapshot showing 8 at 55 has 3 new contracts there: they cross as maker at 45.
+    let ev = e
+        .apply_snapshot(&[(p(40), c(1_000))], &[(p(55), c(8)), (p(50), c(1_000))])
+        .unwrap();
+    assert_eq!((ev.filled, ev.fee_cents), (3, 0));
+    assert_eq!(e.account().position(), 8);
+    assert_eq!(e.working_order().unwrap().remaining, 92);
+    assert_eq!(cash(&e), 100_000 - 8 * 45 - out_fee(5, 45));
+    // A snapshot without the level empties the overlay there.
     e.apply_snapshot(&[(p(40), c(1_000))], &[(p(50), c(1_000))])
         .unwrap();
     assert_eq!(e.book().consumed(Side::No, p(55)), CentiContracts::ZERO);

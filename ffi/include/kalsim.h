@@ -34,12 +34,12 @@
 /**
  * Length of the observation vector (SPEC §8).
  */
-#define KALSIM_OBS_DIM 32
+#define KALSIM_OBS_DIM 40
 
 /**
  * Observation schema version this header was generated with.
  */
-#define KALSIM_OBS_SCHEMA_VERSION 1
+#define KALSIM_OBS_SCHEMA_VERSION 2
 
 /**
  * The result of every fallible kalsim function. `KALSIM_STATUS_OK` is zero; values are

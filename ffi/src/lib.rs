@@ -34,9 +34,9 @@ pub const KALSIM_ACTION_COUNT: usize = 25;
 /// Number of size tiers.
 pub const KALSIM_TIER_COUNT: usize = 5;
 /// Length of the observation vector (SPEC §8).
-pub const KALSIM_OBS_DIM: usize = 32;
+pub const KALSIM_OBS_DIM: usize = 40;
 /// Observation schema version this header was generated with.
-pub const KALSIM_OBS_SCHEMA_VERSION: u32 = 1;
+pub const KALSIM_OBS_SCHEMA_VERSION: u32 = 2;
 
 const _: () = assert!(KALSIM_ACTION_COUNT == kalsim_core::ACTION_COUNT);
 const _: () = assert!(KALSIM_OBS_DIM == kalsim_core::OBS_DIM);

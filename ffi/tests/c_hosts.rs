@@ -230,7 +230,7 @@ fn record_vector(config: &str, seed: u64, actions: &[u32]) -> serde_json::Value 
     let cfg = EnvConfig::from_json(config).unwrap();
     let (markets, _) = load_markets(&cfg).unwrap();
     let mut env = Env::new(cfg, markets).unwrap();
-    let mut obs = [0f32; 32];
+    let mut obs = [0f32; kalsim_core::OBS_DIM];
     let mut mask = [0u8; 25];
     let bits = |o: &[f32]| o.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     let info = env.reset(Some(seed), &mut obs).unwrap();

@@ -137,10 +137,17 @@ pub fn engine_config(b: &mut Bytes<'_>) -> EngineConfig {
     EngineConfig {
         sizes,
         limits,
-        pricing: match b.u8() % 3 {
+        pricing: match b.u8() % 4 {
             0 => PricingMode::Aggressive,
             1 => PricingMode::Passive,
-            _ => PricingMode::Mid,
+            2 => PricingMode::Mid,
+            _ => PricingMode::Sweep,
+        },
+        max_slippage_cents: b.u8() % 8,
+        sweep_remainder: if b.u8() & 1 == 0 {
+            kalsim_core::SweepRemainder::Cancel
+        } else {
+            kalsim_core::SweepRemainder::Rest
         },
         sell_mode: if b.u8() & 1 == 0 {
             SellMode::ReduceOnly

@@ -579,14 +579,38 @@ fn train_eval_and_experiment() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let table = stdout(&o);
-    assert!(
-        table.contains("variable") && table.contains("fixed") && table.contains("baseline kelly"),
-        "{table}"
-    );
+    for name in [
+        "ppo-variable",
+        "ppo-fixed",
+        "forecast-kelly",
+        "forecast-fixed",
+        "oracle",
+        "hold",
+    ] {
+        assert!(table.contains(name), "{name}: {table}");
+    }
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("experiment.json")).unwrap())
             .unwrap();
-    assert_eq!(doc["runs"].as_array().unwrap().len(), 6);
+    assert_eq!(doc["schema"], "kalsim-experiment/3");
+    // 2 modes × 2 seeds, then the 4 reference policies.
+    assert_eq!(doc["runs"].as_array().unwrap().len(), 8);
+    let policies = doc["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 6);
+    assert_eq!(policies[0]["name"], "ppo-variable");
+    for key in ["mean", "std", "ci95_low", "ci95_high"] {
+        assert!(policies[0]["sharpe"][key].is_number(), "{key}");
+        assert!(policies[0]["total_return_pct"][key].is_number(), "{key}");
+    }
+    assert!(policies[0]["sharpe_diff_vs_ppo_fixed"]["ci95_low"].is_number());
+    assert_eq!(
+        policies[0]["r_size_signed_edge"]["per_seed"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(doc["edge_probe"]["no_edge_fraction"].is_number());
     assert!(out.join("fixed-seed1.json").is_file());
     // Held out by default: synthetic markets from another generator seed.
     assert!(
@@ -596,13 +620,6 @@ fn train_eval_and_experiment() {
     );
     assert_eq!(doc["eval_config"]["data"]["synthetic_seed"], 1007);
     assert!(doc["runs"][0]["sizing_by_signal"]["buys_per_tier"].is_array());
-    for row in [
-        "r(tier, |signal|)",
-        "buys with signal %",
-        "sizing by signal",
-    ] {
-        assert!(table.contains(row), "missing {row}: {table}");
-    }
 
     // --edge-bps reaches the generator; --in-sample evaluates on the training markets;
     // capture files are split (every fourth market held out).
@@ -673,5 +690,164 @@ fn train_eval_and_experiment() {
             .contains("3 training, 1 evaluation"),
         "{}",
         doc["evaluation"]
+    );
+}
+
+/// CI's small-budget smoke of the documented informed-markets experiment (issue 11): the same
+/// pipeline (`--preset informed`, decision interval, held-out seed range, parallel seeds,
+/// the six policies, criteria and the edge probe), not the criteria themselves.
+#[test]
+fn informed_experiment_smoke() {
+    let dir = tmp("informed");
+    let cfg = dir.join("informed.toml");
+    std::fs::write(
+        &cfg,
+        "mark = \"mid\"\ndecision_interval = { ms = 3000 }\n[data]\nsynthetic_markets = 24\nsynthetic_events = 240\n",
+    )
+    .unwrap();
+    let out = dir.join("exp");
+    let o = kalsim(&[
+        "experiment",
+        "--preset",
+        "informed",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--ppo",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/ppo-informed.json"),
+        "--steps",
+        "2048",
+        "--envs",
+        "4",
+        "--seeds",
+        "2",
+        "--episodes",
+        "6",
+        "--jobs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("experiment.json")).unwrap())
+            .unwrap();
+    assert_eq!(doc["config"]["data"]["preset"], "informed");
+    assert_eq!(doc["eval_config"]["data"]["synthetic_seed"], 1007);
+    let names: Vec<&str> = doc["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ppo-variable",
+            "ppo-fixed",
+            "forecast-kelly",
+            "forecast-fixed",
+            "oracle",
+            "hold"
+        ]
+    );
+    // The oracle reads the latent probability, so it trades on informed markets.
+    let oracle = &doc["policies"][4];
+    assert!(oracle["hold_fraction"].as_f64().unwrap() < 1.0);
+    assert!(doc["criteria"].is_object());
+    assert!(doc["edge_probe"]["decisions"].as_u64().unwrap() > 0);
+    // Checkpoints record the settings the policy depends on.
+    let ck: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("variable-seed0.json")).unwrap())
+            .unwrap();
+    assert_eq!(ck["meta"]["preset"], "informed");
+    assert_eq!(ck["meta"]["decision_interval"], "ms=3000");
+    assert_eq!(ck["meta"]["pricing"], "sweep:2:cancel");
+    assert_eq!(ck["meta"]["obs_schema_version"], 2);
+    // Same seeds, same checkpoint bytes, whatever the job count.
+    let out1 = dir.join("exp1");
+    let o = kalsim(&[
+        "experiment",
+        "--preset",
+        "informed",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--ppo",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/ppo-informed.json"),
+        "--steps",
+        "2048",
+        "--envs",
+        "4",
+        "--seeds",
+        "2",
+        "--episodes",
+        "6",
+        "--jobs",
+        "1",
+        "--out",
+        out1.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["variable-seed1.json", "fixed-seed0.json"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(out1.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A checkpoint trained on informed markets is refused on default ones, by name.
+    let o = kalsim(&[
+        "eval",
+        "--policy",
+        out.join("variable-seed0.json").to_str().unwrap(),
+        "--episodes",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("mismatch"), "{}", stderr(&o));
+}
+
+/// `kalsim gen --preset informed` writes forecasts; `validate-data` reports them, also from
+/// a side file, and names file, line and field of a bad one.
+#[test]
+fn informed_data_and_forecast_files_validate() {
+    let dir = tmp("forecasts");
+    let data = dir.join("inf.jsonl");
+    let o = kalsim(&[
+        "gen",
+        "--preset",
+        "informed",
+        "--markets",
+        "2",
+        "--events",
+        "120",
+        "-o",
+        data.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = kalsim(&["validate-data", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    assert!(
+        table.contains("forecasts") && table.contains("KXINF-25JUN01-M00000"),
+        "{table}"
+    );
+    let side = dir.join("side.jsonl");
+    std::fs::write(
+        &side,
+        "{\"type\":\"forecast\",\"msg\":{\"market_ticker\":\"KXINF-25JUN01-M00001\",\"p_yes\":\"0.5\",\"stderr\":\"0.02\",\"ts_ms\":1748736000100}}\n\
+         {\"type\":\"forecast\",\"msg\":{\"market_ticker\":\"KXINF-25JUN01-M00001\",\"p_yes\":\"1.5\",\"stderr\":\"0.02\",\"ts_ms\":1748736000100}}\n",
+    )
+    .unwrap();
+    let o = kalsim(&[
+        "validate-data",
+        data.to_str().unwrap(),
+        "--forecasts",
+        side.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("side.jsonl") && err.contains("msg.p_yes") && err.contains(":2"),
+        "{err}"
     );
 }

@@ -75,7 +75,8 @@ fn hand_computed_rewards_fees_and_settlement() {
             r.info.last_order_filled,
             r.info.last_order_limit_cents
         ),
-        (10, 10, 45)
+        // The sweep limit (SPEC §3, the default): the ask 45 + 2¢ of slippage; filled at 45.
+        (10, 10, 47)
     );
     assert_eq!(r.info.portfolio_value_cents, 99_532 + 10 * 40);
     assert_eq!((r.reward * 100.0).round() as i64, -68);
@@ -137,8 +138,10 @@ fn truncation_marks_positions_never_at_zero() {
         }
         assert!(r.truncated && !r.terminated);
         assert_eq!(r.info.position, -20);
-        // Liquidation mark: 20 NO at the best NO bid (55), or its last valid value (54) once the side empties.
-        let mark = if empty_no_side { 54 } else { 55 };
+        // Liquidation mark: 20 NO at the best tradable NO bid. The data lowered NO 55 to the
+        // 10 contracts the agent took there (SPEC §4: nothing left to take), so the bid is 54;
+        // once the side empties, its last valid value, 54.
+        let mark = 54;
         assert_eq!(r.info.portfolio_value_cents, r.info.cash_cents + 20 * mark);
     }
 }

@@ -133,6 +133,7 @@ fn flipping_the_position_is_not_a_reduction_and_never_makes_cash_negative() {
             min_cash_buffer: Cents(0),
         },
         initial_cash: Cents(200),
+        pricing: kalsim_core::PricingMode::Aggressive,
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(config, 0);

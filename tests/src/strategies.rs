@@ -2,7 +2,7 @@
 
 use kalsim_core::{
     Bps, CentiContracts, Cents, Contracts, EngineConfig, FeeSchedule, Limits, MarkMode, Price,
-    PricingMode, QueueModelKind, SellMode, Side, SizeTable,
+    PricingMode, QueueModelKind, SellMode, Side, SizeTable, SweepRemainder,
 };
 use proptest::prelude::*;
 
@@ -77,9 +77,18 @@ pub fn config(mark: MarkMode) -> impl Strategy<Value = EngineConfig> {
     );
     let limits = prop_oneof![Just(Limits::PLAN), limits];
     let pricing = prop_oneof![
-        Just(PricingMode::Aggressive),
-        Just(PricingMode::Passive),
-        Just(PricingMode::Mid)
+        Just((PricingMode::Aggressive, 2u8, SweepRemainder::Cancel)),
+        Just((PricingMode::Passive, 2, SweepRemainder::Cancel)),
+        Just((PricingMode::Mid, 2, SweepRemainder::Cancel)),
+        (0u8..=6, any::<bool>()).prop_map(|(slip, rest)| (
+            PricingMode::Sweep,
+            slip,
+            if rest {
+                SweepRemainder::Rest
+            } else {
+                SweepRemainder::Cancel
+            }
+        )),
     ];
     let sell = prop_oneof![Just(SellMode::ReduceOnly), Just(SellMode::SellToOpen)];
     let fees = prop_oneof![
@@ -96,10 +105,12 @@ pub fn config(mark: MarkMode) -> impl Strategy<Value = EngineConfig> {
     ];
     let cash = prop_oneof![Just(100_000i64), 0i64..=300_000];
     (sizes, limits, pricing, sell, fees, queue, cash).prop_map(
-        move |(sizes, limits, pricing, sell_mode, fees, queue, cash)| EngineConfig {
+        move |(sizes, limits, (pricing, slip, rem), sell_mode, fees, queue, cash)| EngineConfig {
             sizes,
             limits,
             pricing,
+            max_slippage_cents: slip,
+            sweep_remainder: rem,
             sell_mode,
             fees,
             mark,

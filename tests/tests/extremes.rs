@@ -78,7 +78,7 @@ fn engine_config() -> impl Strategy<Value = EngineConfig> {
         prop_oneof![Just(MAX_CASH), Just(100_000i64), 1..=MAX_CASH],
         (0..=10_000u32, 0..=10_000u32, any::<bool>()),
         (
-            0..3u8,
+            0..4u8,
             any::<bool>(),
             any::<bool>(),
             any::<bool>(),
@@ -105,11 +105,13 @@ fn engine_config() -> impl Strategy<Value = EngineConfig> {
                         max_portfolio_fraction: Bps(frac),
                         min_cash_buffer: Cents(buffer),
                     },
-                    pricing: [
-                        PricingMode::Aggressive,
-                        PricingMode::Passive,
-                        PricingMode::Mid,
-                    ][pricing as usize],
+                    pricing: PricingMode::ALL[pricing as usize],
+                    max_slippage_cents: tp as u8 % 7,
+                    sweep_remainder: if prob {
+                        kalsim_core::SweepRemainder::Rest
+                    } else {
+                        kalsim_core::SweepRemainder::Cancel
+                    },
                     sell_mode: if sto {
                         SellMode::SellToOpen
                     } else {

@@ -1,6 +1,11 @@
 //! Golden vectors (SPEC §11): the Rust side. Every file in `tests/vectors/` is replayed and
 //! must match bit for bit; the C, Python and WASM suites replay the same files.
 //! `KALSIM_BLESS=1` regenerates the files from the cases below.
+//!
+//! Regenerated (issue 11) when sweep pricing became the default (SPEC §3) and the
+//! consumed-liquidity overlay became `min(overlay, displayed)` across deltas and snapshots
+//! (SPEC §4): every case's fills, marks and rewards moved with those rules; the cases
+//! `sweep_latency_events` and `sweep_rest_ms_interval` were added for the new options.
 
 use std::path::PathBuf;
 
@@ -25,7 +30,8 @@ fn cases() -> Vec<Vector> {
     out.push(
         record(
             "default_random_masked",
-            "Default configuration (variable sizing, aggressive pricing, reduce-only, liquidation marks) on \
+            "Default configuration (variable sizing, sweep pricing with 2¢ slippage and IOC remainders, \
+             reduce-only, liquidation marks) on \
              2 synthetic markets × 250 events (generator seed 7); actions uniform over the mask from Rng(1); \
              one whole episode to settlement.",
             &c,
@@ -96,6 +102,40 @@ fn cases() -> Vec<Vector> {
             &s,
             5,
             ActionScript::RandomMasked(9),
+            10_000,
+        )
+        .unwrap(),
+    );
+    let mut l = small(2, 300, 29);
+    l.order_latency_ms = 300;
+    l.decision_interval = kalsim_host_sim::env::DecisionInterval::Events(5);
+    out.push(
+        record(
+            "sweep_latency_events",
+            "Default sweep pricing with a 300 ms order latency (orders reach the book at the first event \
+             ≥ 300 ms of exchange time after the decision) and a decision every 5 events, on 2 synthetic \
+             markets × 300 events (seed 29); HOLD 60 %, else uniform over the mask from Rng(31).",
+            &l,
+            17,
+            ActionScript::Sparse(31, 6_000),
+            10_000,
+        )
+        .unwrap(),
+    );
+    let mut r = small(2, 300, 37);
+    r.sweep_remainder = "rest".into();
+    r.max_slippage_cents = 1;
+    r.mark = "mid".into();
+    r.decision_interval = kalsim_host_sim::env::DecisionInterval::Ms(2_000);
+    out.push(
+        record(
+            "sweep_rest_ms_interval",
+            "Sweep pricing with 1¢ slippage whose remainders rest, mid marks, a decision at the first event \
+             ≥ 2 s after the previous one, on 2 synthetic markets × 300 events (seed 37); actions uniform \
+             over the mask from Rng(41).",
+            &r,
+            23,
+            ActionScript::RandomMasked(41),
             10_000,
         )
         .unwrap(),

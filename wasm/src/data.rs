@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use js_sys::Object;
 use kalsim_core::Side;
-use kalsim_host_sim::data::{Dataset, LoadOptions, Mode, load_results_json, load_str};
-use kalsim_host_sim::env::{EnvConfig, Markets, synthetic_dataset};
+use kalsim_host_sim::data::{LoadOptions, LoadReport, Mode, load_results_json, load_str};
+use kalsim_host_sim::env::{EnvConfig, Markets, load_markets};
 use wasm_bindgen::prelude::*;
 
 use crate::dto::LoadSummary;
@@ -21,17 +21,15 @@ pub struct WasmDataset {
 }
 
 impl WasmDataset {
-    fn from_dataset(d: Dataset) -> Result<WasmDataset, JsError> {
-        if d.markets.is_empty() {
+    fn from_parts(markets: Markets, r: &LoadReport) -> Result<WasmDataset, JsError> {
+        if markets.is_empty() {
             return Err(JsError::new("the capture holds no market with a snapshot"));
         }
-        let r = &d.report;
         let summary = LoadSummary {
-            markets: d.markets.len() as u32,
-            tickers: d.markets.iter().map(|m| m.ticker.clone()).collect(),
-            events: d.markets.iter().map(|m| m.events.len() as u32).collect(),
-            results: d
-                .markets
+            markets: markets.len() as u32,
+            tickers: markets.iter().map(|m| m.ticker.clone()).collect(),
+            events: markets.iter().map(|m| m.events.len() as u32).collect(),
+            results: markets
                 .iter()
                 .map(|m| {
                     m.result.map(|s| match s {
@@ -51,10 +49,7 @@ impl WasmDataset {
             gaps: r.gap_total,
             ignored_types: r.ignored_types.clone(),
         };
-        Ok(WasmDataset {
-            markets: Arc::new(d.markets),
-            summary,
-        })
+        Ok(WasmDataset { markets, summary })
     }
 
     pub(crate) fn from_capture(text: &JsValue, options: &JsValue) -> Result<WasmDataset, JsError> {
@@ -83,26 +78,20 @@ impl WasmDataset {
                 }
             }
         }
-        WasmDataset::from_dataset(load_str(&name, &text, &opts).map_err(js_err)?)
+        let d = load_str(&name, &text, &opts).map_err(js_err)?;
+        WasmDataset::from_parts(Arc::new(d.markets), &d.report)
     }
 
-    /// The markets of a configuration's `data` section: synthetic (capture files cannot be
-    /// read in a browser; pass their text instead).
+    /// The markets of a configuration's `data` section: the synthetic generator of its
+    /// preset (default or `informed`), loaded by the host's `load_markets` as `kalsim run`
+    /// does (files cannot be read in a browser; pass their text instead).
     pub(crate) fn for_config(cfg: &EnvConfig) -> Result<WasmDataset, JsError> {
-        if !cfg.data.files.is_empty() {
+        let d = &cfg.data;
+        if !d.files.is_empty() || !d.results.is_empty() || !d.forecasts.is_empty() {
             return Err(JsError::new(
-                "config: data.files cannot be read here; pass the capture text (or loadCapture) instead",
+                "config: data.files, data.results and data.forecasts cannot be read here; pass the capture text (or loadCapture) instead",
             ));
         }
-        let opts = LoadOptions {
-            mode: if cfg.data.lenient {
-                Mode::Lenient
-            } else {
-                Mode::Strict
-            },
-            results: None,
-        };
-        let d = &cfg.data;
         if d.synthetic_markets == 0 || d.synthetic_events == 0 {
             return Err(JsError::new(
                 "config: data.synthetic_markets and data.synthetic_events must be at least 1",
@@ -113,15 +102,8 @@ impl WasmDataset {
                 "config: synthetic_markets × synthetic_events above 5 000 000 is too large",
             ));
         }
-        WasmDataset::from_dataset(
-            synthetic_dataset(
-                d.synthetic_markets,
-                d.synthetic_events,
-                d.synthetic_seed,
-                &opts,
-            )
-            .map_err(js_err)?,
-        )
+        let (markets, report) = load_markets(cfg).map_err(js_err)?;
+        WasmDataset::from_parts(markets, &report)
     }
 
     /// The data for a constructor: a capture (string/bytes) when given, else the config's.
@@ -154,6 +136,16 @@ impl WasmDataset {
         cfg.data.synthetic_events = events;
         cfg.data.synthetic_seed = parse_seed(&seed)?.unwrap_or(0);
         WasmDataset::for_config(&cfg)
+    }
+
+    /// The markets a configuration's `data` section describes (synthetic; `data.preset`
+    /// `"informed"` selects the generator with forecasts, SPEC §10).
+    #[wasm_bindgen(js_name = fromConfig)]
+    pub fn from_config(
+        #[wasm_bindgen(unchecked_param_type = "EnvConfigInput | string | undefined")]
+        config: JsValue,
+    ) -> Result<WasmDataset, JsError> {
+        WasmDataset::for_config(&crate::parse_config(&config)?)
     }
 
     /// Number of markets.

@@ -173,6 +173,14 @@ impl WasmEnv {
         self.env.market().events.len() as u32
     }
 
+    /// The synthetic market's latent probability of YES at the current event (SPEC §10),
+    /// `undefined` when the data has none: for the `oracle` baseline (`Baseline.act`) only,
+    /// never part of the observation.
+    #[wasm_bindgen(getter, js_name = latentProbability)]
+    pub fn latent_probability(&self) -> Option<f64> {
+        self.env.latent_probability()
+    }
+
     /// The 25-cell action mask (1 = allowed).
     #[wasm_bindgen(js_name = actionMask)]
     pub fn action_mask(&self) -> Uint8Array {

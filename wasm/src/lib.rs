@@ -8,7 +8,9 @@
 //!   (`Dataset`, the handle `loadCapture` returns);
 //! - free functions: `encodeAction`, `decodeAction`, `validateOrder`, `feeCents`,
 //!   `obsSchema`, `loadCapture`, `generateSynthetic`;
-//! - the trainer and policy ([`train`]).
+//! - the trainer and policy ([`train`]);
+//! - the host's baselines by name (`Baseline`, `baselineNames`) and evaluation runs with the
+//!   SPEC §9 report and the size-vs-edge numbers (`evaluate`, [`eval`]).
 //!
 //! Every fallible export returns `Result<_, JsError>`: a JS `Error` carrying the core's
 //! message. Nothing unwraps caller input. Observations and masks cross as `Float32Array` and
@@ -19,6 +21,7 @@
 pub mod data;
 pub mod dto;
 pub mod env;
+pub mod eval;
 pub mod train;
 
 use js_sys::{Object, Reflect, Uint8Array};

@@ -9,7 +9,11 @@ export interface EnvConfigInput {
   sizes?: [number, number, number, number, number];
   sizing?: "variable" | "fixed";
   fixed_size?: number;
-  pricing?: "aggressive" | "passive" | "mid";
+  pricing?: "sweep" | "aggressive" | "passive" | "mid";
+  max_slippage_cents?: number;
+  sweep_remainder?: "cancel" | "rest";
+  order_latency_ms?: number;
+  decision_interval?: { events: number } | { ms: number };
   sell_mode?: "reduce_only" | "sell_to_open";
   mark?: "liquidation" | "mid";
   invalid_action?: "hold" | "error";
@@ -20,7 +24,8 @@ export interface EnvConfigInput {
   trade_prob_bps?: number;
   limits?: Partial<LimitsConfig>;
   fees?: { taker_rate_e4?: number; maker_rate_e4?: number; maker_fees?: boolean; maker_fee_markets?: string[] };
-  data?: { lenient?: boolean; synthetic_markets?: number; synthetic_events?: number; synthetic_seed?: number };
+  data?: { lenient?: boolean; synthetic_markets?: number; synthetic_events?: number; synthetic_seed?: number;
+    synthetic_edge_bps?: number; preset?: "" | "default" | "informed" };
 }
 /** SPEC §7 info (cents are integers, contracts whole). */
 export interface StepInfo {
@@ -74,3 +79,19 @@ export interface IterStats {
   action_histogram: number[]; size_tiers: number[]; learning_rate: number;
 }
 export interface PolicyMeta { obs_schema_version: number; obs_dim: number; action_count: number; size_table: number[]; sizing: string; }
+/** `evaluate` result: the host's run report (SPEC §9) and its series as typed arrays. */
+export interface Evaluation {
+  report: {
+    schema: string; policy: string; seed: string; obs_schema_version: number; tier_sizes: number[];
+    markets: number; per_episode: Record<string, unknown>[]; aggregate: Record<string, unknown>;
+    action_histogram: number[];
+  };
+  /** Pearson r of filled contracts and the signed forecast edge over opening trades (null when undefined). */
+  sizeEdgeR: number | null;
+  /** Pearson r of round-trip size and profit over the run (0 when undefined). */
+  sizeProfitR: number;
+  openingTrades: { episode: Uint32Array; filled: Uint32Array; edge: Float64Array };
+  roundTrips: { episode: Uint32Array; size: Float64Array; profitCents: Float64Array };
+  equityCents: Float64Array;
+  episodeStarts: Uint32Array;
+}

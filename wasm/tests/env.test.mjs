@@ -77,7 +77,7 @@ test('reset/step shapes and determinism', () => {
   const m = a.metrics();
   assert.equal(m.action_histogram.length, 25);
   assert.equal(m.final_pv_cents, a.info().portfolio_value_cents);
-  assert.throws(() => a.observationInto(new Float32Array(3)), /expected 32/);
+  assert.throws(() => a.observationInto(new Float32Array(3)), new RegExp(`expected ${kalsim.obsDim()}`));
 });
 
 test('schema, book levels', () => {
@@ -163,7 +163,7 @@ test('VecEnv: batch step into typed arrays, autoreset, errors', () => {
   const v = new kalsim.VecEnv(small, 3);
   assert.equal(v.numEnvs, 3);
   const r = v.reset(4);
-  assert.equal(r.obs.length, 3 * 32);
+  assert.equal(r.obs.length, 3 * kalsim.obsDim());
   assert.equal(r.masks.length, 75);
   assert.throws(() => v.step(new Uint32Array(2)), /length 2, expected 3/);
   assert.throws(() => v.step(new Uint32Array([0, 25, 0])), /out of range/);
@@ -186,7 +186,7 @@ test('VecEnv: batch step into typed arrays, autoreset, errors', () => {
   const x = new kalsim.VecEnv(small, 3);
   u.reset(8);
   x.reset(8);
-  const o = new Float32Array(96);
+  const o = new Float32Array(3 * kalsim.obsDim());
   const rw = new Float64Array(3);
   const te = new Uint8Array(3);
   const tr = new Uint8Array(3);

@@ -54,7 +54,7 @@ fn reset_and_step_return_typed_arrays() {
         .reset(JsValue::bigint_from_str("18446744073709551615"))
         .unwrap();
     let obs: Float32Array = get(&r, "obs").dyn_into().unwrap();
-    assert_eq!(obs.length(), 32);
+    assert_eq!(obs.length() as usize, kalsim_core::OBS_DIM);
     let mut steps = 0;
     while !env.done() {
         let s = env.step(0.0).unwrap();
@@ -80,6 +80,6 @@ fn codec_fees_capture_vecenv() {
     let mut v = WasmVecEnv::from_dataset(JsValue::UNDEFINED, 3, &ds).unwrap();
     v.reset(JsValue::from_f64(0.0)).unwrap();
     v.step_fast(&[0, 1, 11]).unwrap();
-    assert_eq!(v.observations().length(), 96);
+    assert_eq!(v.observations().length() as usize, 3 * kalsim_core::OBS_DIM);
     assert!(v.step_fast(&[0, 0]).is_err());
 }

@@ -1,21 +1,38 @@
 // kalsim sandbox: runs the WASM environment on the main thread (episodes, charts) and the
 // PPO trainer in a Web Worker (worker.js). State for tests is mirrored on window.kalsimState.
+// Every number shown comes from the WASM module (policies, metrics, reports); this file only
+// wires the controls and renders.
 import init, * as k from './pkg/kalsim_wasm.js';
-import { lineChart, barChart, scatter, pearson } from './charts.js';
-import { makeContext, hold, randomPolicy, imbalancePolicy, kellyPolicy, mulberry32 } from './policies.js';
+import { lineChart, barChart, scatter } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
-const ACTION_LABELS = ['HOLD'];
-for (const intent of ['BY', 'SY', 'BN', 'SN']) for (const t of ['S', 'M', 'L', 'H', 'G']) ACTION_LABELS.push(intent + t);
-for (let i = 21; i < 25; i++) ACTION_LABELS.push('r' + i);
+// Action names from the module's codec (SPEC §2): `[short label, full name]` per id.
+let ACTION_NAMES = [];
+
+function actionNames() {
+  const out = [];
+  for (let a = 0; a < 25; a++) {
+    try {
+      const d = k.decodeAction(a);
+      const full = d.tier < 0 ? d.intentName : `${d.intentName} ${d.tierName}`;
+      const short = d.tier < 0 ? d.intentName : d.intentName.split('_').map((w) => w[0]).join('') + d.tierName[0];
+      out.push([short, full]);
+    } catch (e) {
+      out.push([`r${a}`, `reserved: ${e.message}`]);
+    }
+  }
+  return out;
+}
 
 const state = {
   ready: false, error: null, running: false, training: false,
   episodes: 0, steps: 0, done: false, policy: null,
-  equity: [], trips: [], actionHist: new Array(25).fill(0),
+  equity: [], trips: [],
   lastInfo: null, metrics: null, finalPvCents: null, totalReturn: null,
   learning: [], trainIterations: 0, trainTimesteps: 0, policyJson: null, trainRequest: null,
-  comparison: null, dataSummary: null,
+  comparison: null, dataSummary: null, baselines: [],
+  // The last evaluation run (Evaluate button or after training), as the WASM module returned it.
+  evaluation: null,
 };
 window.kalsimState = state;
 
@@ -25,7 +42,7 @@ let captureText = null;
 let env = null;
 let obs = null;
 let mask = null;
-let act = hold;
+let act = null;
 let script = [];
 let scriptPos = 0;
 let lastAction = null;
@@ -60,6 +77,9 @@ function configObject(sizing) {
     sizing: sizing || $('sizing').value,
     fixed_size: num('fixedSize'),
     pricing: $('pricing').value,
+    max_slippage_cents: num('maxSlippage'),
+    order_latency_ms: num('orderLatency'),
+    decision_interval: { [$('decisionUnit').value]: num('decisionValue') },
     sell_mode: $('sellMode').value,
     initial_cash_cents: num('initialCash'),
     max_steps: num('maxSteps'),
@@ -75,6 +95,7 @@ function configObject(sizing) {
       synthetic_events: num('dataEvents'),
       synthetic_seed: num('dataSeed'),
       lenient: $('dataLenient').checked,
+      preset: $('dataPreset').value,
     },
   };
 }
@@ -85,13 +106,13 @@ function source() {
 
 function ensureData() {
   const key = source() === 'synthetic'
-    ? `s:${$('dataSeed').value}:${$('dataMarkets').value}:${$('dataEvents').value}`
+    ? `s:${$('dataPreset').value}:${$('dataSeed').value}:${$('dataMarkets').value}:${$('dataEvents').value}`
     : `c:${captureText ? captureText.length : 0}:${$('dataLenient').checked}`;
   if (dataset && key === datasetKey) return dataset;
   if (dataset) dataset.free();
   dataset = null;
   if (source() === 'synthetic') {
-    dataset = k.Dataset.synthetic(num('dataMarkets'), num('dataEvents'), BigInt($('dataSeed').value || 0));
+    dataset = k.Dataset.fromConfig(configObject());
   } else {
     if (!captureText) throw new Error('choose a Kalshi JSONL capture file first');
     dataset = k.loadCapture(captureText, { lenient: $('dataLenient').checked, name: $('captureFile').files[0]?.name || 'capture' });
@@ -112,13 +133,15 @@ function makeEnv(sizing) {
   return { env: e, cfg };
 }
 
+/** `(obs, mask, env) → action`: a host baseline by name (Rust), the trained policy or the script. */
 function makePolicy(name, cfg, seed) {
-  const ctx = makeContext(k.obsSchema(), cfg);
+  if (state.baselines.includes(name)) {
+    const p = new k.Baseline(name, BigInt(seed), cfg);
+    const f = (o, m, e) => p.act(o, m, e.latentProbability);
+    f.free = () => p.free();
+    return f;
+  }
   switch (name) {
-    case 'hold': return hold;
-    case 'random': return randomPolicy(mulberry32(seed));
-    case 'imbalance': return imbalancePolicy(ctx);
-    case 'kelly': return kellyPolicy(ctx);
     case 'trained':
       if (!trained) throw new Error('no trained policy yet: train first');
       return (o, m) => trained.act(o, m, true);
@@ -145,10 +168,10 @@ function resetEpisode() {
   state.policy = $('policy').value;
   script = $('script').value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   scriptPos = 0;
+  if (act && act.free) act.free();
   act = makePolicy(state.policy, cfg, seed);
   state.equity = [r.info.portfolio_value_cents / 100];
   state.trips = [];
-  state.actionHist = new Array(25).fill(0);
   state.lastInfo = r.info;
   state.metrics = null;
   state.finalPvCents = null;
@@ -180,7 +203,7 @@ function trackTrip(info, ended) {
 /** One step; false when the episode is over (or the script ran out). */
 function stepOnce() {
   if (!env || state.done) return false;
-  const a = act(obs, mask);
+  const a = act(obs, mask, env);
   if (a === null || a === undefined) {
     finishEpisode('script ended');
     return false;
@@ -190,7 +213,6 @@ function stepOnce() {
   mask = env.actionMask();
   const info = env.info();
   lastAction = a;
-  state.actionHist[Math.min(24, a)]++;
   state.steps++;
   state.lastInfo = info;
   state.equity.push(info.portfolio_value_cents / 100);
@@ -227,75 +249,85 @@ function runLoop() {
 
 // ---------------------------------------------------------------- fixed vs variable
 
-function runEpisodes(sizing, policyName, seed, episodes) {
-  const { env: e, cfg } = makeEnv(sizing);
-  const agg = { returns: [], fees: 0, trips: [], sharpe: [], maxDd: 0, wins: 0, roundTrips: 0, avgPos: [], steps: 0, changes: 0, finalPv: 0, invalid: 0 };
-  try {
-    for (let ep = 0; ep < episodes; ep++) {
-      let r = ep === 0 ? e.reset(BigInt(seed)) : e.reset();
-      const policy = makePolicy(policyName === 'scripted' ? 'imbalance' : policyName, cfg, seed + ep);
-      let o = r.obs;
-      let m = r.mask;
-      let t = null;
-      let prev = r.info.portfolio_value_cents;
-      for (;;) {
-        e.stepFast(policy(o, m));
-        o = e.observation();
-        m = e.actionMask();
-        const info = e.info();
-        const ended = e.terminated || e.truncated;
-        if (!t && info.position !== 0) t = { startPv: prev, size: 0 };
-        if (t) {
-          t.size = Math.max(t.size, Math.abs(info.position));
-          if (info.position === 0 || ended) { agg.trips.push({ x: t.size, y: (info.portfolio_value_cents - t.startPv) / 100 }); t = null; }
-        }
-        prev = info.portfolio_value_cents;
-        if (ended) break;
-      }
-      const mt = e.metrics();
-      agg.returns.push(mt.total_return);
-      agg.fees += mt.fees_paid_cents;
-      agg.sharpe.push(mt.sharpe);
-      agg.maxDd = Math.max(agg.maxDd, mt.max_drawdown);
-      agg.wins += mt.win_rate * mt.round_trips;
-      agg.roundTrips += mt.round_trips;
-      agg.avgPos.push(mt.avg_position_size);
-      agg.steps += mt.steps;
-      agg.changes += mt.size_changes_per_episode;
-      agg.invalid += mt.invalid_actions;
-      agg.finalPv += mt.final_pv_cents;
-    }
-  } finally {
-    e.free();
+/** The policy as `evaluate` takes it: a baseline name or the trained checkpoint's JSON. */
+function policySpec(name) {
+  if (state.baselines.includes(name)) return name;
+  if (name === 'trained') {
+    if (!state.policyJson) throw new Error('no trained policy yet: train first');
+    return state.policyJson;
   }
-  const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  throw new Error(`policy ${name} cannot be evaluated (choose a baseline or the trained policy)`);
+}
+
+/** Evaluation episodes: the eval count, at most one pass over the markets. */
+function evalEpisodes() {
+  return Math.max(1, Math.min(num('evalEpisodes'), ensureData().numMarkets));
+}
+
+/** The rows the comparison shows: the host's SPEC §9 aggregate, as `kalsim run` reports it. */
+function comparisonRow(label, ev) {
+  const a = ev.report.aggregate;
   return {
-    sizing: sizing === 'fixed' ? `fixed ${cfg.fixed_size}` : `variable [${cfg.sizes.join(', ')}]`,
-    episodes,
-    mean_return_pct: 100 * mean(agg.returns),
-    sum_pnl_dollars: agg.returns.reduce((a, r) => a + r * cfg.initial_cash_cents / 100, 0),
-    fees_dollars: agg.fees / 100,
-    mean_sharpe: mean(agg.sharpe),
-    max_drawdown_pct: 100 * agg.maxDd,
-    round_trips: agg.roundTrips,
-    win_rate: agg.roundTrips ? agg.wins / agg.roundTrips : 0,
-    size_efficiency: pearson(agg.trips),
-    avg_position_size: mean(agg.avgPos),
-    size_changes: agg.changes,
-    invalid_actions: agg.invalid,
-    steps: agg.steps,
+    sizing: label,
+    episodes: a.episodes,
+    mean_return_pct: 100 * a.total_return,
+    fees_dollars: a.fees_cents_total / 100,
+    mean_sharpe: a.sharpe,
+    max_drawdown_worst_pct: 100 * a.max_drawdown_worst,
+    round_trips: a.round_trips,
+    win_rate_pooled: a.win_rate_pooled,
+    size_efficiency_pooled: a.size_efficiency_pooled,
+    size_edge_r: ev.sizeEdgeR === null ? 'undefined' : ev.sizeEdgeR,
+    opening_trades: ev.openingTrades.filled.length,
+    hold_fraction: a.hold_fraction,
+    avg_position_size: a.avg_position_size,
+    size_changes_per_episode: a.size_changes_per_episode,
+    invalid_actions: a.invalid_actions,
+    steps: a.steps,
   };
 }
 
+/** The same policy under the configured size table and forced to the fixed size. */
 function compare() {
-  const policyName = $('policy').value;
+  const policyName = $('policy').value === 'scripted' ? 'kelly' : $('policy').value;
+  const spec = policySpec(policyName);
   const seed = Number($('episodeSeed').value || 0);
-  const episodes = Math.min(8, ensureData().numMarkets);
-  const rows = ['fixed', 'variable'].map((s) => runEpisodes(s, policyName, seed, episodes));
+  const episodes = evalEpisodes();
+  const rows = ['fixed', 'variable'].map((sizing) => {
+    const cfg = configObject(sizing);
+    const label = sizing === 'fixed' ? `fixed ${cfg.fixed_size}` : `variable [${cfg.sizes.join(', ')}]`;
+    return comparisonRow(label, k.evaluate(cfg, ensureData(), spec, episodes, BigInt(seed)));
+  });
   state.comparison = { policy: policyName, seed, rows };
   renderComparison();
   updateReportLink();
   status(`compared fixed and variable sizing over ${episodes} episode(s), policy ${policyName}, seed ${seed}`);
+}
+
+/** Keep an evaluation (from the module, here or in the worker) and draw it. */
+function showEvaluation(ev, meta) {
+  state.evaluation = {
+    ...meta,
+    sizeEdgeR: ev.sizeEdgeR,
+    sizeProfitR: ev.sizeProfitR,
+    report: ev.report,
+    openingTrades: { episode: Array.from(ev.openingTrades.episode), filled: Array.from(ev.openingTrades.filled), edge: Array.from(ev.openingTrades.edge) },
+  };
+  renderSizeEdge();
+  updateReportLink();
+}
+
+function evaluateSelected() {
+  const policyName = $('policy').value;
+  const spec = policySpec(policyName);
+  const seed = Number($('episodeSeed').value || 0);
+  const episodes = evalEpisodes();
+  const cfg = configObject();
+  const ev = k.evaluate(cfg, ensureData(), spec, episodes, BigInt(seed));
+  showEvaluation(ev, { source: 'evaluate', policy: policyName, episodes, seed, config: cfg });
+  const a = ev.report.aggregate;
+  status(`evaluated ${policyName} over ${episodes} episode(s): mean return ${(100 * a.total_return).toFixed(3)} %, ` +
+    `${ev.openingTrades.filled.length} opening trade(s), size-vs-edge r ${ev.sizeEdgeR === null ? 'undefined' : ev.sizeEdgeR.toFixed(3)}`);
 }
 
 // ---------------------------------------------------------------- training (worker)
@@ -318,6 +350,8 @@ function startTraining() {
       hidden: $('trainHidden').value.split(',').map((s) => Number(s.trim())).filter((x) => x > 0),
       seed: num('trainSeed'),
     },
+    // After training, the worker evaluates the greedy checkpoint on the episode settings.
+    evaluate: { config: configObject(), episodes: num('evalEpisodes'), seed: Number($('episodeSeed').value || 0) },
   };
   if (msg.capture === null && source() === 'capture') throw new Error('choose a capture file first');
   // What was trained, for the report and for reproducing the run elsewhere (Node, native).
@@ -350,6 +384,10 @@ function startTraining() {
       $('exportPolicy').href = url;
       $('exportPolicy').classList.remove('disabled');
       $('trainStatus').textContent += m.stopped ? ' — stopped' : ' — done';
+      if (m.evaluation) {
+        const e = msg.evaluate;
+        showEvaluation(m.evaluation, { source: 'training', policy: 'trained', episodes: m.evaluation.report.aggregate.episodes, seed: e.seed, config: e.config });
+      }
       stopWorker();
       updateReportLink();
     } else if (m.type === 'error') {
@@ -404,10 +442,10 @@ function renderMask() {
   const cells = [];
   for (let a = 0; a < 25; a++) {
     const cls = [mask[a] ? 'on' : '', a === lastAction ? 'last' : '', a === 0 ? 'hold' : ''].join(' ');
-    cells.push(`<div class="${cls}" title="action ${a}">${a} ${ACTION_LABELS[a]}</div>`);
+    cells.push(`<div class="${cls}" title="action ${a}: ${ACTION_NAMES[a][1]}">${a} ${ACTION_NAMES[a][0]}</div>`);
   }
   $('mask').innerHTML = cells.join('');
-  $('lastAction').textContent = lastAction === null ? '' : `last action ${lastAction} (${ACTION_LABELS[lastAction]})`;
+  $('lastAction').textContent = lastAction === null ? '' : `last action ${lastAction} (${ACTION_NAMES[lastAction][1]})`;
 }
 
 function renderCharts() {
@@ -419,10 +457,25 @@ function renderCharts() {
     barChart($('sizeHist'), labels, labels.map((l) => m.position_size_distribution[l]), { color: '#1a7f4b' });
   }
   scatter($('scatter'), state.trips, { xlabel: 'round-trip size (contracts)' });
-  const r = pearson(state.trips);
-  $('corr').textContent = `n = ${state.trips.length}, r = ${r.toFixed(3)}` + (m ? ` (core size_efficiency ${m.size_efficiency.toFixed(3)})` : '');
+  $('corr').textContent = `n = ${state.trips.length}` + (m ? `, size_efficiency r = ${m.size_efficiency.toFixed(3)} (core)` : '');
   const colors = (i) => (i === 0 ? '#667085' : i <= 5 ? '#1a7f4b' : i <= 10 ? '#7fb89a' : i <= 15 ? '#b42318' : i <= 20 ? '#d98a82' : '#c0c4cc');
-  barChart($('actionHist'), ACTION_LABELS.map((_, i) => String(i)), state.actionHist, { color: colors, labelEvery: 2 });
+  const hist = m ? m.action_histogram : new Array(25).fill(0);
+  barChart($('actionHist'), hist.map((_, i) => String(i)), hist, { color: colors, labelEvery: 2 });
+}
+
+/** The size-vs-edge scatter of the last evaluation (numbers from `evaluate`). */
+function renderSizeEdge() {
+  const ev = state.evaluation;
+  const t = ev ? ev.openingTrades : { filled: [], edge: [] };
+  const points = t.edge.map((x, i) => ({ x, y: t.filled[i] }));
+  scatter($('sizeEdge'), points, { xlabel: 'signed forecast edge at the decision (probability)', fit: false, empty: ev ? 'no opening trade on a forecast' : 'press Evaluate, or train' });
+  if (!ev) return;
+  const r = ev.sizeEdgeR === null ? 'undefined' : ev.sizeEdgeR.toFixed(3);
+  $('sizeEdgeCorr').textContent = `— ${ev.policy}, n = ${t.filled.length}, Pearson r = ${r}`;
+  const a = ev.report.aggregate;
+  $('evalSummary').textContent = `${ev.source === 'training' ? 'after training: ' : ''}${ev.report.policy} over ${a.episodes} episode(s), seed ${ev.seed}: ` +
+    `mean return ${(100 * a.total_return).toFixed(3)} %, Sharpe ${a.sharpe.toFixed(3)}, hold fraction ${a.hold_fraction.toFixed(3)}, ` +
+    `fills per tier [${a.fills_per_tier.join(', ')}], round trips ${a.round_trips}`;
 }
 
 function renderLearning() {
@@ -460,8 +513,9 @@ function buildReport() {
     obs_schema_version: k.obsSchemaVersion(),
     config: configObject(),
     data: { source: source(), summary: state.dataSummary },
-    episode: { seed: Number($('episodeSeed').value || 0), policy: state.policy, steps: state.steps, done: state.done, final_info: state.lastInfo, metrics: state.metrics, equity_dollars: state.equity, round_trips: state.trips, action_histogram: state.actionHist },
+    episode: { seed: Number($('episodeSeed').value || 0), policy: state.policy, steps: state.steps, done: state.done, final_info: state.lastInfo, metrics: state.metrics, equity_dollars: state.equity, round_trips: state.trips },
     comparison: state.comparison,
+    evaluation: state.evaluation,
     training: state.learning.length ? { request: state.trainRequest, iterations: state.learning } : null,
   };
 }
@@ -490,6 +544,11 @@ function guard(fn) {
 
 async function main() {
   await init();
+  ACTION_NAMES = actionNames();
+  state.baselines = k.baselineNames();
+  const select = $('policy');
+  for (const name of state.baselines.slice().reverse()) select.insertBefore(new Option(name, name, false, name === 'kelly'), select.firstChild);
+  select.value = 'kelly';
   $('loadData').onclick = guard(() => { datasetKey = ''; ensureData(); resetEpisode(); });
   $('captureFile').onchange = guard(async () => {
     const f = $('captureFile').files[0];
@@ -512,6 +571,8 @@ async function main() {
   });
   $('pause').onclick = () => { state.running = false; };
   $('compare').onclick = guard(compare);
+  $('evaluate').onclick = guard(evaluateSelected);
+  $('dataPreset').onchange = guard(() => { datasetKey = ''; ensureData(); resetEpisode(); });
   $('trainStart').onclick = guard(startTraining);
   $('trainStop').onclick = () => { if (worker) worker.postMessage({ cmd: 'stop' }); };
   $('policy').onchange = guard(resetEpisode);
@@ -520,6 +581,7 @@ async function main() {
     $('trainStatus').textContent = 'this build has no trainer';
   }
   renderLearning();
+  renderSizeEdge();
   resetEpisode();
   state.ready = true;
   status(`ready — kalsim ${k.version()}, observation schema v${k.obsSchemaVersion()} (${k.obsDim()} features)`);

@@ -1,4 +1,5 @@
-// Hand-drawn canvas charts: line, bars, scatter. No dependencies.
+// Hand-drawn canvas charts: line, bars, scatter. No dependencies. They draw the numbers they
+// are given (from the WASM module); metrics are never computed here.
 
 const PAD = { l: 52, r: 12, t: 10, b: 26 };
 const INK = '#1d2330';
@@ -162,14 +163,17 @@ export function barChart(canvas, labels, values, { color = '#2e5aac', labelEvery
   ctx.stroke();
 }
 
-/** Scatter of `{x, y}` points with a least-squares line. */
-export function scatter(canvas, points, { xlabel = '' } = {}) {
+/** Scatter of `{x, y}` points, with a least-squares guide line when `fit`. */
+export function scatter(canvas, points, { xlabel = '', fit = true, empty: emptyText = 'no round trips yet' } = {}) {
   const c = setup(canvas);
-  if (points.length === 0) return empty(c, 'no round trips yet');
+  if (points.length === 0) return empty(c, emptyText);
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
-  const xlo = Math.min(0, ...xs);
-  const xhi = Math.max(...xs) * 1.05 || 1;
+  let xlo = Math.min(0, ...xs);
+  let xhi = Math.max(0, ...xs);
+  const padX = (xhi - xlo) * 0.05 || 1;
+  if (xlo < 0) xlo -= padX;
+  xhi += padX;
   let ylo = Math.min(0, ...ys);
   let yhi = Math.max(0, ...ys);
   const pad = (yhi - ylo) * 0.08 || 1;
@@ -194,7 +198,7 @@ export function scatter(canvas, points, { xlabel = '' } = {}) {
   let sxy = 0;
   let sxx = 0;
   for (let i = 0; i < n; i++) { sxy += (xs[i] - mx) * (ys[i] - my); sxx += (xs[i] - mx) ** 2; }
-  if (sxx > 0) {
+  if (fit && sxx > 0) {
     const b = sxy / sxx;
     ctx.save();
     ctx.beginPath();
@@ -209,21 +213,4 @@ export function scatter(canvas, points, { xlabel = '' } = {}) {
     ctx.setLineDash([]);
     ctx.restore();
   }
-}
-
-/** Pearson correlation (0 when undefined), as SPEC §9's size_efficiency. */
-export function pearson(points) {
-  const n = points.length;
-  if (n < 2) return 0;
-  const mx = points.reduce((a, p) => a + p.x, 0) / n;
-  const my = points.reduce((a, p) => a + p.y, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (const p of points) {
-    sxy += (p.x - mx) * (p.y - my);
-    sxx += (p.x - mx) ** 2;
-    syy += (p.y - my) ** 2;
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0;
 }

@@ -26,7 +26,19 @@ self.onmessage = async (ev) => {
       self.postMessage({ type: 'iter', stats, stepsPerSec: (trainer.timesteps - before) / Math.max(dt, 1e-6) });
       await new Promise((r) => setTimeout(r, 0));
     }
-    self.postMessage({ type: 'done', policy: trainer.policyJson(), stopped: stop });
+    const policy = trainer.policyJson();
+    // The greedy checkpoint evaluated by the module (SPEC §9 report, size vs forecast edge).
+    let evaluation = null;
+    if (m.evaluate) {
+      const data = m.capture ? k.loadCapture(m.capture, { lenient: m.config.data.lenient }) : k.Dataset.fromConfig(m.evaluate.config);
+      try {
+        const episodes = Math.max(1, Math.min(m.evaluate.episodes, data.numMarkets));
+        evaluation = k.evaluate(m.evaluate.config, data, policy, episodes, BigInt(m.evaluate.seed));
+      } finally {
+        data.free();
+      }
+    }
+    self.postMessage({ type: 'done', policy, stopped: stop, evaluation });
   } catch (e) {
     self.postMessage({ type: 'error', message: String(e && e.message ? e.message : e) });
   } finally {

@@ -87,5 +87,5 @@ def test_core_primitives():
     assert kalsim.validate_order(600, 0, 10_000_000, 10) == "position_limit"
     assert kalsim.validate_order(5, 0, 100_000, 50) == "none"
     schema = kalsim.obs_schema()
-    assert len(schema) == 32 and schema[0]["name"]
+    assert len(schema) == 40 and schema[0]["name"]  # schema v2 (SPEC §8)
     assert kalsim.obs_schema_version() >= 1

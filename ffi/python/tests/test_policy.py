@@ -3,6 +3,8 @@ import pytest
 
 import kalsim
 
+DIM = len(kalsim.obs_schema())
+
 
 def checkpoint(sizes=(5, 10, 20, 50, 100), hidden=8, seed=0):
     rng = np.random.default_rng(seed)
@@ -15,12 +17,12 @@ def checkpoint(sizes=(5, 10, 20, 50, 100), hidden=8, seed=0):
     return {
         "format": "kalsim-policy",
         "version": 1,
-        "meta": {"obs_schema_version": kalsim.obs_schema_version(), "obs_dim": 32, "action_count": 25,
+        "meta": {"obs_schema_version": kalsim.obs_schema_version(), "obs_dim": DIM, "action_count": 25,
                  "size_table": list(sizes), "sizing": "variable"},
         "activation": "tanh",
         "hidden": [hidden],
-        "policy_net": {"layers": [layer(32, hidden), layer(hidden, 25)]},
-        "value_net": {"layers": [layer(32, hidden), layer(hidden, 1)]},
+        "policy_net": {"layers": [layer(DIM, hidden), layer(hidden, 25)]},
+        "value_net": {"layers": [layer(DIM, hidden), layer(hidden, 1)]},
     }
 
 

@@ -12,7 +12,7 @@ SHORT = {"max_steps": 3, **SMALL}
 def test_shapes_and_spaces():
     v = kalsim.KalsimVecEnv(4, SMALL, threads=2)
     obs, infos = v.reset(seed=1)
-    assert obs.shape == (4, 32) and obs.dtype == np.float32
+    assert obs.shape == (4, len(kalsim.obs_schema())) and obs.dtype == np.float32
     assert infos["action_mask"].shape == (4, 25)
     obs, rew, term, trunc, infos = v.step(np.zeros(4, dtype=np.int64))
     assert rew.dtype == np.float64 and term.dtype == bool and trunc.dtype == bool
@@ -65,7 +65,7 @@ def test_bad_action_raises_before_moving():
 def test_make_vec_entry_point():
     v = gym.make_vec("kalsim/Kalshi-v0", num_envs=2, vectorization_mode="vector_entry_point", config=SMALL)
     obs, _ = v.reset(seed=0)
-    assert obs.shape == (2, 32)
+    assert obs.shape == (2, len(kalsim.obs_schema()))
     v.close()
 
 

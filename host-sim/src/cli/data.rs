@@ -26,6 +26,10 @@ pub struct GenArgs {
     /// model, byte-identical); see `docs/experiments.md`.
     #[arg(long, default_value_t = 0)]
     pub edge_bps: u32,
+    /// Generator: `default` or `informed` (SPEC §10: with forecast messages and a book that
+    /// lags a latent probability).
+    #[arg(long, default_value = "default", value_parser = ["default", "informed"])]
+    pub preset: String,
     /// Output file (`-` or absent: standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE.jsonl")]
     pub output: Option<PathBuf>,
@@ -45,6 +49,25 @@ pub(super) fn gen_cmd(a: &GenArgs) -> CliResult {
     let model = data::r#gen::GenModel {
         edge_bps: a.edge_bps,
     };
+    if a.preset == "informed" {
+        let text =
+            data::informed::write_jsonl(&data::informed::markets(a.seed, a.markets, a.events));
+        match &a.output {
+            Some(path) if path.as_os_str() != "-" => {
+                std::fs::write(path, text)
+                    .map_err(|e| CliError::runtime(format!("{}: {e}", path.display())))?;
+                eprintln!(
+                    "wrote {} informed markets × {} events (seed {}) to {}",
+                    a.markets,
+                    a.events,
+                    a.seed,
+                    path.display()
+                );
+            }
+            _ => emit(&text),
+        }
+        return Ok(());
+    }
     match &a.output {
         Some(path) if path.as_os_str() != "-" => {
             let file = File::create(path)
@@ -88,6 +111,9 @@ pub struct ValidateArgs {
     /// Settlement results `{"TICKER": "yes"|"no"}`.
     #[arg(long, value_name = "results.json")]
     pub results: Option<PathBuf>,
+    /// Side files of forecast messages joined by market and time (SPEC §10).
+    #[arg(long = "forecasts", value_name = "FILE.jsonl", num_args = 1..)]
+    pub forecasts: Vec<PathBuf>,
 }
 
 pub(super) fn load_options(
@@ -110,7 +136,14 @@ pub(super) fn load_options(
 
 pub(super) fn validate_cmd(a: &ValidateArgs) -> CliResult {
     let opts = load_options(a.lenient, a.results.as_ref())?;
-    let dataset = data::load_files(&a.files, &opts).map_err(|e| CliError::input(e.to_string()))?;
+    let mut dataset =
+        data::load_files(&a.files, &opts).map_err(|e| CliError::input(e.to_string()))?;
+    for path in &a.forecasts {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::input(format!("forecast file {}: {e}", path.display())))?;
+        data::join_forecasts(&mut dataset, &path.display().to_string(), &text, opts.mode)
+            .map_err(|e| CliError::input(e.to_string()))?;
+    }
     let summary = data::validate(&dataset);
     let mut text = summary.to_string();
     if a.lenient && (dataset.report.skipped_total > 0 || dataset.report.gap_total > 0) {

@@ -7,6 +7,7 @@
 //! 2 usage, configuration or data errors. Bad input never panics.
 
 mod data;
+mod experiment;
 mod run;
 mod serve;
 mod table;
@@ -86,7 +87,7 @@ enum Command {
     /// Train a PPO agent (invalid-action masking) and write its checkpoint.
     Train(train::TrainArgs),
     /// Fixed vs variable sizing: train both on several seeds, evaluate, compare.
-    Experiment(train::ExperimentArgs),
+    Experiment(experiment::ExperimentArgs),
     /// Measure environment throughput on this machine.
     Bench(BenchArgs),
     /// Serve the browser sandbox (static files) on 127.0.0.1.
@@ -123,6 +124,14 @@ pub struct EnvArgs {
     /// Override the configuration's sizing mode.
     #[arg(long, value_parser = ["variable", "fixed"])]
     pub sizing: Option<String>,
+    /// Synthetic market preset (SPEC §10): `informed` = forecasts of varying precision and
+    /// a book lagging a latent probability; sets `data.preset` and, where the configuration
+    /// leaves the synthetic size at its defaults (16 × 2 000), the preset's 1 024 × 600.
+    #[arg(long, value_parser = ["default", "informed"])]
+    pub preset: Option<String>,
+    /// Side files of forecast messages joined by market and time (SPEC §10).
+    #[arg(long = "forecasts", value_name = "FILE.jsonl", num_args = 1..)]
+    pub forecasts: Vec<PathBuf>,
 }
 
 /// Evaluation options shared by `run` and `compare`.
@@ -146,7 +155,7 @@ pub fn main() -> i32 {
         Command::Run(a) => run::run_cmd(&a),
         Command::Compare(a) => run::compare_cmd(&a),
         Command::Train(a) => train::train_cmd(&a),
-        Command::Experiment(a) => train::experiment_cmd(&a),
+        Command::Experiment(a) => experiment::experiment_cmd(&a),
         Command::Bench(a) => crate::bench::run(a.quick).map_err(CliError::runtime),
         Command::Serve(a) => serve::serve_cmd(&a),
         Command::Live(a) => crate::live::cli::run(*a).map_err(|e| CliError::input(e.to_string())),

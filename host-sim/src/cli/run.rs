@@ -64,6 +64,16 @@ pub(super) fn load_config(a: &EnvArgs) -> Result<EnvConfig, CliError> {
     if let Some(s) = &a.sizing {
         cfg.sizing = s.clone();
     }
+    if let Some(p) = &a.preset {
+        cfg.apply_preset(p);
+    }
+    if !a.forecasts.is_empty() {
+        cfg.data.forecasts = a
+            .forecasts
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+    }
     cfg.engine_config()
         .map_err(|e| CliError::input(e.to_string()))?;
     Ok(cfg)

@@ -82,6 +82,11 @@ pub enum DataErrorKind {
         /// The value as written.
         value: String,
     },
+    /// A forecast names a market the data has no book for (SPEC §10).
+    UnknownMarket {
+        /// The ticker as written.
+        ticker: String,
+    },
 }
 
 impl DataErrorKind {
@@ -101,6 +106,7 @@ impl DataErrorKind {
             DataErrorKind::SequenceGap { .. } => "sequence_gap",
             DataErrorKind::DeltaBeforeSnapshot { .. } => "delta_before_snapshot",
             DataErrorKind::BadResult { .. } => "bad_result",
+            DataErrorKind::UnknownMarket { .. } => "unknown_market",
         }
     }
 }
@@ -177,6 +183,12 @@ impl fmt::Display for DataErrorKind {
             ),
             DataErrorKind::DeltaBeforeSnapshot { ticker } => {
                 write!(f, "delta for {ticker} before any snapshot of it")
+            }
+            DataErrorKind::UnknownMarket { ticker } => {
+                write!(
+                    f,
+                    "forecast for market {ticker:?}, which the data has no book for"
+                )
             }
             DataErrorKind::BadResult { value } => {
                 write!(

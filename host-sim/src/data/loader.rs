@@ -9,7 +9,7 @@ use kalsim_core::{CentiContracts, OrderBook, Price, Side};
 use super::error::{DataError, DataErrorKind};
 use super::report::{LoadReport, MarketCounts};
 use super::wire::{self, FieldError, FieldResult, Line, Msg, Scalar, field_err};
-use super::{BookEvent, Dataset, LoadOptions, MarketTape, Mode, TapeEvent};
+use super::{BookEvent, Dataset, Forecast, LoadOptions, MarketTape, Mode, TapeEvent};
 
 struct MarketState {
     tape: MarketTape,
@@ -38,6 +38,9 @@ pub(crate) struct Loader<'o> {
     report: LoadReport,
     yes: Vec<(Price, CentiContracts)>,
     no: Vec<(Price, CentiContracts)>,
+    /// Forecasts of markets whose first snapshot has not arrived yet (attached at event 0),
+    /// with where they were read, for an unknown-market error at the end.
+    early_forecasts: HashMap<String, (Vec<Forecast>, String, u64)>,
 }
 
 impl<'o> Loader<'o> {
@@ -51,6 +54,7 @@ impl<'o> Loader<'o> {
             report: LoadReport::default(),
             yes: Vec::new(),
             no: Vec::new(),
+            early_forecasts: HashMap::new(),
         }
     }
 
@@ -183,7 +187,8 @@ impl<'o> Loader<'o> {
             "orderbook_snapshot"
             | "orderbook_delta"
             | "market_lifecycle_v2"
-            | "market_lifecycle" => {}
+            | "market_lifecycle"
+            | "forecast" => {}
             other => {
                 self.report.ignore_type(other);
                 return Ok(());
@@ -210,6 +215,7 @@ impl<'o> Loader<'o> {
         match kind {
             "orderbook_snapshot" => self.snapshot(ticker, msg, sid, "msg"),
             "orderbook_delta" => self.delta(ticker, msg, sid),
+            "forecast" => self.forecast(ticker, msg, source, line_no),
             _ => self.lifecycle(kind, ticker, msg),
         }
         .map_err(|e| at(e, Some(ticker)))
@@ -341,9 +347,12 @@ impl<'o> Loader<'o> {
                 MarketState {
                     tape: MarketTape {
                         ticker: ticker.to_owned(),
-                        events: Vec::new(),
-                        levels: Vec::new(),
-                        result: None,
+                        forecasts: self
+                            .early_forecasts
+                            .remove(ticker)
+                            .map(|f| f.0)
+                            .unwrap_or_default(),
+                        ..MarketTape::default()
                     },
                     book,
                     desynced: false,
@@ -437,7 +446,45 @@ impl<'o> Loader<'o> {
         Ok(())
     }
 
+    /// A forecast in the capture (SPEC §10): known from the market's latest book event on.
+    fn forecast(
+        &mut self,
+        ticker: &str,
+        msg: &Msg<'_>,
+        source: &str,
+        line_no: u64,
+    ) -> FieldResult<()> {
+        let f = parse_forecast(msg)?;
+        match self.markets.get_mut(ticker) {
+            Some(m) => {
+                let mut f = f;
+                f.event = m.tape.events.len().saturating_sub(1) as u32;
+                m.tape.forecasts.push(f);
+                m.counts.forecasts += 1;
+            }
+            None => {
+                self.early_forecasts
+                    .entry(ticker.to_owned())
+                    .or_insert_with(|| (Vec::new(), source.to_owned(), line_no))
+                    .0
+                    .push(f);
+            }
+        }
+        Ok(())
+    }
+
     fn lifecycle(&mut self, kind: &str, ticker: &str, msg: &Msg<'_>) -> FieldResult<()> {
+        let close = match (&msg.close_ts, &msg.determination_ts) {
+            (Some(s), _) => Some((s, "msg.close_ts")),
+            (None, Some(s)) => Some((s, "msg.determination_ts")),
+            _ => None,
+        };
+        if let Some((s, field)) = close {
+            let ms = wire::integer_timestamp_ms(wire::unsigned(s, field)? as i64);
+            if let Some(m) = self.markets.get_mut(ticker) {
+                m.tape.close_ts_ms = Some(ms);
+            }
+        }
         let result = match &msg.result {
             None => None,
             Some(Scalar::Str(s)) if s.is_empty() => None,
@@ -470,7 +517,29 @@ impl<'o> Loader<'o> {
         Ok(())
     }
 
-    pub(crate) fn finish(mut self) -> Dataset {
+    pub(crate) fn finish(mut self) -> Result<Dataset, DataError> {
+        // Forecasts of a market that never got a book: an unknown market (SPEC §10).
+        let mut early: Vec<_> = std::mem::take(&mut self.early_forecasts)
+            .into_iter()
+            .collect();
+        early.sort_by(|a, b| a.0.cmp(&b.0));
+        for (ticker, (fs, source, line)) in early {
+            let error = DataError::new(
+                DataErrorKind::UnknownMarket {
+                    ticker: ticker.clone(),
+                },
+                &source,
+                Some(line),
+                Some("msg.market_ticker".into()),
+            );
+            if self.opts.mode == Mode::Strict {
+                return Err(error);
+            }
+            for _ in &fs {
+                self.report.record_skip(error.clone());
+            }
+            self.counts_mut(&ticker).skipped += fs.len() as u64;
+        }
         let mut results: BTreeMap<String, Side> = self.results.into_iter().collect();
         if let Some(overrides) = &self.opts.results {
             results.extend(overrides.iter().map(|(k, v)| (k.clone(), *v)));
@@ -488,9 +557,130 @@ impl<'o> Loader<'o> {
             m.result = results.remove(&m.ticker);
         }
         self.report.unmatched_results = results.len() as u64;
-        Dataset {
+        Ok(Dataset {
             markets,
             report: self.report,
+        })
+    }
+}
+
+/// The fields of a forecast message; `event` is left 0 for the caller to place.
+fn parse_forecast(msg: &Msg<'_>) -> FieldResult<Forecast> {
+    let p = match &msg.p_yes {
+        Some(s) => wire::probability_ppm(s, "msg.p_yes")?,
+        None => return field_err(DataErrorKind::MissingField, "msg.p_yes"),
+    };
+    let stderr = match &msg.stderr {
+        Some(s) => wire::probability_ppm(s, "msg.stderr")?,
+        None => return field_err(DataErrorKind::MissingField, "msg.stderr"),
+    };
+    Ok(Forecast {
+        event: 0,
+        ts_ms: wire::timestamp_ms(msg)?,
+        p_yes_ppm: p,
+        stderr_ppm: stderr,
+    })
+}
+
+/// Join a side file of forecast messages (JSON Lines, SPEC §10) into `dataset` by market and
+/// time: each forecast is known from the first event of its market at or after its `ts_ms`
+/// (events without a timestamp carry the previous one); one later than every event is
+/// counted in `forecasts_after_end` and dropped. Bad values, a missing `ts`/`ts_ms` and an
+/// unknown market are typed errors naming the file, line and field (lenient mode: counted
+/// skips).
+pub fn join_forecasts(
+    dataset: &mut Dataset,
+    source: &str,
+    text: &str,
+    mode: Mode,
+) -> Result<(), DataError> {
+    let index: HashMap<String, usize> = dataset
+        .markets
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.ticker.clone(), i))
+        .collect();
+    let mut touched = vec![false; dataset.markets.len()];
+    for (i, raw) in text.lines().enumerate() {
+        let line_no = i as u64 + 1;
+        let raw = raw.trim();
+        if raw.is_empty() {
+            continue;
+        }
+        let fail = |kind: DataErrorKind, field: &str| {
+            DataError::new(kind, source, Some(line_no), Some(field.into()))
+        };
+        let parsed = (|| -> Result<Option<(usize, Forecast)>, DataError> {
+            let line: Line<'_> = serde_json::from_str(raw).map_err(|e| {
+                DataError::new(
+                    DataErrorKind::Json {
+                        message: e.to_string(),
+                    },
+                    source,
+                    Some(line_no),
+                    None,
+                )
+            })?;
+            if line.kind.as_deref() != Some("forecast") {
+                return Ok(None);
+            }
+            let msg = line
+                .msg
+                .as_ref()
+                .ok_or_else(|| fail(DataErrorKind::MissingField, "msg"))?;
+            let ticker = msg
+                .market_ticker
+                .as_deref()
+                .ok_or_else(|| fail(DataErrorKind::MissingField, "msg.market_ticker"))?;
+            let mut f = parse_forecast(msg).map_err(|e| fail(e.kind, &e.field))?;
+            let &m = index.get(ticker).ok_or_else(|| {
+                fail(
+                    DataErrorKind::UnknownMarket {
+                        ticker: ticker.to_owned(),
+                    },
+                    "msg.market_ticker",
+                )
+            })?;
+            let ts = f
+                .ts_ms
+                .ok_or_else(|| fail(DataErrorKind::MissingField, "msg.ts_ms"))?;
+            let mut last = None;
+            let at = dataset.markets[m].events.iter().position(|e| {
+                if e.ts_ms.is_some() {
+                    last = e.ts_ms;
+                }
+                last.is_some_and(|t| t >= ts)
+            });
+            match at {
+                Some(event) => {
+                    f.event = event as u32;
+                    Ok(Some((m, f)))
+                }
+                None => Ok(Some((usize::MAX, f))),
+            }
+        })();
+        match parsed {
+            Ok(None) => dataset
+                .report
+                .ignore_type("non-forecast line in a forecast file"),
+            Ok(Some((usize::MAX, _))) => dataset.report.forecasts_after_end += 1,
+            Ok(Some((m, f))) => {
+                let tape = &mut dataset.markets[m];
+                tape.forecasts.push(f);
+                touched[m] = true;
+                if let Some(c) = dataset.report.markets.get_mut(&tape.ticker) {
+                    c.forecasts += 1;
+                }
+            }
+            Err(e) if mode == Mode::Strict => return Err(e),
+            Err(e) => dataset.report.record_skip(e),
         }
     }
+    for (tape, t) in dataset.markets.iter_mut().zip(touched) {
+        if t {
+            tape.forecasts
+                .sort_by_key(|f| (f.event, f.ts_ms.unwrap_or(i64::MIN)));
+        }
+    }
+    Ok(())
 }

@@ -45,6 +45,7 @@
 mod error;
 // `gen` is a reserved keyword in edition 2024; the items are re-exported below.
 pub mod r#gen;
+pub mod informed;
 mod loader;
 mod report;
 pub mod validate;
@@ -64,6 +65,7 @@ use kalsim_core::{
 
 pub use error::{DataError, DataErrorKind};
 pub use r#gen::{GenConfig, generate, generate_string};
+pub use loader::join_forecasts;
 pub use report::{LoadReport, MAX_LISTED, MarketCounts};
 pub use validate::{ValidationSummary, validate};
 
@@ -98,8 +100,23 @@ pub struct TapeEvent {
     pub event: BookEvent,
 }
 
+/// A forecast of a market's result (SPEC §10): kalsim's own message type, in a capture or
+/// in a side file joined by market and time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Forecast {
+    /// Index of the tape event from which the forecast is known (the last book event before
+    /// it in a capture; the first event at or after its time when joined from a side file).
+    pub event: u32,
+    /// The forecast's own time, ms since the epoch, when it carries one.
+    pub ts_ms: Option<i64>,
+    /// Probability of YES, parts per million.
+    pub p_yes_ppm: u32,
+    /// Stated standard error, parts per million.
+    pub stderr_ppm: u32,
+}
+
 /// Everything known about one market, in order. The first event is always a snapshot.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MarketTape {
     /// Kalshi market ticker.
     pub ticker: String,
@@ -109,6 +126,15 @@ pub struct MarketTape {
     pub levels: Vec<(Price, CentiContracts)>,
     /// Settlement result, if known.
     pub result: Option<Side>,
+    /// Forecasts in order of [`Forecast::event`] (empty when the data carries none).
+    pub forecasts: Vec<Forecast>,
+    /// When the market settles, ms since the epoch, when the data says (a lifecycle
+    /// message's `close_ts`, else its `determination_ts`).
+    pub close_ts_ms: Option<i64>,
+    /// The generator's latent probability of YES at each event, parts per million: only for
+    /// synthetic markets, and only for the `oracle` reference policy. Never part of the
+    /// observation or the reward (SPEC §10), never written to JSONL; empty for captures.
+    pub latent_ppm: Vec<u32>,
 }
 
 impl MarketTape {
@@ -117,6 +143,100 @@ impl MarketTape {
         self.levels
             .get(r.0 as usize..r.1 as usize)
             .unwrap_or_default()
+    }
+
+    /// Split the tape at event `cut` (SPEC §10's time split for held-out evaluation): the
+    /// first part is events `0..cut` without a result (it ends truncated); the second starts
+    /// with a snapshot of the book after event `cut − 1` and carries the rest, the result
+    /// and the settlement time. Forecasts and the latent path follow their events (the last
+    /// forecast known at the cut is carried into the second part at its first event).
+    pub fn split_at(&self, cut: usize) -> (MarketTape, MarketTape) {
+        let cut = cut.clamp(1, self.events.len().max(1));
+        let mut book = OrderBook::new();
+        for e in &self.events[..cut] {
+            let _ = self.apply_to_book(e, &mut book);
+        }
+        let mut first = MarketTape {
+            ticker: self.ticker.clone(),
+            events: self.events[..cut].to_vec(),
+            levels: self.levels.clone(),
+            result: None,
+            forecasts: self
+                .forecasts
+                .iter()
+                .filter(|f| (f.event as usize) < cut)
+                .copied()
+                .collect(),
+            close_ts_ms: self.close_ts_ms,
+            latent_ppm: self.latent_ppm.get(..cut).unwrap_or_default().to_vec(),
+        };
+        first.levels.shrink_to_fit();
+        let ladder = |side: Side| -> Vec<(Price, CentiContracts)> {
+            (1..=99u8)
+                .rev()
+                .filter_map(|p| {
+                    let price = Price::new(p).ok()?;
+                    let d = book.depth(side, price);
+                    (d.0 > 0).then_some((price, d))
+                })
+                .collect()
+        };
+        let (yes, no) = (ladder(Side::Yes), ladder(Side::No));
+        let ny = yes.len() as u32;
+        let mut levels = yes;
+        levels.extend(no);
+        let total = levels.len() as u32;
+        let mut events = vec![TapeEvent {
+            ts_ms: self.events[cut - 1].ts_ms,
+            event: BookEvent::Snapshot {
+                yes: (0, ny),
+                no: (ny, total),
+            },
+        }];
+        // Later snapshots keep their level ranges, shifted behind the new snapshot's levels.
+        let shift = total;
+        levels.extend_from_slice(&self.levels);
+        for e in &self.events[cut..] {
+            let mut e = *e;
+            if let BookEvent::Snapshot { yes, no } = &mut e.event {
+                *yes = (yes.0 + shift, yes.1 + shift);
+                *no = (no.0 + shift, no.1 + shift);
+            }
+            events.push(e);
+        }
+        let mut forecasts: Vec<Forecast> = Vec::new();
+        if let Some(last) = self
+            .forecasts
+            .iter()
+            .rev()
+            .find(|f| (f.event as usize) < cut)
+        {
+            forecasts.push(Forecast { event: 0, ..*last });
+        }
+        forecasts.extend(
+            self.forecasts
+                .iter()
+                .filter(|f| (f.event as usize) >= cut)
+                .map(|f| Forecast {
+                    event: f.event - cut as u32 + 1,
+                    ..*f
+                }),
+        );
+        let mut latent = Vec::new();
+        if !self.latent_ppm.is_empty() {
+            latent.push(self.latent_ppm[cut - 1]);
+            latent.extend_from_slice(self.latent_ppm.get(cut..).unwrap_or_default());
+        }
+        let second = MarketTape {
+            ticker: self.ticker.clone(),
+            events,
+            levels,
+            result: self.result,
+            forecasts,
+            close_ts_ms: self.close_ts_ms,
+            latent_ppm: latent,
+        };
+        (first, second)
     }
 
     /// Apply `event` (one of this tape's) to a bare order book.
@@ -189,7 +309,7 @@ pub fn load_reader<R: BufRead>(
 ) -> Result<Dataset, DataError> {
     let mut loader = loader::Loader::new(opts);
     loader.read_source(source_name, reader)?;
-    Ok(loader.finish())
+    loader.finish()
 }
 
 /// Load several files into one dataset, streaming each.
@@ -209,14 +329,14 @@ pub fn load_files(paths: &[PathBuf], opts: &LoadOptions) -> Result<Dataset, Data
         })?;
         loader.read_source(&name, BufReader::with_capacity(1 << 16, file))?;
     }
-    Ok(loader.finish())
+    loader.finish()
 }
 
 /// Load JSON Lines already in memory (e.g. in the browser).
 pub fn load_str(source_name: &str, text: &str, opts: &LoadOptions) -> Result<Dataset, DataError> {
     let mut loader = loader::Loader::new(opts);
     loader.read_str(source_name, text)?;
-    Ok(loader.finish())
+    loader.finish()
 }
 
 /// Parse a results file: a JSON object `{"TICKER": "yes" | "no", ...}`.

@@ -23,6 +23,8 @@ pub struct MarketCounts {
     pub skipped: u64,
     /// Deltas dropped because the market was waiting for a snapshot after a gap.
     pub dropped_while_desynced: u64,
+    /// Forecast messages attached to this market (SPEC §10).
+    pub forecasts: u64,
 }
 
 /// Everything a load saw besides the tapes: nothing is dropped without being counted here.
@@ -52,6 +54,8 @@ pub struct LoadReport {
     pub dropped_while_desynced: u64,
     /// Settlement results naming a ticker that has no tape.
     pub unmatched_results: u64,
+    /// Forecasts of a side file later than every event of their market (dropped).
+    pub forecasts_after_end: u64,
 }
 
 impl LoadReport {

@@ -78,6 +78,10 @@ pub struct MarketSummary {
     pub levels_per_side: Stats,
     /// Events after which at least one side had no quote.
     pub one_sided_events: u64,
+    /// Forecast messages (SPEC §10) known on this market.
+    pub forecasts: u64,
+    /// Smallest and largest stated forecast error, parts per million (0, 0 when none).
+    pub forecast_stderr_ppm: (u32, u32),
 }
 
 /// The summary of a dataset: one row per market plus totals.
@@ -146,6 +150,19 @@ pub fn validate(dataset: &Dataset) -> ValidationSummary {
                 top_depth_contracts: depth.stats(),
                 levels_per_side: levels.stats(),
                 one_sided_events: one_sided,
+                forecasts: tape.forecasts.len() as u64,
+                forecast_stderr_ppm: (
+                    tape.forecasts
+                        .iter()
+                        .map(|f| f.stderr_ppm)
+                        .min()
+                        .unwrap_or(0),
+                    tape.forecasts
+                        .iter()
+                        .map(|f| f.stderr_ppm)
+                        .max()
+                        .unwrap_or(0),
+                ),
             }
         })
         .collect();
@@ -167,7 +184,7 @@ impl fmt::Display for ValidationSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:<28} {:>8} {:>5} {:>8} {:>4} {:>5} {:>4} {:>6} {:>16} {:>22} {:>12}",
+            "{:<28} {:>8} {:>5} {:>8} {:>4} {:>5} {:>4} {:>6} {:>16} {:>22} {:>12} {:>9} {:>13}",
             "market",
             "events",
             "snap",
@@ -178,7 +195,9 @@ impl fmt::Display for ValidationSummary {
             "result",
             "spread¢ min/avg/max",
             "top depth min/avg/max",
-            "levels avg"
+            "levels avg",
+            "forecasts",
+            "stderr min/max"
         )?;
         for m in &self.markets {
             let result = match m.result {
@@ -187,7 +206,7 @@ impl fmt::Display for ValidationSummary {
             };
             writeln!(
                 f,
-                "{:<28} {:>8} {:>5} {:>8} {:>4} {:>5} {:>4} {:>6} {:>16} {:>22} {:>12.1}",
+                "{:<28} {:>8} {:>5} {:>8} {:>4} {:>5} {:>4} {:>6} {:>16} {:>22} {:>12.1} {:>9} {:>13}",
                 m.ticker,
                 m.events,
                 m.snapshots,
@@ -206,7 +225,17 @@ impl fmt::Display for ValidationSummary {
                     m.top_depth_contracts.mean,
                     m.top_depth_contracts.max
                 ),
-                m.levels_per_side.mean
+                m.levels_per_side.mean,
+                m.forecasts,
+                if m.forecasts == 0 {
+                    "-".to_string()
+                } else {
+                    format!(
+                        "{:.3}/{:.3}",
+                        m.forecast_stderr_ppm.0 as f64 / 1e6,
+                        m.forecast_stderr_ppm.1 as f64 / 1e6
+                    )
+                }
             )?;
         }
         writeln!(

@@ -121,6 +121,18 @@ pub(crate) struct Msg<'a> {
     pub ts_ms: Option<Scalar<'a>>,
     #[serde(borrow, default)]
     pub result: Option<Scalar<'a>>,
+    /// Forecast (kalsim's own message, SPEC §10): probability of YES.
+    #[serde(borrow, default)]
+    pub p_yes: Option<Scalar<'a>>,
+    /// Forecast: its stated standard error, probability units.
+    #[serde(borrow, default)]
+    pub stderr: Option<Scalar<'a>>,
+    /// Lifecycle: when the market closes, seconds since the epoch.
+    #[serde(borrow, default)]
+    pub close_ts: Option<Scalar<'a>>,
+    /// Lifecycle: when the result was determined, seconds since the epoch.
+    #[serde(borrow, default)]
+    pub determination_ts: Option<Scalar<'a>>,
 }
 
 /// One JSON line: a WebSocket envelope, or a REST order-book response.
@@ -275,6 +287,26 @@ pub(crate) fn decimal_scaled(t: &str, places: u32) -> Result<i64, &'static str> 
         digits += 1;
     }
     Ok(if negative { -value } else { value })
+}
+
+/// A probability (or a standard error) in parts per million: a decimal string with at most
+/// six decimals (`"0.6132"`), a JSON number (rounded to the nearest ppm), or 0 / 1. The
+/// value must lie in `0..=1` (SPEC §10: p outside 0..=1 and negative errors are typed
+/// errors naming the field).
+pub(crate) fn probability_ppm(s: &Scalar<'_>, field: &str) -> FieldResult<u32> {
+    let ppm: i64 = match s {
+        Scalar::Int(v) => v.saturating_mul(1_000_000),
+        Scalar::Float(v) if v.is_finite() => libm::round(*v * 1e6) as i64,
+        Scalar::Str(t) => match decimal_scaled(t, 6) {
+            Ok(v) => v,
+            Err(why) => return bad(format!("{t:?} is not a probability: {why}"), field),
+        },
+        other => return bad(format!("{other:?} is not a probability"), field),
+    };
+    if !(0..=1_000_000).contains(&ppm) {
+        return bad(format!("{} is outside 0..=1", ppm as f64 / 1e6), field);
+    }
+    Ok(ppm as u32)
 }
 
 /// Snapshot levels `[[price, qty], ...]` → `(price, depth)`, zero-depth levels dropped.

@@ -14,6 +14,9 @@ impl EnvConfig {
             action_count: ACTION_COUNT as u32,
             size_table: self.sizes,
             sizing: self.sizing_label(),
+            pricing: self.pricing_label(),
+            decision_interval: self.decision_interval.label(),
+            preset: self.preset_label().to_owned(),
         }
     }
 }

@@ -5,7 +5,11 @@
 //! sizes = [5, 10, 20, 50, 100]   # contracts per tier Small..Giant, strictly increasing
 //! sizing = "variable"            # "variable" | "fixed" (every trade action trades fixed_size)
 //! fixed_size = 10                # contracts, used when sizing = "fixed"
-//! pricing = "aggressive"         # "aggressive" | "passive" | "mid" (SPEC §3)
+//! pricing = "sweep"              # "sweep" | "aggressive" | "passive" | "mid" (SPEC §3)
+//! max_slippage_cents = 2         # sweep: worst price = best price ± this many cents
+//! sweep_remainder = "cancel"     # sweep: "cancel" (immediate-or-cancel) | "rest"
+//! order_latency_ms = 0           # an order reaches the book at the first event ≥ this much later
+//! decision_interval = { events = 1 }  # or { ms = 1000 } (SPEC §7)
 //! sell_mode = "reduce_only"      # "reduce_only" | "sell_to_open"
 //! mark = "liquidation"           # "liquidation" | "mid" (SPEC §5)
 //! invalid_action = "hold"        # "hold": masked actions run as HOLD with a reason; "error"
@@ -35,13 +39,15 @@
 //! synthetic_events = 2000        # events per market
 //! synthetic_seed = 7
 //! synthetic_edge_bps = 0         # opt-in information shocks (data::gen); 0 = original model
+//! preset = ""                    # "" / "default" | "informed" (SPEC §10; data::gen::informed)
+//! forecasts = []                 # side files of forecast messages joined by market and time
 //! ```
 
 use std::fmt;
 
 use kalsim_core::{
     Bps, Cents, Contracts, EngineConfig, FeeSchedule, Limits, MarkMode, PricingMode,
-    QueueModelKind, SellMode, SizeTable,
+    QueueModelKind, SellMode, SizeTable, SweepRemainder,
 };
 use serde::{Deserialize, Serialize};
 
@@ -114,6 +120,11 @@ pub struct DataConfig {
     /// Synthetic: size of the generator's opt-in information shocks, bps of probability
     /// (default 0 = the original model, byte-identical).
     pub synthetic_edge_bps: u32,
+    /// Synthetic preset: `""` (default markets) or `"informed"` (SPEC §10: forecasts of
+    /// varying precision and a book that lags a latent probability).
+    pub preset: String,
+    /// Side files of forecast messages (JSONL) joined by market and time (SPEC §10).
+    pub forecasts: Vec<String>,
 }
 
 impl Default for DataConfig {
@@ -126,6 +137,46 @@ impl Default for DataConfig {
             synthetic_events: 2_000,
             synthetic_seed: 7,
             synthetic_edge_bps: 0,
+            preset: String::new(),
+            forecasts: Vec::new(),
+        }
+    }
+}
+
+/// How often the agent decides (SPEC §7): every `k`-th book event, or at the first event at
+/// least `t` ms of exchange time after the previous decision. TOML `decision_interval =
+/// { events = 5 }` or `{ ms = 1000 }`; JSON `{"events": 5}` / `{"ms": 1000}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum DecisionInterval {
+    /// Every `k`-th event (k ≥ 1; 1 = every event, the default).
+    Events(u32),
+    /// The first event at least this many milliseconds after the previous decision (≥ 1).
+    Ms(u32),
+}
+
+impl Default for DecisionInterval {
+    fn default() -> Self {
+        DecisionInterval::Events(1)
+    }
+}
+
+impl DecisionInterval {
+    fn validate(&self) -> Result<(), ConfigError> {
+        match *self {
+            DecisionInterval::Events(0) => {
+                Err(bad("decision_interval.events", "must be at least 1"))
+            }
+            DecisionInterval::Ms(0) => Err(bad("decision_interval.ms", "must be at least 1")),
+            _ => Ok(()),
+        }
+    }
+
+    /// `events=k` or `ms=t`, as recorded in checkpoints.
+    pub fn label(&self) -> String {
+        match self {
+            DecisionInterval::Events(k) => format!("events={k}"),
+            DecisionInterval::Ms(t) => format!("ms={t}"),
         }
     }
 }
@@ -140,8 +191,17 @@ pub struct EnvConfig {
     pub sizing: String,
     /// Contracts per trade in fixed mode (default 10).
     pub fixed_size: u32,
-    /// `aggressive` (default), `passive`, `mid`.
+    /// `sweep` (default), `aggressive`, `passive`, `mid`.
     pub pricing: String,
+    /// Sweep pricing: worst-price allowance beyond the best price, cents (default 2).
+    pub max_slippage_cents: u8,
+    /// Sweep pricing: `cancel` (default) or `rest` the unfilled remainder.
+    pub sweep_remainder: String,
+    /// Simulated order latency, milliseconds of exchange time (default 0): an order placed
+    /// at a decision reaches the book at the first event at least this much later.
+    pub order_latency_ms: u32,
+    /// How often the agent decides (SPEC §7; default every event).
+    pub decision_interval: DecisionInterval,
     /// `reduce_only` (default) or `sell_to_open`.
     pub sell_mode: String,
     /// `liquidation` (default) or `mid`.
@@ -172,7 +232,11 @@ impl Default for EnvConfig {
             sizes: [5, 10, 20, 50, 100],
             sizing: "variable".into(),
             fixed_size: 10,
-            pricing: "aggressive".into(),
+            pricing: "sweep".into(),
+            max_slippage_cents: kalsim_core::order::DEFAULT_MAX_SLIPPAGE_CENTS,
+            sweep_remainder: "cancel".into(),
+            order_latency_ms: 0,
+            decision_interval: DecisionInterval::default(),
             sell_mode: "reduce_only".into(),
             mark: "liquidation".into(),
             invalid_action: "hold".into(),
@@ -258,6 +322,43 @@ impl EnvConfig {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// Select a synthetic preset (`default` or `informed`, SPEC §10). For `informed`, a data
+    /// size left at the generic defaults (16 markets × 2 000 events) becomes the preset's
+    /// pool of 1 024 markets × 600 events.
+    pub fn apply_preset(&mut self, preset: &str) {
+        self.data.preset = if preset == "default" {
+            String::new()
+        } else {
+            preset.to_owned()
+        };
+        let d = DataConfig::default();
+        if preset == "informed"
+            && self.data.synthetic_markets == d.synthetic_markets
+            && self.data.synthetic_events == d.synthetic_events
+        {
+            self.data.synthetic_markets = crate::data::informed::PRESET_MARKETS;
+            self.data.synthetic_events = crate::data::informed::PRESET_EVENTS;
+        }
+    }
+
+    /// The pricing recorded in checkpoints: `sweep:<slippage>:<remainder>` or the mode's name.
+    pub fn pricing_label(&self) -> String {
+        if self.pricing == "sweep" {
+            format!("sweep:{}:{}", self.max_slippage_cents, self.sweep_remainder)
+        } else {
+            self.pricing.clone()
+        }
+    }
+
+    /// The preset label recorded in checkpoints: `default` or `informed`.
+    pub fn preset_label(&self) -> &str {
+        if self.data.preset.is_empty() {
+            "default"
+        } else {
+            &self.data.preset
+        }
+    }
+
     /// True when sizing is fixed.
     pub fn is_fixed(&self) -> bool {
         self.sizing == "fixed"
@@ -289,17 +390,38 @@ impl EnvConfig {
                 ));
             }
         }
-        let pricing = match self.pricing.as_str() {
-            "aggressive" => PricingMode::Aggressive,
-            "passive" => PricingMode::Passive,
-            "mid" => PricingMode::Mid,
+        let pricing = PricingMode::ALL
+            .into_iter()
+            .find(|m| m.name() == self.pricing)
+            .ok_or_else(|| {
+                bad(
+                    "pricing",
+                    format!(
+                        "{:?} is not \"sweep\", \"aggressive\", \"passive\" or \"mid\"",
+                        self.pricing
+                    ),
+                )
+            })?;
+        let sweep_remainder = match self.sweep_remainder.as_str() {
+            "cancel" => SweepRemainder::Cancel,
+            "rest" => SweepRemainder::Rest,
             other => {
                 return Err(bad(
-                    "pricing",
-                    format!("{other:?} is not \"aggressive\", \"passive\" or \"mid\""),
+                    "sweep_remainder",
+                    format!("{other:?} is not \"cancel\" or \"rest\""),
                 ));
             }
         };
+        if self.max_slippage_cents > 98 {
+            return Err(bad("max_slippage_cents", "must be at most 98"));
+        }
+        self.decision_interval.validate()?;
+        if self.order_latency_ms > 86_400_000 {
+            return Err(bad(
+                "order_latency_ms",
+                "must be at most 86 400 000 (one day)",
+            ));
+        }
         let sell_mode = match self.sell_mode.as_str() {
             "reduce_only" => SellMode::ReduceOnly,
             "sell_to_open" => SellMode::SellToOpen,
@@ -380,6 +502,12 @@ impl EnvConfig {
                 "must be at most 100 000 000",
             ));
         }
+        if !matches!(self.data.preset.as_str(), "" | "default" | "informed") {
+            return Err(bad(
+                "data.preset",
+                format!("{:?} is not \"default\" or \"informed\"", self.data.preset),
+            ));
+        }
         if self.fees.taker_rate_e4 > 10_000 || self.fees.maker_rate_e4 > 10_000 {
             return Err(bad(
                 "fees",
@@ -395,6 +523,8 @@ impl EnvConfig {
                 min_cash_buffer: Cents(l.min_cash_buffer_cents),
             },
             pricing,
+            max_slippage_cents: self.max_slippage_cents,
+            sweep_remainder,
             sell_mode,
             fees: FeeSchedule {
                 taker_rate_e4: self.fees.taker_rate_e4,

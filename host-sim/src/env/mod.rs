@@ -8,7 +8,7 @@ mod config;
 mod single;
 mod vec;
 
-pub use config::{ConfigError, DataConfig, EnvConfig, FeesConfig, LimitsConfig};
+pub use config::{ConfigError, DataConfig, DecisionInterval, EnvConfig, FeesConfig, LimitsConfig};
 pub use single::{Env, EnvError, StepInfo, StepResult, invalid_action_name};
 pub use vec::VecEnv;
 
@@ -39,7 +39,31 @@ pub fn load_markets(
             .map_err(|e| format!("results file {}: {e}", cfg.data.results))?;
         opts.results = Some(crate::data::load_results_json(&text)?);
     }
-    let dataset = if cfg.data.files.is_empty() {
+    if cfg.data.files.is_empty() && cfg.data.preset == "informed" {
+        let markets = crate::data::informed::markets(
+            cfg.data.synthetic_seed,
+            cfg.data.synthetic_markets,
+            cfg.data.synthetic_events,
+        );
+        if markets.is_empty() {
+            return Err(Box::new(EnvError::NoMarkets));
+        }
+        let mut report = LoadReport::default();
+        for m in &markets {
+            report.markets.insert(
+                m.ticker.clone(),
+                crate::data::MarketCounts {
+                    snapshots: 1,
+                    deltas: m.events.len() as u64 - 1,
+                    forecasts: m.forecasts.len() as u64,
+                    ..Default::default()
+                },
+            );
+        }
+        report.sources.push("synthetic:informed".into());
+        return Ok((Arc::new(markets), report));
+    }
+    let mut dataset = if cfg.data.files.is_empty() {
         let text = crate::data::r#gen::generate_string_model(
             &crate::data::GenConfig {
                 markets: cfg.data.synthetic_markets,
@@ -55,6 +79,11 @@ pub fn load_markets(
         let paths: Vec<std::path::PathBuf> = cfg.data.files.iter().map(Into::into).collect();
         crate::data::load_files(&paths, &opts)?
     };
+    for path in &cfg.data.forecasts {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("forecast file {path}: {e}"))?;
+        crate::data::join_forecasts(&mut dataset, path, &text, opts.mode)?;
+    }
     if dataset.markets.is_empty() {
         return Err(Box::new(EnvError::NoMarkets));
     }

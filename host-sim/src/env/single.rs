@@ -2,12 +2,14 @@
 
 use std::fmt;
 
+use kalsim_core::action::decode;
 use kalsim_core::{
-    ACTION_COUNT, BookError, Engine, EngineConfig, InvalidAction, OBS_DIM, ObsState, Rng, Side,
-    SizingMetrics, StepError,
+    ACTION_COUNT, Action, ActionError, BookError, Engine, EngineConfig, InvalidAction, OBS_DIM,
+    ObsState, OrderPlan, Rng, Side, SizingMetrics, StepError, Tier,
 };
 use serde::Serialize;
 
+use super::config::DecisionInterval;
 use super::{EnvConfig, Markets};
 use crate::data::MarketTape;
 
@@ -104,6 +106,12 @@ pub enum EnvError {
         /// The book's reason.
         error: BookError,
     },
+    /// The configuration needs exchange timestamps (`decision_interval = { ms }` or
+    /// `order_latency_ms > 0`) but this market's data carries none.
+    NoTimestamps {
+        /// Market ticker.
+        ticker: String,
+    },
     /// A caller's buffer has the wrong length.
     Buffer {
         /// Which buffer.
@@ -127,6 +135,11 @@ impl fmt::Display for EnvError {
                 event,
                 error,
             } => write!(f, "market {ticker}, event {event}: {error}"),
+            EnvError::NoTimestamps { ticker } => write!(
+                f,
+                "market {ticker} carries no exchange timestamps, which decision_interval.ms \
+                 and order_latency_ms need"
+            ),
             EnvError::Buffer {
                 name,
                 expected,
@@ -144,6 +157,18 @@ impl From<StepError> for EnvError {
     fn from(e: StepError) -> Self {
         EnvError::Step(e)
     }
+}
+
+/// Orders in flight at once under `order_latency_ms`; beyond it the oldest is superseded.
+const MAX_IN_FLIGHT: usize = 32;
+
+/// An order decided at one event that reaches the book later (`order_latency_ms`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct InFlight {
+    plan: OrderPlan,
+    tier: Tier,
+    /// Exchange time at which it reaches the book, ms.
+    arrives_ms: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,6 +202,16 @@ pub struct Env {
     settled: u8,
     /// The action mask of the current state, computed once per reset/step.
     mask: [bool; ACTION_COUNT],
+    /// Exchange time of the current event (the last known one), ms.
+    now_ms: i64,
+    /// Orders decided but not yet at the book, oldest first (capacity reserved once).
+    in_flight: Vec<InFlight>,
+    /// Orders dropped this episode: superseded in flight, or failing the limits on arrival.
+    dropped_orders: u32,
+    /// Index of the next forecast of the tape not yet known.
+    next_forecast: usize,
+    /// The latest forecast known, and the exchange time it became known (for its age).
+    forecast: Option<(crate::data::Forecast, i64)>,
 }
 
 impl Env {
@@ -194,6 +229,17 @@ impl Env {
             .map(|m| config.fees.maker_fee_markets.contains(&m.ticker))
             .collect();
         let order = (0..markets.len() as u32).collect();
+        let needs_time = matches!(config.decision_interval, DecisionInterval::Ms(_))
+            || config.order_latency_ms > 0;
+        if needs_time
+            && let Some(m) = markets
+                .iter()
+                .find(|m| m.events.iter().all(|e| e.ts_ms.is_none()))
+        {
+            return Err(Box::new(EnvError::NoTimestamps {
+                ticker: m.ticker.clone(),
+            }));
+        }
         let engine = Engine::new(engine_config, 0);
         // Before the first reset the empty book allows HOLD only (SPEC §6: HOLD always).
         let mask = engine.action_mask();
@@ -218,7 +264,74 @@ impl Env {
             order_counted: false,
             settled: 0,
             mask,
+            now_ms: 0,
+            in_flight: Vec::with_capacity(MAX_IN_FLIGHT),
+            dropped_orders: 0,
+            next_forecast: 0,
+            forecast: None,
         })
+    }
+
+    /// The generator's latent probability of YES at the current event, in [0, 1]: only for
+    /// synthetic markets, and only for the `oracle` reference policy (SPEC §10). It is never
+    /// part of the observation or the reward.
+    pub fn latent_probability(&self) -> Option<f64> {
+        self.markets[self.market]
+            .latent_ppm
+            .get(self.event)
+            .map(|&p| p as f64 / 1e6)
+    }
+
+    /// The latest forecast known at the current event (SPEC §10), if any.
+    pub fn forecast(&self) -> Option<crate::data::Forecast> {
+        self.forecast.map(|f| f.0)
+    }
+
+    /// Bring the forecast up to the current event and build the observation's extras.
+    fn obs_extra(&mut self) -> kalsim_core::ObsExtra {
+        let tape = &self.markets[self.market];
+        while let Some(f) = tape.forecasts.get(self.next_forecast) {
+            if f.event as usize > self.event {
+                break;
+            }
+            self.forecast = Some((*f, f.ts_ms.unwrap_or(self.now_ms)));
+            self.next_forecast += 1;
+        }
+        kalsim_core::ObsExtra {
+            forecast: self.forecast.map(|(f, known)| kalsim_core::ForecastView {
+                p_yes_ppm: f.p_yes_ppm,
+                stderr_ppm: f.stderr_ppm,
+                age_ms: self.now_ms.saturating_sub(known),
+            }),
+            time_to_settlement_ms: tape.close_ts_ms.map(|c| c.saturating_sub(self.now_ms)),
+        }
+    }
+
+    /// Orders dropped this episode under `order_latency_ms`: superseded while in flight
+    /// (more than 32 at once) or failing the limits when they reached the book.
+    pub const fn dropped_orders(&self) -> u32 {
+        self.dropped_orders
+    }
+
+    /// Decisions in an episode over `tape` (the horizon of `episode_progress`).
+    fn decisions_in(&self, tape: &MarketTape) -> u32 {
+        let len = tape.events.len();
+        if len < 2 {
+            return 1;
+        }
+        if let DecisionInterval::Events(k) = self.config.decision_interval {
+            return ((len - 1).div_ceil(k.max(1) as usize)) as u32;
+        }
+        let mut count = 0u32;
+        let mut at = 0usize;
+        let mut ts = tape.events[0].ts_ms.unwrap_or(0);
+        while at + 1 < len {
+            let (next, next_ts) = next_decision(&self.config.decision_interval, tape, at, ts);
+            at = next;
+            ts = next_ts;
+            count += 1;
+        }
+        count.max(1)
     }
 
     /// Length of the observation vector.
@@ -287,22 +400,29 @@ impl Env {
         self.step = 0;
         self.order_counted = false;
         self.settled = 0;
-        let tape = &self.markets[self.market];
-        let events = tape.events.len().max(1) as u32;
+        self.in_flight.clear();
+        self.dropped_orders = 0;
+        let markets = self.markets.clone();
+        let tape = &markets[self.market];
+        let decisions = self.decisions_in(tape);
         self.horizon = if self.config.max_steps > 0 {
-            self.config.max_steps.min(events - 1)
+            self.config.max_steps.min(decisions)
         } else {
-            events - 1
+            decisions
         }
         .max(1);
         self.last_ts = tape.events.first().and_then(|e| e.ts_ms);
+        self.now_ms = first_ts(tape);
         self.apply_event(0)?;
         self.pv = self.engine.portfolio_value().0;
         self.metrics = SizingMetrics::new(self.pv);
         self.phase = Phase::Running;
         self.mask = self.engine.action_mask();
+        self.next_forecast = 0;
+        self.forecast = None;
+        let extra = self.obs_extra();
         self.obs_state
-            .observe_with_mask(&self.engine, 0.0, 0, &self.mask, obs);
+            .observe_full(&self.engine, 0.0, 0, &self.mask, &extra, obs);
         Ok(self.info(None, 0, 0))
     }
 
@@ -318,8 +438,11 @@ impl Env {
         }
     }
 
-    /// Gymnasium `step` (SPEC §7): act on the book at event `t`, advance to `t + 1`, match the
-    /// working order, settle or truncate at the end, and write the next observation.
+    /// Gymnasium `step` (SPEC §7): act on the book at the current event, advance the data to
+    /// the next decision point (`decision_interval`), matching the working order and
+    /// delivering orders in flight (`order_latency_ms`) at every event on the way; settle or
+    /// truncate at the end, and write the next observation. The reward is the PV change over
+    /// the whole interval.
     pub fn step(&mut self, action: u32, obs: &mut [f32]) -> Result<StepResult, EnvError> {
         check_len("obs", obs.len(), OBS_DIM)?;
         match self.phase {
@@ -327,41 +450,52 @@ impl Env {
             Phase::Done => return Err(EnvError::EpisodeOver),
             Phase::Running => {}
         }
-        let outcome = self.engine.step_action(action)?;
-        let mut filled = outcome.filled;
-        let mut fee = outcome.fee_cents;
-        if outcome.placed.is_some() {
-            self.order_counted = outcome.filled > 0;
-        }
+        let (outcome, mut filled, mut fee) = if self.config.order_latency_ms == 0 {
+            let o = self.engine.step_action(action)?;
+            if o.placed.is_some() {
+                self.order_counted = o.filled > 0;
+            }
+            (o, o.filled, o.fee_cents)
+        } else {
+            (self.submit_later(action)?, 0, 0)
+        };
         let mut terminated = false;
         let mut truncated = false;
-        let mut dt_ms = 0;
-        let next = self.event + 1;
-        let len = self.markets[self.market].events.len();
-        if next < len {
+        let markets = self.markets.clone();
+        let tape = &markets[self.market];
+        let len = tape.events.len();
+        let start_ts = self.last_ts;
+        let (target, _) = next_decision(
+            &self.config.decision_interval,
+            tape,
+            self.event,
+            self.now_ms,
+        );
+        while self.event + 1 < len && self.event < target {
+            let next = self.event + 1;
             let ev = self.apply_event(next)?;
             filled += ev.filled;
             fee += ev.fee_cents;
-            if ev.filled > 0 && !self.order_counted {
-                self.order_counted = true;
-                if let Some(o) = self.engine.last_order() {
-                    self.metrics.record_resting_fill(o.tier as u8);
-                }
-            }
-            let ts = self.markets[self.market].events[next].ts_ms;
-            if let (Some(a), Some(b)) = (self.last_ts, ts) {
-                dt_ms = b - a;
-            }
-            if ts.is_some() {
-                self.last_ts = ts;
+            self.count_resting_fill(ev.filled);
+            if let Some(ts) = tape.events[next].ts_ms {
+                self.now_ms = ts;
+                self.last_ts = Some(ts);
             }
             self.event = next;
+            let (f, c) = self.deliver_arrived();
+            filled += f;
+            fee += c;
         }
+        let dt_ms = match (start_ts, self.last_ts) {
+            (Some(a), Some(b)) => b - a,
+            _ => 0,
+        };
         self.step += 1;
-        if next + 1 >= len {
-            match self.markets[self.market].result {
+        if self.event + 1 >= len {
+            match tape.result {
                 Some(result) => {
                     self.engine.settle(result);
+                    self.in_flight.clear();
                     self.settled = if result == Side::Yes { 1 } else { 2 };
                     terminated = true;
                 }
@@ -396,14 +530,99 @@ impl Env {
         }
         let progress = (self.step as f64 / self.horizon as f64).min(1.0);
         self.mask = self.engine.action_mask();
+        let extra = self.obs_extra();
         self.obs_state
-            .observe_with_mask(&self.engine, progress, dt_ms, &self.mask, obs);
+            .observe_full(&self.engine, progress, dt_ms, &self.mask, &extra, obs);
         Ok(StepResult {
             reward,
             terminated,
             truncated,
             info: self.info(outcome.invalid, filled, fee),
         })
+    }
+
+    /// A resting order's first fill counts the order in the tier metrics once.
+    fn count_resting_fill(&mut self, filled: u32) {
+        if filled > 0 && !self.order_counted {
+            self.order_counted = true;
+            if let Some(o) = self.engine.last_order() {
+                self.metrics.record_resting_fill(o.tier as u8);
+            }
+        }
+    }
+
+    /// Decide now, reach the book later (`order_latency_ms`): the action is checked against
+    /// the state now (mask, limits at the limit price of now) and its plan goes in flight.
+    fn submit_later(&mut self, action: u32) -> Result<kalsim_core::StepOutcome, EnvError> {
+        let mut outcome = kalsim_core::StepOutcome {
+            action: action as u8,
+            executed: Action::Hold,
+            invalid: None,
+            placed: None,
+            cancelled: 0,
+            filled: 0,
+            fee_cents: 0,
+        };
+        let planned = match decode(action) {
+            Ok(Action::Hold) => return Ok(outcome),
+            Ok(Action::Trade { intent, tier }) => self
+                .engine
+                .plan_order(intent, tier)
+                .map(|p| (p, tier))
+                .map_err(InvalidAction::Limit),
+            Err(ActionError::Reserved(_)) => Err(InvalidAction::Reserved),
+            Err(e) => return Err(EnvError::Step(StepError::Action(e))),
+        };
+        match planned {
+            Ok((plan, tier)) => {
+                if self.in_flight.len() == MAX_IN_FLIGHT {
+                    self.in_flight.remove(0);
+                    self.dropped_orders += 1;
+                }
+                self.in_flight.push(InFlight {
+                    plan,
+                    tier,
+                    arrives_ms: self.now_ms + i64::from(self.config.order_latency_ms),
+                });
+                outcome.executed = Action::Trade {
+                    intent: plan.intent,
+                    tier,
+                };
+                Ok(outcome)
+            }
+            Err(reason) if self.engine_config.strict => Err(EnvError::Step(StepError::Masked {
+                action: action as u8,
+                reason,
+            })),
+            Err(reason) => {
+                outcome.invalid = Some(reason);
+                Ok(outcome)
+            }
+        }
+    }
+
+    /// Orders in flight whose arrival time has come reach the book, oldest first; an order
+    /// that no longer passes the limits (fills changed the account meanwhile) is dropped.
+    fn deliver_arrived(&mut self) -> (u32, i64) {
+        let (mut filled, mut fee) = (0, 0);
+        while let Some(first) = self.in_flight.first().copied() {
+            if first.arrives_ms > self.now_ms {
+                break;
+            }
+            self.in_flight.remove(0);
+            if self.engine.check_planned(&first.plan).is_err() {
+                self.dropped_orders += 1;
+                continue;
+            }
+            let (_, f, c) = self.engine.execute_plan(first.plan, first.tier);
+            self.order_counted = f > 0;
+            if f > 0 {
+                self.metrics.record_resting_fill(first.tier as u8);
+            }
+            filled += f;
+            fee += c;
+        }
+        (filled, fee)
     }
 
     fn apply_event(&mut self, index: usize) -> Result<kalsim_core::EventOutcome, EnvError> {
@@ -439,6 +658,51 @@ impl Env {
             fee_this_step_cents: fee,
             working_order_remaining: self.engine.working_order().map_or(0, |w| w.remaining),
             settled: self.settled,
+        }
+    }
+}
+
+/// Exchange time of a tape's first event that carries one, ms (0 when none does).
+fn first_ts(tape: &MarketTape) -> i64 {
+    tape.events.iter().find_map(|e| e.ts_ms).unwrap_or(0)
+}
+
+/// The event index of the next decision after the one at `at` (time `at_ms`), and the
+/// exchange time there (SPEC §7): `events = k` → `at + k`; `ms = t` → the first event at
+/// least `t` ms later (events without a timestamp carry the previous one). Capped at the
+/// last event.
+fn next_decision(
+    interval: &DecisionInterval,
+    tape: &MarketTape,
+    at: usize,
+    at_ms: i64,
+) -> (usize, i64) {
+    let last = tape.events.len().saturating_sub(1);
+    match *interval {
+        DecisionInterval::Events(k) => {
+            let next = at.saturating_add(k.max(1) as usize).min(last);
+            let mut ts = at_ms;
+            for e in &tape.events[at.min(last)..=next] {
+                if let Some(t) = e.ts_ms {
+                    ts = t;
+                }
+            }
+            (next, ts)
+        }
+        DecisionInterval::Ms(t) => {
+            let target = at_ms.saturating_add(i64::from(t));
+            let mut ts = at_ms;
+            let mut i = at;
+            while i < last {
+                i += 1;
+                if let Some(e) = tape.events[i].ts_ms {
+                    ts = e;
+                }
+                if ts >= target {
+                    break;
+                }
+            }
+            (i, ts)
         }
     }
 }

@@ -9,6 +9,7 @@
 //! feature: the policies build for `wasm32` too.
 
 mod baselines;
+mod forecast;
 mod signal;
 mod trained;
 
@@ -17,16 +18,30 @@ use std::fmt;
 use kalsim_core::ACTION_COUNT;
 
 pub use baselines::{FixedPolicy, HoldPolicy, KellyPolicy, RandomPolicy};
+pub use forecast::{ForecastRule, PRIOR_STD, forecast_posterior};
 pub use signal::{BookSignal, ObsIndex, SignalFilter, feature_index};
 pub use trained::TrainedPolicy;
 
 /// HOLD, the action that is always allowed.
 pub const HOLD: u32 = 0;
 
+/// What the evaluation loop can tell a policy beyond the observation: only reference
+/// policies use it (the `oracle` reads the generator's latent probability, SPEC §10);
+/// nothing a learning agent sees comes from here.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ActContext {
+    /// The synthetic market's latent probability of YES now, when the data has one.
+    pub latent_probability: Option<f64>,
+}
+
 /// A policy: observation and mask in, action id out.
 pub trait Policy: fmt::Debug {
     /// The action for `obs` (length [`OBS_DIM`](kalsim_core::OBS_DIM)); never a masked action.
     fn act(&mut self, obs: &[f32], mask: &[bool; ACTION_COUNT]) -> u32;
+    /// [`Policy::act`] with the evaluation context (default: ignores it).
+    fn act_with(&mut self, obs: &[f32], mask: &[bool; ACTION_COUNT], _ctx: &ActContext) -> u32 {
+        self.act(obs, mask)
+    }
     /// A short name for reports.
     fn name(&self) -> String;
 }
@@ -38,6 +53,8 @@ pub struct PolicyContext {
     pub sizes: [u32; 5],
     /// Cash at reset, cents (the observation scales PV by it).
     pub initial_cash_cents: i64,
+    /// `limits.max_position_per_market` (the observation scales the position by it).
+    pub max_position_per_market: u32,
 }
 
 impl Default for PolicyContext {
@@ -45,6 +62,7 @@ impl Default for PolicyContext {
         PolicyContext {
             sizes: [5, 10, 20, 50, 100],
             initial_cash_cents: 100_000,
+            max_position_per_market: 500,
         }
     }
 }
@@ -60,6 +78,7 @@ impl PolicyContext {
                 cfg.sizes
             },
             initial_cash_cents: cfg.initial_cash_cents,
+            max_position_per_market: cfg.limits.max_position_per_market,
         }
     }
 }
@@ -82,7 +101,15 @@ impl fmt::Display for UnknownPolicy {
 impl std::error::Error for UnknownPolicy {}
 
 /// Names accepted by [`policy_from_name`].
-pub const BASELINES: [&str; 4] = ["hold", "random", "fixed", "kelly"];
+pub const BASELINES: [&str; 7] = [
+    "hold",
+    "random",
+    "fixed",
+    "kelly",
+    "forecast-kelly",
+    "forecast-fixed",
+    "oracle",
+];
 
 /// A baseline by name with the default context (default sizes and initial cash).
 pub fn policy_from_name(name: &str, seed: u64) -> Result<Box<dyn Policy>, UnknownPolicy> {
@@ -100,6 +127,9 @@ pub fn policy_with_context(
         "random" => Box::new(RandomPolicy::new(seed)),
         "fixed" => Box::new(FixedPolicy::default()),
         "kelly" => Box::new(KellyPolicy::new(ctx)),
+        "forecast-kelly" => Box::new(ForecastRule::kelly(ctx)),
+        "forecast-fixed" => Box::new(ForecastRule::fixed(ctx)),
+        "oracle" => Box::new(ForecastRule::oracle(ctx)),
         other => return Err(UnknownPolicy(other.to_owned())),
     })
 }

@@ -192,6 +192,50 @@ pub struct RunReport {
     pub episode_starts: Vec<usize>,
     /// Every round trip of the run.
     pub round_trips: Vec<RoundTrip>,
+    /// Every opening trade of the run (one that increased |position|): contracts filled and
+    /// the signed forecast edge in the trade's direction at the decision (SPEC §8 features
+    /// `forecast_edge_yes` / `forecast_edge_no`; only when a forecast was known).
+    #[serde(skip)]
+    pub opening_trades: Vec<OpeningTrade>,
+}
+
+/// One opening trade and the forecast edge it was made on.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct OpeningTrade {
+    /// Episode index.
+    pub episode: u32,
+    /// Contracts filled during the step.
+    pub filled: u32,
+    /// Forecast edge in the direction of the trade at the decision, probability units.
+    pub edge: f64,
+}
+
+impl RunReport {
+    /// Pearson r between filled contracts and the signed forecast edge over opening trades;
+    /// `None` when undefined (fewer than two trades, or no variation in either).
+    pub fn size_edge_r(&self) -> Option<f64> {
+        pearson(
+            self.opening_trades
+                .iter()
+                .map(|t| (f64::from(t.filled), t.edge)),
+        )
+    }
+}
+
+/// Pearson correlation of `(x, y)` pairs, `None` when undefined.
+pub fn pearson(pairs: impl Iterator<Item = (f64, f64)>) -> Option<f64> {
+    let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
+    for (x, y) in pairs {
+        n += 1.0;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        syy += y * y;
+        sxy += x * y;
+    }
+    let vx = n * sxx - sx * sx;
+    let vy = n * syy - sy * sy;
+    (n > 1.0 && vx > 0.0 && vy > 0.0).then(|| (n * sxy - sx * sy) / (vx.sqrt() * vy.sqrt()))
 }
 
 /// Progress of a run, passed to the callback after every step.
@@ -253,7 +297,13 @@ pub fn run_episodes(
     let mut equity = Vec::new();
     let mut starts = Vec::with_capacity(episodes as usize);
     let mut trips = Vec::new();
+    let mut opening = Vec::new();
     let mut total_steps = 0u64;
+    let edge_ix = (
+        crate::policy::feature_index("forecast_present"),
+        crate::policy::feature_index("forecast_edge_yes"),
+        crate::policy::feature_index("forecast_edge_no"),
+    );
     for ep in 0..episodes {
         let info = env.reset(if ep == 0 { Some(seed) } else { None }, &mut obs)?;
         let initial = info.portfolio_value_cents;
@@ -262,10 +312,30 @@ pub fn run_episodes(
         let mut tracker = TripTracker::default();
         let end = loop {
             let mask = env.action_mask();
-            let action = policy.act(&obs, &mask);
+            let ctx = crate::policy::ActContext {
+                latent_probability: env.latent_probability(),
+            };
+            let action = policy.act_with(&obs, &mask, &ctx);
+            let before = env.engine().account().position();
+            let edge = match (action, edge_ix) {
+                // BUY_YES / SELL_NO buy YES; BUY_NO / SELL_YES buy NO (SPEC §3).
+                (1..=5 | 16..=20, (Some(p), Some(y), _)) if obs[p] > 0.5 => Some(obs[y]),
+                (6..=15, (Some(p), _, Some(n))) if obs[p] > 0.5 => Some(obs[n]),
+                _ => None,
+            };
             let r = env.step(action, &mut obs).map_err(|e: EnvError| {
                 format!("episode {ep}, step {}: {e}", env.metrics().steps() + 1)
             })?;
+            if let Some(edge) = edge
+                && r.info.filled_this_step > 0
+                && r.info.position.unsigned_abs() > before.unsigned_abs()
+            {
+                opening.push(OpeningTrade {
+                    episode: ep,
+                    filled: r.info.filled_this_step,
+                    edge: f64::from(edge),
+                });
+            }
             total_steps += 1;
             let pv = r.info.portfolio_value_cents;
             equity.push(pv);
@@ -321,6 +391,7 @@ pub fn run_episodes(
         equity_curve_cents: equity,
         episode_starts: starts,
         round_trips: trips,
+        opening_trades: opening,
     })
 }
 

@@ -284,3 +284,110 @@ fn equity<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &RunReport) -> D
         .map_err(err)?;
     Ok(())
 }
+
+/// Plan §8 "track sizing patterns over time": per training iteration, the share of trade
+/// actions in each size tier (stacked lines) and the mean chosen size in contracts. Written
+/// as `sizing_over_training.png` / `.svg` into `dir`; `rows` are `(iteration, tier counts)`.
+pub fn write_training_sizing(
+    rows: &[(u64, [u32; 5])],
+    sizes: [u32; 5],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, String> {
+    register();
+    let png = dir.join("sizing_over_training.png");
+    let svg = dir.join("sizing_over_training.svg");
+    {
+        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+        training_sizing(&root, rows, sizes).map_err(|e| format!("{}: {e}", png.display()))?;
+        root.present()
+            .map_err(|e| format!("{}: {e}", png.display()))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
+        training_sizing(&root, rows, sizes).map_err(|e| format!("{}: {e}", svg.display()))?;
+        root.present()
+            .map_err(|e| format!("{}: {e}", svg.display()))?;
+    }
+    Ok(vec![png, svg])
+}
+
+fn training_sizing<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rows: &[(u64, [u32; 5])],
+    sizes: [u32; 5],
+) -> DrawResult {
+    root.fill(&WHITE).map_err(err)?;
+    let (top, bottom) = root.split_vertically(SIZE.1 / 2);
+    let x_max = rows.last().map_or(1, |r| r.0).max(1) as f64;
+    let share = |r: &[u32; 5], t: usize| {
+        let n: u32 = r.iter().sum();
+        if n == 0 {
+            0.0
+        } else {
+            f64::from(r[t]) / f64::from(n)
+        }
+    };
+    let mut chart = ChartBuilder::on(&top)
+        .caption(
+            "Size tier share of trade actions per iteration",
+            ("sans-serif", 20),
+        )
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..x_max, 0f64..1f64)
+        .map_err(err)?;
+    chart.configure_mesh().y_desc("share").draw().map_err(err)?;
+    let colors = [BLUE, GREEN, MAGENTA, RED, BLACK];
+    for (t, c) in colors.iter().enumerate() {
+        chart
+            .draw_series(LineSeries::new(
+                rows.iter().map(|r| (r.0 as f64, share(&r.1, t))),
+                c,
+            ))
+            .map_err(err)?
+            .label(format!("{} contracts", sizes[t]))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colors[t]));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(err)?;
+    let mean = |r: &[u32; 5]| {
+        let n: u32 = r.iter().sum();
+        if n == 0 {
+            0.0
+        } else {
+            r.iter()
+                .zip(sizes)
+                .map(|(&c, s)| f64::from(c) * f64::from(s))
+                .sum::<f64>()
+                / f64::from(n)
+        }
+    };
+    let hi = rows.iter().map(|r| mean(&r.1)).fold(1.0, f64::max);
+    let mut chart = ChartBuilder::on(&bottom)
+        .caption(
+            "Mean chosen size per iteration (contracts)",
+            ("sans-serif", 20),
+        )
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..x_max, 0f64..hi * 1.1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("iteration")
+        .y_desc("contracts")
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(
+            rows.iter().map(|r| (r.0 as f64, mean(&r.1))),
+            &BLUE,
+        ))
+        .map_err(err)?;
+    Ok(())
+}

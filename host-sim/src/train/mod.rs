@@ -57,7 +57,7 @@ pub trait BatchEnv {
 
 /// What an environment promises about its observations and actions; stored in every
 /// checkpoint and checked before a policy is run ([`Policy::check_compatible`]).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyMeta {
     /// Version of the observation schema (SPEC §8).
     pub obs_schema_version: u32,
@@ -69,4 +69,14 @@ pub struct PolicyMeta {
     pub size_table: [u32; 5],
     /// Sizing mode: `"variable"` or `"fixed:N"` (N contracts for every trade action).
     pub sizing: String,
+    /// Pricing the policy was trained under, e.g. `"sweep:2:cancel"` or `"aggressive"`
+    /// (empty = not recorded: not checked).
+    #[serde(default)]
+    pub pricing: String,
+    /// Decision interval, `"events=k"` or `"ms=t"` (empty = not recorded).
+    #[serde(default)]
+    pub decision_interval: String,
+    /// Synthetic preset, `"default"` or `"informed"` (empty = not recorded).
+    #[serde(default)]
+    pub preset: String,
 }

@@ -87,6 +87,16 @@ pub enum PolicyError {
         /// Mode of the environment.
         env: String,
     },
+    /// Another recorded environment setting differs (`pricing`, `decision_interval`,
+    /// `preset`).
+    Setting {
+        /// The setting's name.
+        name: &'static str,
+        /// Value in the checkpoint.
+        policy: String,
+        /// Value of the environment.
+        env: String,
+    },
 }
 
 impl fmt::Display for PolicyError {
@@ -132,6 +142,12 @@ impl fmt::Display for PolicyError {
                 write!(
                     f,
                     "sizing mode mismatch: policy trained with {policy:?}, environment uses {env:?}"
+                )
+            }
+            PolicyError::Setting { name, policy, env } => {
+                write!(
+                    f,
+                    "{name} mismatch: policy trained with {policy:?}, environment uses {env:?}"
                 )
             }
         }
@@ -229,6 +245,30 @@ pub struct Policy {
     pub(crate) meta: PolicyMeta,
     pub(crate) policy_net: Mlp,
     pub(crate) value_net: Mlp,
+    /// Observation normalisation learned in training (`normalize_obs`), applied before both
+    /// networks: `clip((x − mean) · inv_std, ±clip)` in `f32`.
+    pub(crate) obs_norm: Option<ObsNorm>,
+}
+
+/// Running observation normalisation frozen into a checkpoint (SB3 `VecNormalize` style).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObsNorm {
+    /// Per-feature mean.
+    pub mean: Vec<f32>,
+    /// Per-feature `1 / std`.
+    pub inv_std: Vec<f32>,
+    /// Clip of normalised values.
+    pub clip: f32,
+}
+
+impl ObsNorm {
+    /// Normalise `obs` into `out` (same length).
+    #[inline]
+    pub fn apply(&self, obs: &[f32], out: &mut [f32]) {
+        for (((o, &x), &m), &k) in out.iter_mut().zip(obs).zip(&self.mean).zip(&self.inv_std) {
+            *o = ((x - m) * k).clamp(-self.clip, self.clip);
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -253,6 +293,8 @@ struct PolicyFile {
     hidden: Vec<u32>,
     policy_net: NetFile,
     value_net: NetFile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    obs_norm: Option<ObsNorm>,
 }
 
 fn net_to_file(net: &Mlp) -> NetFile {
@@ -343,6 +385,7 @@ impl Policy {
             hidden: self.hidden().iter().map(|&h| h as u32).collect(),
             policy_net: net_to_file(&self.policy_net),
             value_net: net_to_file(&self.value_net),
+            obs_norm: self.obs_norm.clone(),
         };
         serde_json::to_string(&file).expect("checkpoint serialisation cannot fail")
     }
@@ -389,10 +432,21 @@ impl Policy {
             ACTION_COUNT,
         )?;
         let value_net = net_from_file(&file.value_net, "value_net", obs_dim, &hidden, 1)?;
+        if let Some(n) = &file.obs_norm
+            && (n.mean.len() != obs_dim
+                || n.inv_std.len() != obs_dim
+                || n.mean.iter().chain(&n.inv_std).any(|v| !v.is_finite())
+                || !(n.clip.is_finite() && n.clip > 0.0))
+        {
+            return Err(PolicyError::Invalid(format!(
+                "obs_norm must hold {obs_dim} finite means and inverse deviations and a positive clip"
+            )));
+        }
         Ok(Policy {
             meta: file.meta,
             policy_net,
             value_net,
+            obs_norm: file.obs_norm,
         })
     }
 
@@ -430,6 +484,24 @@ impl Policy {
                 policy: p.sizing.clone(),
                 env: env.sizing.clone(),
             });
+        }
+        for (name, a, b) in [
+            ("pricing", &p.pricing, &env.pricing),
+            (
+                "decision_interval",
+                &p.decision_interval,
+                &env.decision_interval,
+            ),
+            ("preset", &p.preset, &env.preset),
+        ] {
+            // An empty value was not recorded (hand-made metadata): not checked.
+            if !a.is_empty() && !b.is_empty() && a != b {
+                return Err(PolicyError::Setting {
+                    name,
+                    policy: a.clone(),
+                    env: b.clone(),
+                });
+            }
         }
         Ok(())
     }
@@ -483,6 +555,18 @@ impl Policy {
         self.act_buffers(obs, mask, greedy, rng, a, b)
     }
 
+    /// `obs`, or its normalisation written to `buf` (`buf` holds at least `obs_dim`).
+    fn input<'a>(&self, obs: &'a [f32], buf: &'a mut [f32]) -> &'a [f32] {
+        match &self.obs_norm {
+            None => obs,
+            Some(n) => {
+                let d = n.mean.len().min(obs.len()).min(buf.len());
+                n.apply(&obs[..d], &mut buf[..d]);
+                &buf[..d]
+            }
+        }
+    }
+
     fn act_buffers(
         &self,
         obs: &[f32],
@@ -492,6 +576,15 @@ impl Policy {
         a: &mut [f32],
         b: &mut [f32],
     ) -> u8 {
+        let mut x = [0f32; STACK_WIDTH];
+        let mut heap = Vec::new();
+        let buf: &mut [f32] = if obs.len() <= STACK_WIDTH {
+            &mut x
+        } else {
+            heap.resize(obs.len(), 0.0);
+            &mut heap
+        };
+        let obs = self.input(obs, buf);
         let logits = self.policy_net.forward_one(obs, a, b);
         if greedy {
             return masked_argmax(logits, mask);
@@ -505,8 +598,10 @@ impl Policy {
     /// for masked and reserved actions; HOLD = 1 if everything is masked). Allocation-free
     /// for layers up to 256 wide.
     pub fn action_probs(&self, obs: &[f32], mask: &[u8], out: &mut [f32; ACTION_COUNT]) {
-        if self.fits_on_stack() {
+        if self.fits_on_stack() && obs.len() <= STACK_WIDTH {
             let (mut a, mut b) = ([0f32; STACK_WIDTH], [0f32; STACK_WIDTH]);
+            let mut x = [0f32; STACK_WIDTH];
+            let obs = self.input(obs, &mut x);
             let logits = self.policy_net.forward_one(obs, &mut a, &mut b);
             masked_softmax(logits, mask, out);
         } else {
@@ -523,6 +618,8 @@ impl Policy {
         mask: &[u8],
         out: &mut [f32; ACTION_COUNT],
     ) {
+        let mut x = vec![0f32; obs.len()];
+        let obs = self.input(obs, &mut x);
         let logits = self
             .policy_net
             .forward_one(obs, &mut scratch.a, &mut scratch.b);
@@ -532,6 +629,8 @@ impl Policy {
     /// The critic's value estimate for one observation (in reward units). Allocation-free
     /// for layers up to 256 wide.
     pub fn value(&self, obs: &[f32]) -> f32 {
+        let mut x = vec![0f32; obs.len()];
+        let obs = self.input(obs, &mut x);
         if self.fits_on_stack() {
             let (mut a, mut b) = ([0f32; STACK_WIDTH], [0f32; STACK_WIDTH]);
             self.value_net.forward_one(obs, &mut a, &mut b)[0]

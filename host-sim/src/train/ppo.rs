@@ -72,6 +72,13 @@ pub struct PpoConfig {
     pub normalize_reward: bool,
     /// Clip of normalised rewards (default 10).
     pub reward_clip: f32,
+    /// Normalise observations by a running mean and standard deviation per feature (SB3
+    /// `VecNormalize(norm_obs=True)`), clipped to ±`obs_clip` (default false). The
+    /// statistics are `f64`, updated row by row in env order (deterministic), and frozen
+    /// into the checkpoint, which applies them at inference on every front-end.
+    pub normalize_obs: bool,
+    /// Clip of normalised observations (default 10).
+    pub obs_clip: f32,
     /// Initial bias of the HOLD logit (default 0: a uniform initial policy). With 25
     /// actions a uniform policy trades ~95 % of steps and pays the spread and fees on
     /// every one; a positive bias (e.g. 3 → HOLD ≈ 2/3 when flat) starts from a policy
@@ -101,6 +108,8 @@ impl Default for PpoConfig {
             hidden: vec![64, 64],
             normalize_reward: false,
             reward_clip: 10.0,
+            normalize_obs: false,
+            obs_clip: 10.0,
             init_hold_logit: 0.0,
             seed: 0,
         }
@@ -146,9 +155,10 @@ fn validate(cfg: &PpoConfig, meta: &PolicyMeta) -> Result<(), TrainError> {
         || !positive(cfg.max_grad_norm)
         || !positive(cfg.adam_eps)
         || !positive(cfg.reward_clip)
+        || !positive(cfg.obs_clip)
     {
         return bad(
-            "clip_range, learning_rate, max_grad_norm, adam_eps and reward_clip must be positive",
+            "clip_range, learning_rate, max_grad_norm, adam_eps, reward_clip and obs_clip must be positive",
         );
     }
     if cfg.clip_range_vf.is_some_and(|c| !positive(c))
@@ -200,6 +210,10 @@ struct Run {
     /// Reward normalisation: discounted return per env and running moments of it.
     disc_return: Vec<f64>,
     ret_stats: RunningMoments,
+    /// Observation normalisation: running moments per feature and the normalised batch.
+    obs_stats: Vec<RunningMoments>,
+    norm_obs: Vec<f32>,
+    obs_column: Vec<f64>,
     // Rollout, index `t × n_envs + env`.
     obs: Vec<f32>,
     masks: Vec<u8>,
@@ -245,6 +259,11 @@ impl RunningMoments {
             var: 1.0,
             count: 1e-4,
         }
+    }
+
+    /// As SB3's `RunningMeanStd` for observations: mean 0, variance 1, pseudo-count 1e-4.
+    fn new_obs() -> RunningMoments {
+        RunningMoments::new()
     }
 
     /// Merge a batch of values (in order).
@@ -322,6 +341,7 @@ impl Trainer {
                 meta,
                 policy_net,
                 value_net,
+                obs_norm: None,
             },
             cfg,
             run: None,
@@ -379,6 +399,9 @@ impl Trainer {
             step_trunc: vec![0; n],
             disc_return: vec![0.0; n],
             ret_stats: RunningMoments::new(),
+            obs_stats: vec![RunningMoments::new_obs(); d],
+            norm_obs: vec![0.0; n * d],
+            obs_column: vec![0.0; n],
             obs: vec![0.0; t * n * d],
             masks: vec![0; t * n * ACTION_COUNT],
             actions: vec![0; t * n],
@@ -474,15 +497,19 @@ impl Trainer {
         let mut probs = [0f32; ACTION_COUNT];
         for t in 0..t_max {
             let base = t * n;
-            run.obs[base * d..(base + n) * d].copy_from_slice(&run.cur_obs);
+            if self.cfg.normalize_obs {
+                self.update_obs_norm(run);
+            }
+            let input: &[f32] = if self.cfg.normalize_obs {
+                &run.norm_obs
+            } else {
+                &run.cur_obs
+            };
+            run.obs[base * d..(base + n) * d].copy_from_slice(input);
             run.masks[base * ACTION_COUNT..(base + n) * ACTION_COUNT]
                 .copy_from_slice(&run.cur_mask);
-            self.policy
-                .policy_net
-                .forward(&run.cur_obs, n, &mut run.work_pi);
-            self.policy
-                .value_net
-                .forward(&run.cur_obs, n, &mut run.work_v);
+            self.policy.policy_net.forward(input, n, &mut run.work_pi);
+            self.policy.value_net.forward(input, n, &mut run.work_v);
             for i in 0..n {
                 let k = base + i;
                 run.values[k] = run.work_v.output()[i];
@@ -550,9 +577,20 @@ impl Trainer {
                 run.prev_done[i] = done;
             }
         }
-        self.policy
-            .value_net
-            .forward(&run.cur_obs, n, &mut run.work_v);
+        let input: &[f32] = match &self.policy.obs_norm {
+            Some(norm) if self.cfg.normalize_obs => {
+                for (o, x) in run
+                    .norm_obs
+                    .chunks_exact_mut(d)
+                    .zip(run.cur_obs.chunks_exact(d))
+                {
+                    norm.apply(x, o);
+                }
+                &run.norm_obs
+            }
+            _ => &run.cur_obs,
+        };
+        self.policy.value_net.forward(input, n, &mut run.work_v);
         run.next_values.copy_from_slice(&run.work_v.output()[..n]);
         self.iteration += 1;
         self.timesteps += (t_max * n) as u64;
@@ -589,6 +627,37 @@ impl Trainer {
             action_histogram: hist,
             size_tiers,
             learning_rate: self.cfg.learning_rate,
+        }
+    }
+
+    /// Merge this step's observations into the running moments (feature by feature, env
+    /// order), refresh the policy's frozen normalisation and normalise the batch with it.
+    fn update_obs_norm(&mut self, run: &mut Run) {
+        let (n, d) = (run.n_envs, run.obs_dim);
+        for (j, stats) in run.obs_stats.iter_mut().enumerate() {
+            for (i, c) in run.obs_column.iter_mut().enumerate() {
+                *c = f64::from(run.cur_obs[i * d + j]);
+            }
+            stats.update(&run.obs_column[..n]);
+        }
+        let norm = self
+            .policy
+            .obs_norm
+            .get_or_insert_with(|| super::policy::ObsNorm {
+                mean: vec![0.0; d],
+                inv_std: vec![1.0; d],
+                clip: self.cfg.obs_clip,
+            });
+        for (j, stats) in run.obs_stats.iter().enumerate() {
+            norm.mean[j] = stats.mean as f32;
+            norm.inv_std[j] = (1.0 / stats.std()) as f32;
+        }
+        for (o, x) in run
+            .norm_obs
+            .chunks_exact_mut(d)
+            .zip(run.cur_obs.chunks_exact(d))
+        {
+            norm.apply(x, o);
         }
     }
 

@@ -420,7 +420,10 @@ mod tests {
     }
 
     fn venue() -> SimVenue {
-        let mut v = SimVenue::new(&["KX-A".to_owned()], 1, |_| EngineConfig::default());
+        let mut v = SimVenue::new(&["KX-A".to_owned()], 1, |_| EngineConfig {
+            pricing: kalsim_core::PricingMode::Aggressive,
+            ..EngineConfig::default()
+        });
         let lv = |c: u8, n: u64| (p(c), CentiContracts(n * 100));
         v.apply_snapshot(
             "KX-A",

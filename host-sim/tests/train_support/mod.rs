@@ -76,6 +76,7 @@ pub fn meta(dim: u32) -> PolicyMeta {
         action_count: 25,
         size_table: [5, 10, 20, 50, 100],
         sizing: "variable".to_string(),
+        ..PolicyMeta::default()
     }
 }
 

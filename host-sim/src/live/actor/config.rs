@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use kalsim_core::{EngineConfig, Intent, PricingMode, SellMode};
+use kalsim_core::{EngineConfig, Intent, PricingMode, SellMode, SweepRemainder};
 
 use crate::env::{ConfigError, EnvConfig};
 use crate::venue::{OrderOptions, SelfTradePrevention, TimeInForce};
@@ -26,9 +26,10 @@ pub struct OrderEntry {
     /// episode shorter than this is unaffected; a longer one would see live orders expire
     /// that the simulation keeps.
     pub resting_expiry: Duration,
-    /// Send taking orders (aggressive pricing) immediate-or-cancel: the remainder is
-    /// cancelled instead of resting (the sweep of SPEC §3). Off by default, because the
-    /// core's `aggressive` mode rests the remainder.
+    /// Also send `aggressive` orders immediate-or-cancel (their remainder is then cancelled
+    /// instead of resting as the core's `aggressive` mode rests it). Off by default. `sweep`
+    /// orders are immediate-or-cancel whatever this says, unless `sweep_remainder = rest`
+    /// (SPEC §3).
     pub taker_immediate_or_cancel: bool,
     /// Self-trade prevention.
     pub self_trade_prevention: SelfTradePrevention,
@@ -50,10 +51,14 @@ impl Default for OrderEntry {
 impl OrderEntry {
     /// The options of an order for `intent` under `engine`'s pricing and sell modes, at
     /// Unix time `now_s`: post-only for passive pricing; reduce-only for sells in reduce-only
-    /// mode; immediate-or-cancel for taking orders when configured, else good-till-cancelled
-    /// with the expiry.
+    /// mode; immediate-or-cancel for a sweep (unless its remainder rests) and, when
+    /// configured, for aggressive orders; else good-till-cancelled with the expiry.
     pub fn options(&self, engine: &EngineConfig, intent: Intent, now_s: u64) -> OrderOptions {
-        let ioc = self.taker_immediate_or_cancel && engine.pricing == PricingMode::Aggressive;
+        let ioc = match engine.pricing {
+            PricingMode::Sweep => engine.sweep_remainder == SweepRemainder::Cancel,
+            PricingMode::Aggressive => self.taker_immediate_or_cancel,
+            PricingMode::Passive | PricingMode::Mid => false,
+        };
         OrderOptions {
             time_in_force: if ioc {
                 TimeInForce::ImmediateOrCancel
@@ -217,6 +222,12 @@ mod tests {
         cfg.sell_mode = SellMode::SellToOpen;
         let o = e.options(&cfg, Intent::SellNo, 1_000);
         assert!(!o.post_only && !o.reduce_only);
+        let o = e.options(&cfg, Intent::BuyYes, 1_000);
+        assert_eq!(
+            o.time_in_force,
+            TimeInForce::GoodTillCanceled,
+            "aggressive rests"
+        );
         let ioc = OrderEntry {
             taker_immediate_or_cancel: true,
             ..OrderEntry::default()
@@ -225,6 +236,16 @@ mod tests {
         assert_eq!(
             (o.time_in_force, o.expiration_time_s),
             (TimeInForce::ImmediateOrCancel, None)
+        );
+        // The sweep of SPEC §3: immediate-or-cancel, unless its remainder rests.
+        cfg.pricing = PricingMode::Sweep;
+        let o = e.options(&cfg, Intent::BuyNo, 1_000);
+        assert_eq!(o.time_in_force, TimeInForce::ImmediateOrCancel);
+        cfg.sweep_remainder = SweepRemainder::Rest;
+        let o = e.options(&cfg, Intent::BuyNo, 1_000);
+        assert_eq!(
+            (o.time_in_force, o.expiration_time_s),
+            (TimeInForce::GoodTillCanceled, Some(1_600))
         );
         let a =
             ActorConfig::new(EnvConfig::default(), vec![], "r 1!").with_order_prefix("my_bot-7");

@@ -107,8 +107,13 @@ impl<V: LiveVenue> Actor<V> {
             return engine.plan_order(intent, tier);
         }
         let cfg = engine.config();
-        let price = kalsim_core::order::intent_price(engine.book(), intent, cfg.pricing)
-            .map_err(|_| LimitViolation::NoPrice)?;
+        let price = kalsim_core::order::intent_price(
+            engine.book(),
+            intent,
+            cfg.pricing,
+            cfg.max_slippage_cents,
+        )
+        .map_err(|_| LimitViolation::NoPrice)?;
         let plan = OrderPlan::new(intent, cfg.sizes.size(tier), price);
         self.venue_guard(i, &plan)?;
         Ok(plan)

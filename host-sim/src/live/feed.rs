@@ -79,6 +79,10 @@ pub struct WsFeed {
     tickers: Vec<String>,
     /// Notes to hand out before the next update (sub-cent levels left out of snapshots).
     notes: Vec<(String, String)>,
+    /// The client's warnings (unknown statuses), handed out as notes.
+    warnings: Vec<String>,
+    /// An update held back while a warning was handed out.
+    held: Option<BookUpdate>,
 }
 
 impl WsFeed {
@@ -88,6 +92,8 @@ impl WsFeed {
             client,
             tickers,
             notes: Vec::new(),
+            warnings: Vec::new(),
+            held: None,
         }
     }
 
@@ -99,6 +105,9 @@ impl WsFeed {
 
 impl Feed for WsFeed {
     fn next_event(&mut self, timeout: Duration) -> Result<Option<FeedEvent>, VenueError> {
+        if let Some(u) = self.held.take() {
+            return Ok(Some(self.convert(u)?));
+        }
         if let Some((ticker, detail)) = self.notes.pop() {
             return Ok(Some(FeedEvent::Note {
                 kind: "sub_cent_skipped",
@@ -106,10 +115,31 @@ impl Feed for WsFeed {
                 detail,
             }));
         }
-        let Some(update) = self.client.next_update(timeout)? else {
+        let update = self.client.next_update(timeout)?;
+        for w in self.client.drain_warnings() {
+            self.warnings.push(w);
+        }
+        if let Some(detail) = self.warnings.pop() {
+            if let Some(u) = update {
+                // Hand the update out next time; the warning first.
+                self.held = Some(u);
+            }
+            return Ok(Some(FeedEvent::Note {
+                kind: "venue_warning",
+                ticker: None,
+                detail,
+            }));
+        }
+        let Some(update) = update else {
             return Ok(None);
         };
-        Ok(Some(match update {
+        Ok(Some(self.convert(update)?))
+    }
+}
+
+impl WsFeed {
+    fn convert(&mut self, update: BookUpdate) -> Result<FeedEvent, VenueError> {
+        Ok(match update {
             BookUpdate::Snapshot {
                 ticker,
                 ts_ms,
@@ -176,11 +206,9 @@ impl Feed for WsFeed {
                 ticker: None,
                 detail: format!("{kind}: {error}"),
             },
-        }))
+        })
     }
-}
 
-impl WsFeed {
     fn unsynced(&self) -> Vec<String> {
         self.tickers
             .iter()

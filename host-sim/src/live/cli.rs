@@ -100,6 +100,10 @@ pub struct LiveArgs {
     /// Stop new exposure once the drawdown from the run's peak reaches this many cents.
     #[arg(long)]
     pub max_drawdown_cents: Option<i64>,
+    /// On the Kalshi venue, let the policy's mask follow the venue's own position and
+    /// account instead of the mirror's simulated one (the observation is unchanged).
+    #[arg(long)]
+    pub venue_mask: bool,
     /// JSONL decision log.
     #[arg(long)]
     pub log: Option<PathBuf>,
@@ -251,6 +255,7 @@ pub fn run(args: LiveArgs) -> Result<(), Box<dyn Error>> {
     if let Some(b) = file.taker_immediate_or_cancel {
         actor_cfg.order_entry.taker_immediate_or_cancel = b;
     }
+    actor_cfg.venue_mask = args.venue_mask;
     actor_cfg.risk.daily_loss_limit_cents =
         args.daily_loss_limit_cents.or(file.daily_loss_limit_cents);
     actor_cfg.risk.max_drawdown_cents = args.max_drawdown_cents.or(file.max_drawdown_cents);

@@ -537,3 +537,44 @@ fn a_daily_loss_limit_stops_new_exposure_everywhere_and_says_why() {
     let mut v = kalshi(&ex);
     assert!(v.working_orders().unwrap().is_empty());
 }
+
+#[test]
+fn lagging_reads_never_make_a_resting_order_forgotten() {
+    let dir = scratch("lag");
+    let (book, tickers, _) = script(2, 120, 17);
+    let ex = exchange(book, |c| c.ws_interval = Duration::from_millis(4));
+    // Orders rest (passive), and stay invisible to listings for 500 ms after booking, while
+    // the actor reconciles every third decision: one missed listing must not make it forget
+    // an order that is in fact resting (it would then leave two working in a market).
+    ex.set_faults(Faults {
+        order_read_lag: Duration::from_millis(500),
+        ..Faults::default()
+    });
+    let env = EnvConfig {
+        pricing: "passive".into(),
+        ..EnvConfig::default()
+    };
+    let mut cfg = actor_config(&env, &tickers, "lag");
+    cfg.reconcile_every = 3;
+    let log = dir.join("decisions.jsonl");
+    let mut checked = 0;
+    let (report, actor) = run_actor(&ex, cfg, 8, &log, KillSwitch::new(None), |_| {
+        let mut per_market: HashMap<String, usize> = HashMap::new();
+        for (t, _, _) in ex.resting_orders() {
+            *per_market.entry(t).or_default() += 1;
+        }
+        for (t, n) in per_market {
+            assert!(n <= 1, "{t}: {n} of our orders resting at once");
+        }
+        checked += 1;
+    });
+    assert!(checked > 50 && report.orders_sent > 20, "{report:?}");
+    let all = lines(&log);
+    assert!(
+        all.iter().any(|l| l["kind"] == "reconcile"
+            && l["discrepancies"].as_array().is_some_and(|d| d.is_empty())),
+        "reconciliations ran"
+    );
+    assert_reconciled(&actor, &ex, &tickers);
+    assert!(ex.resting_orders().is_empty());
+}

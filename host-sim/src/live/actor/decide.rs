@@ -303,6 +303,7 @@ impl<V: LiveVenue> Actor<V> {
                     // The exchange may have capped the count (reduce-only): what it booked.
                     initial: ack.filled.0 + ack.remaining.0,
                     misses: 0,
+                    first_miss: None,
                 });
                 if live {
                     let e = self
@@ -367,6 +368,7 @@ impl<V: LiveVenue> Actor<V> {
                             client_order_id: coid.clone(),
                             initial: ack.filled.0 + ack.remaining.0,
                             misses: 0,
+                            first_miss: None,
                         });
                     }
                     if self.venue.is_live() {

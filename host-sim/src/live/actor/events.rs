@@ -123,6 +123,7 @@ impl<V: LiveVenue> Actor<V> {
                     client_order_id: o.client_order_id.clone(),
                     initial: o.filled.0 + o.remaining.0,
                     misses: 0,
+                    first_miss: None,
                 });
             }
         }

@@ -34,6 +34,8 @@ struct Working {
     initial: u32,
     /// Consecutive reconciliations that did not list it (reads lag writes).
     misses: u32,
+    /// When the first of those misses was.
+    first_miss: Option<Instant>,
 }
 
 struct Market {
@@ -468,6 +470,10 @@ impl<V: LiveVenue> Actor<V> {
         }
     }
 }
+
+/// A tracked order missing from listings counts as gone only after two misses at least this
+/// far apart (and is then cancelled anyway, in case the listing still lagged).
+pub(crate) const GONE_AFTER: Duration = Duration::from_secs(2);
 
 /// A short wait used between look-ups of an unresolved order.
 pub(crate) const RESOLVE_PAUSE: Duration = Duration::from_millis(20);

@@ -3,7 +3,8 @@
 //!
 //! Reads lag writes, so nothing is concluded from one read: a position or cash difference is
 //! adopted only when the same difference shows at two reconciliations in a row, and a
-//! tracked order missing from the listing is forgotten only after two misses.
+//! tracked order missing from the listing is forgotten only after two misses at least
+//! [`GONE_AFTER`](super::GONE_AFTER) apart, and is cancelled anyway when it is.
 
 use std::collections::HashSet;
 
@@ -213,21 +214,39 @@ impl<V: LiveVenue> Actor<V> {
         let prefix = self.config.own_prefix();
         let listed: HashSet<&str> = working.iter().map(|w| w.order_id.as_str()).collect();
         let live = self.venue.is_live();
+        let mut gone = Vec::new();
         for m in &mut self.markets {
             let Some(w) = m.working.as_mut() else {
                 continue;
             };
             if listed.contains(w.order_id.as_str()) {
                 w.misses = 0;
+                w.first_miss = None;
                 continue;
             }
             w.misses += 1;
-            if w.misses >= 2 || !live {
-                diffs.push(json!({"ticker": m.ticker, "field": "working_order_gone",
-                    "order_id": w.order_id}));
-                m.working = None;
-                if live {
-                    m.engine.cancel_working();
+            let first = *w.first_miss.get_or_insert_with(std::time::Instant::now);
+            if !live || (w.misses >= 2 && first.elapsed() >= super::GONE_AFTER) {
+                gone.push((m.ticker.clone(), w.order_id.clone()));
+            }
+        }
+        if !gone.is_empty() {
+            // Gone as far as the listings can tell; cancelled anyway, in case they still lag.
+            let results = if live {
+                self.venue.cancel_orders(&gone)
+            } else {
+                gone.iter().map(|_| Ok(())).collect()
+            };
+            for ((ticker, id), r) in gone.iter().zip(results) {
+                let was_live = r.is_ok() && live;
+                diffs.push(json!({"ticker": ticker, "field": "working_order_gone",
+                    "order_id": id, "was_still_resting": was_live}));
+                if let Some(&i) = self.index.get(ticker) {
+                    let m = &mut self.markets[i];
+                    m.working = None;
+                    if live {
+                        m.engine.cancel_working();
+                    }
                 }
             }
         }
@@ -254,6 +273,7 @@ impl<V: LiveVenue> Actor<V> {
                     client_order_id: w.client_order_id.clone(),
                     initial: 0,
                     misses: 0,
+                    first_miss: None,
                 });
                 diffs.push(json!({"ticker": w.ticker, "field": "adopted_order",
                     "order_id": w.order_id, "client_order_id": w.client_order_id,

@@ -5,7 +5,8 @@
 //! gap — with a market that closes mid-run and two that settle. Checked:
 //!
 //! - no duplicate order (one booking per client order id), no contract violation;
-//! - no limit ever exceeded at the exchange after any decision, cash never negative;
+//! - no limit ever exceeded at the exchange after any decision, cash never negative, never
+//!   more than one order of ours working in a market;
 //! - no sell that flips a position (reduce-only sells only reduce);
 //! - positions and cash reconcile to the cent with the exchange; each settlement credited
 //!   once;
@@ -80,7 +81,7 @@ fn ten_thousand_decisions_across_five_markets_under_faults() {
     // 5 markets with enough book events for `n` decisions (and what a resync skips).
     let text = generate_string(&GenConfig {
         markets: 5,
-        events: (n * 3 / 10 + 50) as u32,
+        events: (n * 2 / 5 + 50) as u32,
         seed: 2026,
     });
     let mut script = Vec::new();
@@ -220,6 +221,14 @@ fn ten_thousand_decisions_across_five_markets_under_faults() {
             );
         }
         assert!(ex.balance().0 >= 0, "decision {seen}: negative cash");
+        let mut resting: HashMap<String, usize> = HashMap::new();
+        for (t, _, _) in ex.resting_orders() {
+            *resting.entry(t).or_default() += 1;
+        }
+        assert!(
+            resting.values().all(|&k| k <= 1),
+            "decision {seen}: more than one order of ours working in a market: {resting:?}"
+        );
         if seen == n {
             trip.trip();
         }

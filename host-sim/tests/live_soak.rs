@@ -105,10 +105,10 @@ fn ten_thousand_decisions_across_five_markets_under_faults() {
         script.push(v);
     }
     assert_eq!(tickers.len(), 5);
-    // Market 0 closes at 40 % of the script and settles YES; market 1 settles NO at 52 % (its
+    // Market 0 closes at 40 % of the run and settles YES; market 1 settles NO at 52 % (its
     // result determined first); a deci-cent sixth market streams sub-cent levels.
-    let len = script.len();
-    let at = |f: f64| (len as f64 * f) as usize;
+    // Positions in the stream as fractions of the decisions (one book message each).
+    let at = |f: f64| (n as f64 * f) as usize;
     let (m0, m1) = (tickers[0].clone(), tickers[1].clone());
     let lifecycle = |t: &str, e: &str, r: Option<&str>| {
         let mut msg = json!({"market_ticker": t, "event_type": e});
@@ -161,8 +161,8 @@ fn ten_thousand_decisions_across_five_markets_under_faults() {
         read_5xx: 20,
         drop_fill_messages: 30,
         float_numbers: true,
-        ws_disconnect_after: Some(at(0.1)),
-        ws_gap_at: Some(at(0.2)),
+        ws_disconnect_after: Some(at(0.15)),
+        ws_gap_at: Some(at(0.3)),
         ..Faults::default()
     });
 

@@ -69,10 +69,10 @@ pub struct LiveArgs {
     /// Environment configuration (TOML or JSON) the policy was trained with.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Market-data WebSocket URL (default: Kalshi production, or demo with --demo).
+    /// Market-data WebSocket URL (default: Kalshi demo, or production with --production).
     #[arg(long)]
     pub ws_url: Option<String>,
-    /// REST base URL (default: Kalshi production, or demo with --demo).
+    /// REST base URL (default: Kalshi demo, or production with --production).
     #[arg(long)]
     pub base_url: Option<String>,
     /// Use Kalshi's demo environment (the default; kept for old scripts).

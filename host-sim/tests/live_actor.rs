@@ -4,18 +4,18 @@
 //! - parity: a synthetic capture replayed through the exchange's WebSocket into the actor on
 //!   the paper venue gives the same observations (bit for bit) and actions as an `Env` replay
 //!   of the same file with the same policy (seeded `random` baseline and a greedy checkpoint);
-//! - faults (timeouts, 5xx, dropped-after-accept, WS disconnect, WS gap): no duplicate order,
-//!   no limit exceeded at the exchange after any decision, positions reconcile, every decision
-//!   is logged;
 //! - a checkpoint that does not fit the environment refuses to start;
-//! - the kill switch cancels the working orders.
+//! - breakers (per market, half-open after a cool-down), throttle and dry run on a tape;
+//! - the CLI on the paper venue and a Kalshi dry run.
+//!
+//! The actor on the Kalshi venue under faults is in `live_kalshi.rs`, the long soak in
+//! `live_soak.rs`.
 #![cfg(feature = "exchange")]
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kalsim_core::{ACTION_COUNT, CentiContracts, OBS_DIM, OrderBook, Price};
+use kalsim_core::{ACTION_COUNT, CentiContracts, OBS_DIM, Price};
 use kalsim_host_sim::data::{GenConfig, generate_string};
 use kalsim_host_sim::env::{Env, EnvConfig, load_markets};
 use kalsim_host_sim::live::{
@@ -24,10 +24,9 @@ use kalsim_host_sim::live::{
 };
 use kalsim_host_sim::policy::{PolicyContext, policy_with_context};
 use kalsim_host_sim::train::{PolicyMeta, PpoConfig, Trainer};
-use kalsim_host_sim::venue::exchange::{Exchange, ExchangeConfig, Faults};
+use kalsim_host_sim::venue::exchange::{Exchange, ExchangeConfig};
 use kalsim_host_sim::venue::{
-    Credentials, KalshiConfig, KalshiVenue, MarketDataClient, MarketDataConfig, PaperVenue,
-    RateLimits, SimVenue, Venue,
+    Credentials, MarketDataClient, MarketDataConfig, PaperVenue, SimVenue, Venue,
 };
 use serde_json::Value;
 
@@ -308,183 +307,6 @@ fn tape_feed_on_the_sim_venue_matches_the_env_replay() {
     assert!(report.orders_sent > 20);
 }
 
-fn deep_book(levels: &[(Price, CentiContracts)], no: &[(Price, CentiContracts)]) -> OrderBook {
-    let mut b = OrderBook::new();
-    let deepen = |l: &[(Price, CentiContracts)]| -> Vec<(Price, CentiContracts)> {
-        l.iter()
-            .map(|(p, d)| (*p, CentiContracts(d.0 * 10)))
-            .collect()
-    };
-    b.apply_snapshot(&deepen(levels), &deepen(no)).unwrap();
-    b
-}
-
-fn kalshi_venue(ex: &Exchange) -> KalshiVenue {
-    let mut cfg = KalshiConfig::new(ex.rest_base_url());
-    cfg.request_timeout = Duration::from_millis(300);
-    cfg.retry.base_backoff = Duration::from_millis(10);
-    cfg.rate_limits = RateLimits {
-        reads_per_sec: 1000.0,
-        writes_per_sec: 1000.0,
-    };
-    KalshiVenue::new(cfg, &creds())
-}
-
-#[test]
-fn kalshi_venue_under_faults_never_duplicates_or_breaches_limits() {
-    let dir = scratch_dir("faults");
-    let (path, script, ticker) = capture(&dir, 90, 21);
-    let mut cfg = env_config(&path);
-    cfg.limits.max_position_per_market = 40;
-    let max_pos = i64::from(cfg.limits.max_position_per_market);
-    let min_cash = cfg.limits.min_cash_buffer_cents;
-    let (markets, _) = load_markets(&cfg).unwrap();
-    let tape = &markets[0];
-    let kalsim_host_sim::data::BookEvent::Snapshot { yes, no } = tape.events[0].event else {
-        panic!("tapes start with a snapshot");
-    };
-    let mut ex_cfg = ExchangeConfig::new(KEY_ID, creds().public_key());
-    ex_cfg.ws_script = script;
-    ex_cfg.ws_interval = Duration::from_millis(3);
-    ex_cfg.rate_limits = RateLimits {
-        reads_per_sec: 1000.0,
-        writes_per_sec: 1000.0,
-    };
-    ex_cfg.books = vec![(
-        ticker.clone(),
-        deep_book(tape.snapshot_levels(yes), tape.snapshot_levels(no)),
-    )];
-    let ex = Exchange::start(ex_cfg).unwrap();
-    ex.set_faults(Faults {
-        // 5 attempts per order: the first order fails for good (a venue error the actor
-        // sees), the next one gets through on its third attempt.
-        order_5xx: 7,
-        order_drop_after_accept: 2,
-        order_delay_after_accept: 2,
-        response_delay: Duration::from_millis(700),
-        read_5xx: 3,
-        ws_disconnect_after: Some(30),
-        ws_gap_at: Some(60),
-    });
-    let tickers = vec![ticker.clone()];
-    let mut feed = WsFeed::new(ws_client(&ex, &tickers), tickers.clone());
-    let mut acfg = ActorConfig::new(cfg.clone(), tickers.clone(), "faults");
-    acfg.min_order_interval = Duration::ZERO;
-    acfg.reconcile_every = 15;
-    acfg.breaker_threshold = 50;
-    acfg.idle_exit = Some(Duration::from_millis(1500));
-    let policy = LivePolicy::load("random", &cfg, 2, true).unwrap();
-    let log = dir.join("decisions.jsonl");
-    let mut actor = Actor::new(
-        acfg,
-        kalshi_venue(&ex),
-        policy,
-        DecisionLog::create(&log).unwrap(),
-        KillSwitch::new(None),
-    )
-    .unwrap();
-    let mut checked = 0;
-    let report = actor.run(&mut feed, |_| {
-        // After every decision, the exchange's own books are within the limits.
-        for (t, p) in ex.positions() {
-            assert!(p.abs() <= max_pos, "{t}: position {p} beyond {max_pos}");
-        }
-        assert!(ex.balance().0 >= min_cash, "cash {:?}", ex.balance());
-        checked += 1;
-    });
-    assert_eq!(report.stop, StopReason::Idle, "{report:?}");
-    assert_eq!(checked, report.decisions);
-
-    let left = ex.faults();
-    assert_eq!(
-        (
-            left.order_5xx,
-            left.order_drop_after_accept,
-            left.order_delay_after_accept,
-            left.read_5xx,
-            left.ws_disconnect_after,
-            left.ws_gap_at
-        ),
-        (0, 0, 0, 0, None, None),
-        "every fault fired"
-    );
-    // No duplicate order, ever.
-    let counts = ex.orders_per_client_order_id();
-    assert!(counts.values().all(|&n| n == 1), "{counts:?}");
-    assert!(report.orders_sent >= 10, "{report:?}");
-    assert!(report.venue_errors >= 1, "{report:?}");
-    assert_eq!(report.breaker_trips, 0);
-    assert!(counts.len() as u64 >= report.orders_sent);
-    // Every decision logged; the feed's trouble logged too.
-    let lines = std::fs::read_to_string(&log).unwrap();
-    let decisions = decision_lines(&log);
-    assert_eq!(decisions.len() as u64, report.decisions);
-    assert!(
-        lines.contains("\"out_of_sync\""),
-        "gap and reconnect are logged"
-    );
-    assert!(
-        decisions
-            .iter()
-            .all(|d| d["obs_hash"].as_str().is_some_and(|h| h.len() == 16))
-    );
-    // Positions and cash reconcile with the exchange.
-    let ours = actor.venue_position(&ticker).unwrap();
-    assert_eq!(ours, ex.positions().get(&ticker).copied().unwrap_or(0));
-    let theirs: HashMap<String, i64> = actor
-        .venue_mut()
-        .positions()
-        .unwrap()
-        .into_iter()
-        .map(|p| (p.ticker, p.position_contracts))
-        .collect();
-    assert_eq!(theirs, ex.positions());
-    assert_eq!(actor.venue_mut().balance().unwrap(), ex.balance());
-    assert!(actor.venue_mut().working_orders().unwrap().is_empty());
-    // The actor kept trading to the end of the data.
-    let sent_late = decisions
-        .iter()
-        .rev()
-        .take(decisions.len() / 3)
-        .filter(|d| d["verdict"] == Verdict::Sent.name())
-        .count();
-    assert!(sent_late > 0, "no order in the last third of the run");
-    // The failed order is logged with its error, and the next order waits for a
-    // reconciliation.
-    let all: Vec<Value> = lines
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let at = all
-        .iter()
-        .position(|l| l["kind"] == "decision" && l["verdict"] == "venue_error")
-        .expect("a venue error");
-    assert!(all[at]["venue"]["error"].as_str().unwrap().contains("503"));
-    let next_sent = at
-        + all[at..]
-            .iter()
-            .position(|l| l["verdict"] == "sent")
-            .unwrap();
-    assert!(all[at..next_sent].iter().any(|l| l["kind"] == "reconcile"));
-    // The logged executions net to the exchange's position.
-    let net: i64 = all
-        .iter()
-        .filter(|l| l["kind"] == "fills")
-        .flat_map(|l| l["fills"].as_array().unwrap().clone())
-        .map(|f| {
-            let n = f["count"].as_i64().unwrap();
-            match (
-                f["contract"].as_str().unwrap(),
-                f["action"].as_str().unwrap(),
-            ) {
-                ("yes", "buy") | ("no", "sell") => n,
-                _ => -n,
-            }
-        })
-        .sum();
-    assert_eq!(net, ex.positions().get(&ticker).copied().unwrap_or(0));
-}
-
 #[test]
 fn a_checkpoint_that_does_not_fit_refuses_to_start() {
     let dir = scratch_dir("mismatch");
@@ -535,6 +357,14 @@ fn a_checkpoint_that_does_not_fit_refuses_to_start() {
             ws_url: Some("ws://127.0.0.1:9/trade-api/ws/v2".into()),
             base_url: Some("http://127.0.0.1:9/trade-api/v2".into()),
             demo: false,
+            production: false,
+            live_config: None,
+            tier: None,
+            order_prefix: None,
+            resting_expiry_secs: None,
+            daily_loss_limit_cents: None,
+            max_drawdown_cents: None,
+            venue_mask: false,
             log: None,
             kill_file: None,
             max_decisions: Some(1),
@@ -559,73 +389,14 @@ fn a_checkpoint_that_does_not_fit_refuses_to_start() {
     assert!(LivePolicy::load(path.to_str().unwrap(), &cfg, 0, true).is_ok());
 }
 
-#[test]
-fn the_kill_switch_cancels_working_orders() {
-    let dir = scratch_dir("kill");
-    let (path, script, ticker) = capture(&dir, 400, 33);
-    let cfg = env_config(&path);
-    let mut ex_cfg = ExchangeConfig::new(KEY_ID, creds().public_key());
-    ex_cfg.ws_script = script;
-    ex_cfg.ws_interval = Duration::from_millis(5);
-    ex_cfg.rate_limits = RateLimits {
-        reads_per_sec: 1000.0,
-        writes_per_sec: 1000.0,
-    };
-    // Far from the streamed prices: every order rests.
-    let mut far = OrderBook::new();
-    let lv = |c: u8| (Price::new(c).unwrap(), CentiContracts(100_000));
-    far.apply_snapshot(&[lv(3)], &[lv(3)]).unwrap();
-    ex_cfg.books = vec![(ticker.clone(), far)];
-    let ex = Exchange::start(ex_cfg).unwrap();
-    let tickers = vec![ticker.clone()];
-    let mut feed = WsFeed::new(ws_client(&ex, &tickers), tickers.clone());
-    let mut acfg = ActorConfig::new(cfg.clone(), tickers.clone(), "kill");
-    acfg.min_order_interval = Duration::ZERO;
-    acfg.reconcile_every = 0;
-    acfg.idle_exit = Some(Duration::from_secs(10));
-    // Buys only (the random baseline restricted by its mask to what is allowed when flat).
-    let policy = LivePolicy::load("random", &cfg, 4, true).unwrap();
-    let kill_file = dir.join("STOP");
-    let log = dir.join("decisions.jsonl");
-    let mut actor = Actor::new(
-        acfg,
-        kalshi_venue(&ex),
-        policy,
-        DecisionLog::create(&log).unwrap(),
-        KillSwitch::new(Some(kill_file.clone())),
-    )
-    .unwrap();
-    let mut sent = 0;
-    let report = actor.run(&mut feed, |r| {
-        if r.verdict == Verdict::Sent {
-            sent += 1;
-            if sent == 4 {
-                std::fs::write(&kill_file, b"stop").unwrap();
-            }
-        }
-    });
-    assert_eq!(report.stop, StopReason::Killed("kill file"));
-    assert_eq!(report.orders_sent, 4);
-    assert!(report.cancelled_on_stop >= 1, "{report:?}");
-    let mut check = kalshi_venue(&ex);
-    assert!(check.working_orders().unwrap().is_empty());
-    assert!(
-        ex.positions().is_empty(),
-        "nothing filled against the far book"
-    );
-    let text = std::fs::read_to_string(&log).unwrap();
-    let last = text.lines().last().unwrap();
-    assert!(
-        last.contains("\"stop\"") && last.contains("killed"),
-        "{last}"
-    );
-}
-
-/// A simulated venue whose order entry fails after `ok_orders` accepted orders.
+/// A simulated venue whose order entry fails on place calls `fail_from..fail_to` (counted
+/// over all markets), in `fail_ticker` only when one is given.
 #[derive(Debug)]
 struct FailingVenue {
     inner: SimVenue,
-    ok_orders: u32,
+    fail_from: u32,
+    fail_to: u32,
+    fail_ticker: Option<String>,
     place_calls: u32,
 }
 
@@ -635,8 +406,11 @@ impl Venue for FailingVenue {
         order: &kalsim_host_sim::venue::OrderRequest,
     ) -> Result<kalsim_host_sim::venue::OrderAck, kalsim_host_sim::venue::VenueError> {
         self.place_calls += 1;
-        if self.place_calls > self.ok_orders {
+        let in_window = (self.fail_from..self.fail_to).contains(&self.place_calls);
+        let in_market = self.fail_ticker.as_ref().is_none_or(|t| *t == order.ticker);
+        if in_window && in_market {
             return Err(kalsim_host_sim::venue::VenueError::Http {
+                endpoint: "POST /portfolio/events/orders".into(),
                 status: 503,
                 body: "down".into(),
             });
@@ -731,7 +505,9 @@ fn breaker_throttle_and_dry_run() {
         120,
         |t, cfg| FailingVenue {
             inner: sim(t, cfg),
-            ok_orders: 5,
+            fail_from: 6,
+            fail_to: u32::MAX,
+            fail_ticker: None,
             place_calls: 0,
         },
         |c| c.breaker_threshold = 3,
@@ -794,6 +570,14 @@ fn cli_args(
         ws_url: Some(ex.ws_url()),
         base_url: Some(ex.rest_base_url()),
         demo: false,
+        production: false,
+        live_config: None,
+        tier: None,
+        order_prefix: None,
+        resting_expiry_secs: None,
+        daily_loss_limit_cents: None,
+        max_drawdown_cents: None,
+        venue_mask: false,
         log: Some(dir.join("cli.jsonl")),
         kill_file: None,
         max_decisions: None,
@@ -857,4 +641,122 @@ fn kalsim_live_cli_paper_parity_and_kalshi_dry_run() {
     assert!(lines.iter().any(|d| d["verdict"] == "dry_run"));
     assert_eq!(ex.stats().orders_booked, 0);
     assert!(ex.orders_per_client_order_id().is_empty());
+}
+
+#[test]
+fn breakers_are_per_market_and_half_open_after_the_cool_down() {
+    let dir = scratch_dir("breakers");
+    let text = generate_string(&GenConfig {
+        markets: 2,
+        events: 120,
+        seed: 8,
+    });
+    let path = dir.join("two.jsonl");
+    std::fs::write(&path, text).unwrap();
+    let cfg = env_config(&path);
+    let (markets, _) = load_markets(&cfg).unwrap();
+    let tickers: Vec<String> = markets.iter().map(|m| m.ticker.clone()).collect();
+    assert_eq!(tickers.len(), 2);
+    let run = |fail_from, fail_to, fail_ticker: Option<String>, cool_down| {
+        let mut acfg = ActorConfig::new(cfg.clone(), tickers.clone(), "brk");
+        acfg.clock = Clock::Frozen;
+        acfg.min_order_interval = Duration::ZERO;
+        acfg.breaker_threshold = 3;
+        acfg.breaker_cool_down = cool_down;
+        let venue = FailingVenue {
+            inner: SimVenue::new(&tickers, 0, |x| engine_config_for(&cfg, x).unwrap()),
+            fail_from,
+            fail_to,
+            fail_ticker,
+            place_calls: 0,
+        };
+        let policy = LivePolicy::load("random", &cfg, 1, true).unwrap();
+        let mut actor = Actor::new(
+            acfg,
+            venue,
+            policy,
+            DecisionLog::disabled(),
+            KillSwitch::new(None),
+        )
+        .unwrap();
+        let mut recs = Vec::new();
+        let report = actor.run(&mut TapeFeed::new(markets.to_vec()), |r| {
+            recs.push(r.clone())
+        });
+        (recs, report, actor)
+    };
+    // Market A fails for good: its breaker opens (an hour's cool-down), B trades on.
+    let (recs, report, actor) = run(
+        1,
+        u32::MAX,
+        Some(tickers[0].clone()),
+        Duration::from_secs(3600),
+    );
+    assert_eq!(report.breaker_trips, 1);
+    assert!(actor.breaker_open());
+    let a_sent = recs
+        .iter()
+        .filter(|r| r.ticker == tickers[0] && r.verdict == Verdict::Sent)
+        .count();
+    let a_open = recs
+        .iter()
+        .filter(|r| r.ticker == tickers[0] && r.verdict == Verdict::BreakerOpen)
+        .count();
+    let b_sent = recs
+        .iter()
+        .filter(|r| r.ticker == tickers[1] && r.verdict == Verdict::Sent)
+        .count();
+    assert_eq!(a_sent, 0);
+    assert!(a_open > 5 && b_sent > 5, "A open {a_open}, B sent {b_sent}");
+    assert!(
+        recs.iter()
+            .all(|r| r.ticker != tickers[1] || r.verdict != Verdict::BreakerOpen)
+    );
+
+    // Failures on calls 3..6 only, no cool-down: the breaker opens, the next order is a
+    // probe that succeeds, and the market trades again with the breaker closed.
+    let (recs, report, actor) = run(3, 6, None, Duration::ZERO);
+    assert_eq!(report.breaker_trips, 1, "{report:?}");
+    assert!(!actor.breaker_open());
+    let first_error = recs
+        .iter()
+        .position(|r| r.verdict == Verdict::VenueError)
+        .unwrap();
+    let sent_after = recs[first_error..]
+        .iter()
+        .filter(|r| r.verdict == Verdict::Sent)
+        .count();
+    assert!(sent_after > 5, "{sent_after}");
+}
+
+#[test]
+fn production_and_demo_contradict_and_demo_is_the_default() {
+    use kalsim_host_sim::live::cli::{VenueKind, run};
+    let dir = scratch_dir("env");
+    let (_, script, ticker) = capture(&dir, 30, 3);
+    let mut ex_cfg = ExchangeConfig::new(KEY_ID, creds().public_key());
+    ex_cfg.ws_script = script;
+    let ex = Exchange::start(ex_cfg).unwrap();
+    let mut args = cli_args(VenueKind::Kalshi, "hold", &ticker, &ex, &dir);
+    args.production = true;
+    args.demo = true;
+    let err = run(args).unwrap_err().to_string();
+    assert!(err.contains("contradict"), "{err}");
+    // A live-config file may ask for production too; with a test URL the venue is "custom",
+    // and the start line says so.
+    let mut args = cli_args(VenueKind::Kalshi, "hold", &ticker, &ex, &dir);
+    args.dry_run = true;
+    args.max_decisions = Some(5);
+    let cfg_path = dir.join("live.toml");
+    std::fs::write(&cfg_path, "tier = \"advanced\"\norder_prefix = \"bot7\"\n").unwrap();
+    args.live_config = Some(cfg_path.clone());
+    run(args).unwrap();
+    let text = std::fs::read_to_string(dir.join("cli.jsonl")).unwrap();
+    let start: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(start["environment"], "custom");
+    assert_eq!(start["order_prefix"], "bot7-");
+    std::fs::write(&cfg_path, "tier = \"platinum\"\n").unwrap();
+    let mut args = cli_args(VenueKind::Kalshi, "hold", &ticker, &ex, &dir);
+    args.live_config = Some(cfg_path);
+    assert!(run(args).unwrap_err().to_string().contains("platinum"));
 }

@@ -205,3 +205,70 @@ fn refuses_a_bad_signature() {
     assert!(matches!(client(&ex, &wrong), Err(VenueError::Auth(_))));
     assert_eq!(ex.stats().unauthorized, 1);
 }
+
+#[test]
+fn user_channels_and_lifecycle_arrive_and_floats_read_exactly() {
+    use kalsim_core::{Contracts, Intent};
+    use kalsim_host_sim::venue::ws::Channels;
+    use kalsim_host_sim::venue::{KalshiConfig, KalshiVenue, OrderRequest, Venue};
+    let mut s = script();
+    s.truncate(40);
+    s.push(
+        json!({"type": "market_lifecycle_v2", "msg": {"market_ticker": TICKERS[0],
+        "event_type": "determined", "result": "no"}}),
+    );
+    s.push(
+        json!({"type": "market_lifecycle_v2", "msg": {"market_ticker": "KXOTHER",
+        "event_type": "determined", "result": "no"}}),
+    );
+    let mut cfg = ExchangeConfig::new(KEY_ID, creds().public_key());
+    cfg.ws_script = s;
+    cfg.ws_interval = Duration::from_millis(5);
+    let ex = Exchange::start(cfg).unwrap();
+    ex.set_faults(Faults {
+        float_numbers: true,
+        ..Faults::default()
+    });
+    let mut mcfg =
+        MarketDataConfig::new(ex.ws_url(), TICKERS.iter().map(|t| t.to_string()).collect());
+    mcfg.channels = Channels::TRADING;
+    let mut c = MarketDataClient::connect(mcfg, &creds()).unwrap();
+    // Wait for the first snapshot, then trade against the streamed book.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.book(TICKERS[0]).is_none() {
+        assert!(Instant::now() < deadline);
+        c.next_update(Duration::from_millis(50)).unwrap();
+    }
+    let mut v = KalshiVenue::new(KalshiConfig::new(ex.rest_base_url()), &creds());
+    let ask = c
+        .book(TICKERS[0])
+        .unwrap()
+        .best_bid(Side::No)
+        .unwrap()
+        .complement();
+    let ack = v
+        .place_order(
+            &OrderRequest::from_intent(TICKERS[0], Intent::BuyYes, Contracts(2), ask, "ws-1")
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(ack.filled, Contracts(2));
+    let (mut fills, mut orders, mut lifecycle) = (Vec::new(), Vec::new(), Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while (fills.is_empty() || orders.is_empty() || lifecycle.is_empty())
+        && Instant::now() < deadline
+    {
+        match c.next_update(Duration::from_millis(100)).unwrap() {
+            Some(BookUpdate::Fill(f)) => fills.push(f),
+            Some(BookUpdate::Order(o)) => orders.push(o),
+            Some(BookUpdate::Lifecycle(l)) => lifecycle.push(l),
+            Some(BookUpdate::Unparsed { kind, error }) => panic!("{kind}: {error}"),
+            _ => {}
+        }
+    }
+    assert_eq!(fills.iter().map(|f| f.count.0).sum::<u32>(), 2, "{fills:?}");
+    assert!(fills.iter().all(|f| f.price == ask && f.fee_cents > 0));
+    assert_eq!(orders[0].client_order_id, "ws-1");
+    assert_eq!(lifecycle.len(), 1, "only followed markets");
+    assert_eq!(lifecycle[0].result, Some(Side::No));
+}

@@ -2,19 +2,32 @@
 //!
 //! ```text
 //! kalsim live --venue paper --policy fixed --markets KXA-1,KXB-2 --log decisions.jsonl
-//! kalsim live --venue kalshi --policy policy.json --markets KXA-1 --demo --kill-file STOP
+//! kalsim live --venue kalshi --policy policy.json --markets KXA-1 --kill-file STOP
+//! kalsim live --venue kalshi --production ...   # real money: says so loudly at start
 //! ```
 //!
-//! Credentials come from `--key-id` / `--private-key` or from `KALSHI_API_KEY_ID` /
-//! `KALSHI_PRIVATE_KEY_PATH` (the market-data WebSocket is signed too, so paper trading needs
-//! them as well). The policy is checked against the environment configuration before any
-//! connection is made; a checkpoint that does not fit refuses to start.
+//! Kalshi's **demo** environment is the default; production needs `--production` (or
+//! `production = true` in the `--live-config` file). Credentials come from `--key-id` /
+//! `--private-key` or from `KALSHI_API_KEY_ID` / `KALSHI_PRIVATE_KEY_PATH` (the market-data
+//! WebSocket is signed too, so paper trading needs them as well). The policy is checked
+//! against the environment configuration before any connection is made; a checkpoint that
+//! does not fit refuses to start.
+//!
+//! The `--live-config` TOML file holds the order-entry and risk settings (every key
+//! optional; a command-line flag wins): `production`, `tier` (basic, advanced, premier,
+//! paragon, prime), `order_prefix`, `resting_expiry_secs`, `taker_immediate_or_cancel`,
+//! `daily_loss_limit_cents`, `max_drawdown_cents`, `breaker_cool_down_secs`.
 
 use std::error::Error;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use serde::Deserialize;
 
 use super::actor::{Actor, ActorConfig, Clock, engine_config_for};
 use super::feed::WsFeed;
@@ -23,10 +36,10 @@ use super::policy::LivePolicy;
 use super::signal::{KillSwitch, install_signal_handlers};
 use super::venues::LiveVenue;
 use crate::env::EnvConfig;
-use crate::venue::kalshi::{DEMO_URL, PRODUCTION_URL};
-use crate::venue::ws::{DEMO_WS_URL, PRODUCTION_WS_URL};
+use crate::venue::ws::{Channels, DEMO_WS_URL, PRODUCTION_WS_URL};
 use crate::venue::{
-    Credentials, KalshiConfig, KalshiVenue, MarketDataClient, MarketDataConfig, PaperVenue,
+    Credentials, Environment, KalshiConfig, KalshiVenue, MarketDataClient, MarketDataConfig,
+    PaperVenue, RateLimits, RateTier,
 };
 
 /// Where orders go.
@@ -56,15 +69,41 @@ pub struct LiveArgs {
     /// Environment configuration (TOML or JSON) the policy was trained with.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Market-data WebSocket URL (default: Kalshi production, or demo with --demo).
+    /// Market-data WebSocket URL (default: Kalshi demo, or production with --production).
     #[arg(long)]
     pub ws_url: Option<String>,
-    /// REST base URL (default: Kalshi production, or demo with --demo).
+    /// REST base URL (default: Kalshi demo, or production with --production).
     #[arg(long)]
     pub base_url: Option<String>,
-    /// Use Kalshi's demo environment URLs.
+    /// Use Kalshi's demo environment (the default; kept for old scripts).
     #[arg(long)]
     pub demo: bool,
+    /// Trade on Kalshi **production** (real money). Without it the demo environment is used.
+    #[arg(long)]
+    pub production: bool,
+    /// Order-entry and risk settings (TOML; see the module docs).
+    #[arg(long)]
+    pub live_config: Option<PathBuf>,
+    /// The account's API tier (token budgets): basic, advanced, premier, paragon, prime.
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// First part of every client order id, stable across runs: resting orders with it are
+    /// adopted on restart (default `kalsim`).
+    #[arg(long)]
+    pub order_prefix: Option<String>,
+    /// Expiry of resting orders, seconds (good-till-time).
+    #[arg(long)]
+    pub resting_expiry_secs: Option<u64>,
+    /// Stop new exposure once the day's loss reaches this many cents.
+    #[arg(long)]
+    pub daily_loss_limit_cents: Option<i64>,
+    /// Stop new exposure once the drawdown from the run's peak reaches this many cents.
+    #[arg(long)]
+    pub max_drawdown_cents: Option<i64>,
+    /// On the Kalshi venue, let the policy's mask follow the venue's own position and
+    /// account instead of the mirror's simulated one (the observation is unchanged).
+    #[arg(long)]
+    pub venue_mask: bool,
     /// JSONL decision log.
     #[arg(long)]
     pub log: Option<PathBuf>,
@@ -109,6 +148,28 @@ pub struct LiveArgs {
     pub frozen_clock: bool,
 }
 
+/// The `--live-config` file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveFileConfig {
+    /// Trade on production.
+    pub production: Option<bool>,
+    /// API tier name.
+    pub tier: Option<String>,
+    /// Client order id prefix.
+    pub order_prefix: Option<String>,
+    /// Expiry of resting orders, seconds.
+    pub resting_expiry_secs: Option<u64>,
+    /// Send taking orders immediate-or-cancel.
+    pub taker_immediate_or_cancel: Option<bool>,
+    /// Daily loss limit, cents.
+    pub daily_loss_limit_cents: Option<i64>,
+    /// Maximum drawdown, cents.
+    pub max_drawdown_cents: Option<i64>,
+    /// Breaker cool-down, seconds.
+    pub breaker_cool_down_secs: Option<u64>,
+}
+
 fn default_run_id() -> String {
     let ms = crate::venue::auth::now_ms();
     let mut n = ms;
@@ -123,6 +184,14 @@ fn default_run_id() -> String {
 
 /// Load the configuration and the policy, connect, and run until a stop condition.
 pub fn run(args: LiveArgs) -> Result<(), Box<dyn Error>> {
+    let file: LiveFileConfig = match &args.live_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("live config {}: {e}", path.display()))?;
+            toml::from_str(&text).map_err(|e| format!("live config {}: {e}", path.display()))?
+        }
+        None => LiveFileConfig::default(),
+    };
     let cfg = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -173,25 +242,73 @@ pub fn run(args: LiveArgs) -> Result<(), Box<dyn Error>> {
     if args.frozen_clock {
         actor_cfg.clock = Clock::Frozen;
     }
+    if let Some(p) = args
+        .order_prefix
+        .as_deref()
+        .or(file.order_prefix.as_deref())
+    {
+        actor_cfg = actor_cfg.with_order_prefix(p);
+    }
+    if let Some(s) = args.resting_expiry_secs.or(file.resting_expiry_secs) {
+        actor_cfg.order_entry.resting_expiry = Duration::from_secs(s.max(1));
+    }
+    if let Some(b) = file.taker_immediate_or_cancel {
+        actor_cfg.order_entry.taker_immediate_or_cancel = b;
+    }
+    actor_cfg.venue_mask = args.venue_mask;
+    actor_cfg.risk.daily_loss_limit_cents =
+        args.daily_loss_limit_cents.or(file.daily_loss_limit_cents);
+    actor_cfg.risk.max_drawdown_cents = args.max_drawdown_cents.or(file.max_drawdown_cents);
+    if let Some(s) = file.breaker_cool_down_secs {
+        actor_cfg.breaker_cool_down = Duration::from_secs(s);
+    }
+    let production = args.production || file.production.unwrap_or(false);
+    if production && args.demo {
+        return Err("--production and --demo contradict each other".into());
+    }
+    let environment = match (&args.base_url, production) {
+        (Some(u), _) => Environment::Custom(u.trim_end_matches('/').to_owned()),
+        (None, true) => Environment::Production,
+        (None, false) => Environment::Demo,
+    };
     let ws_url = args.ws_url.clone().unwrap_or_else(|| {
-        if args.demo {
-            DEMO_WS_URL
-        } else {
+        if production {
             PRODUCTION_WS_URL
+        } else {
+            DEMO_WS_URL
         }
         .to_owned()
     });
-    let base_url = args
-        .base_url
-        .clone()
-        .unwrap_or_else(|| if args.demo { DEMO_URL } else { PRODUCTION_URL }.to_owned());
-    let client =
-        MarketDataClient::connect(MarketDataConfig::new(ws_url, tickers.clone()), &credentials)?;
+    if production {
+        eprintln!("**********************************************************************");
+        eprintln!("*  kalsim live: PRODUCTION — orders go to Kalshi and trade real money *");
+        eprintln!("**********************************************************************");
+    } else {
+        eprintln!(
+            "kalsim live: {} environment ({})",
+            environment.name(),
+            environment.rest_url()
+        );
+    }
+    let tier = match args.tier.as_deref().or(file.tier.as_deref()) {
+        Some(t) => RateTier::from_name(t).ok_or(format!("unknown tier {t:?}"))?,
+        None => RateTier::Basic,
+    };
+    let mut md = MarketDataConfig::new(ws_url, tickers.clone());
+    md.channels = match args.venue {
+        VenueKind::Kalshi => Channels::TRADING,
+        VenueKind::Paper => Channels {
+            lifecycle: true,
+            ..Channels::default()
+        },
+    };
+    let client = MarketDataClient::connect(md, &credentials)?;
     let mut feed = WsFeed::new(client, tickers.clone());
     // From here on SIGINT/SIGTERM stop the actor cleanly (cancelling working orders) instead
     // of killing the process.
     install_signal_handlers();
     let kill = KillSwitch::new(args.kill_file.clone()).with_signals();
+    actor_cfg.environment = environment.name().to_owned();
     match args.venue {
         VenueKind::Paper => {
             let venue = PaperVenue::new(&tickers, args.seed, |t| {
@@ -204,7 +321,10 @@ pub fn run(args: LiveArgs) -> Result<(), Box<dyn Error>> {
             run_actor(actor_cfg, venue, policy, log, kill, &mut feed)
         }
         VenueKind::Kalshi => {
-            let venue = KalshiVenue::new(KalshiConfig::new(base_url), &credentials);
+            let mut kcfg = KalshiConfig::for_environment(environment);
+            kcfg.rate_limits = RateLimits::tier(tier);
+            kcfg.abort = Some(Arc::new(AtomicBool::new(false)));
+            let venue = KalshiVenue::new(kcfg, &credentials);
             run_actor(actor_cfg, venue, policy, log, kill, &mut feed)
         }
     }

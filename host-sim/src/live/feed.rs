@@ -7,7 +7,7 @@ use kalsim_core::{CentiContracts, Price, Side};
 
 use crate::data::{BookEvent, MarketTape};
 use crate::venue::paper::book_levels;
-use crate::venue::{BookUpdate, MarketDataClient, VenueError};
+use crate::venue::{BookUpdate, Fill, LifecycleEvent, MarketDataClient, OrderUpdate, VenueError};
 
 /// One change the actor reacts to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +43,22 @@ pub enum FeedEvent {
         /// What happened, for the log.
         reason: String,
     },
+    /// A fill of ours, as it happened (the user `fill` channel).
+    Fill(Fill),
+    /// An order of ours changed (the `user_orders` channel).
+    Order(OrderUpdate),
+    /// A market's lifecycle changed (`market_lifecycle_v2`).
+    Lifecycle(LifecycleEvent),
+    /// Something the feed skipped or could not read (sub-cent levels, unreadable messages),
+    /// for the log; it never stops the run.
+    Note {
+        /// `sub_cent_skipped` or `unparsed`.
+        kind: &'static str,
+        /// Market, when known.
+        ticker: Option<String>,
+        /// What.
+        detail: String,
+    },
 }
 
 /// A source of book updates.
@@ -55,17 +71,30 @@ pub trait Feed {
     }
 }
 
-/// Kalshi's `orderbook_delta` channel through a [`MarketDataClient`].
+/// Kalshi's WebSocket through a [`MarketDataClient`]: books, and (when the client follows
+/// them) the user's fills and orders and market lifecycle.
 #[derive(Debug)]
 pub struct WsFeed {
     client: MarketDataClient,
     tickers: Vec<String>,
+    /// Notes to hand out before the next update (sub-cent levels left out of snapshots).
+    notes: Vec<(String, String)>,
+    /// The client's warnings (unknown statuses), handed out as notes.
+    warnings: Vec<String>,
+    /// An update held back while a warning was handed out.
+    held: Option<BookUpdate>,
 }
 
 impl WsFeed {
     /// Wrap a connected client following `tickers`.
     pub fn new(client: MarketDataClient, tickers: Vec<String>) -> WsFeed {
-        WsFeed { client, tickers }
+        WsFeed {
+            client,
+            tickers,
+            notes: Vec::new(),
+            warnings: Vec::new(),
+            held: None,
+        }
     }
 
     /// The client (gap and reconnect counters).
@@ -76,11 +105,53 @@ impl WsFeed {
 
 impl Feed for WsFeed {
     fn next_event(&mut self, timeout: Duration) -> Result<Option<FeedEvent>, VenueError> {
-        let Some(update) = self.client.next_update(timeout)? else {
+        if let Some(u) = self.held.take() {
+            return Ok(Some(self.convert(u)?));
+        }
+        if let Some((ticker, detail)) = self.notes.pop() {
+            return Ok(Some(FeedEvent::Note {
+                kind: "sub_cent_skipped",
+                ticker: Some(ticker),
+                detail,
+            }));
+        }
+        let update = self.client.next_update(timeout)?;
+        for w in self.client.drain_warnings() {
+            self.warnings.push(w);
+        }
+        if let Some(detail) = self.warnings.pop() {
+            if let Some(u) = update {
+                // Hand the update out next time; the warning first.
+                self.held = Some(u);
+            }
+            return Ok(Some(FeedEvent::Note {
+                kind: "venue_warning",
+                ticker: None,
+                detail,
+            }));
+        }
+        let Some(update) = update else {
             return Ok(None);
         };
-        Ok(Some(match update {
-            BookUpdate::Snapshot { ticker, ts_ms, .. } => {
+        Ok(Some(self.convert(update)?))
+    }
+}
+
+impl WsFeed {
+    fn convert(&mut self, update: BookUpdate) -> Result<FeedEvent, VenueError> {
+        Ok(match update {
+            BookUpdate::Snapshot {
+                ticker,
+                ts_ms,
+                skipped_sub_cent,
+                ..
+            } => {
+                if skipped_sub_cent > 0 {
+                    self.notes.push((
+                        ticker.clone(),
+                        format!("{skipped_sub_cent} sub-cent levels left out of the snapshot"),
+                    ));
+                }
                 let book = self
                     .client
                     .book(&ticker)
@@ -118,11 +189,26 @@ impl Feed for WsFeed {
                 tickers: self.unsynced(),
                 reason: "reconnected".into(),
             },
-        }))
+            BookUpdate::Resync { ticker, reason } => FeedEvent::OutOfSync {
+                tickers: vec![ticker],
+                reason,
+            },
+            BookUpdate::SubCentSkipped { ticker } => FeedEvent::Note {
+                kind: "sub_cent_skipped",
+                ticker: Some(ticker),
+                detail: "a delta at a sub-cent price was skipped".into(),
+            },
+            BookUpdate::Fill(f) => FeedEvent::Fill(f),
+            BookUpdate::Order(o) => FeedEvent::Order(o),
+            BookUpdate::Lifecycle(l) => FeedEvent::Lifecycle(l),
+            BookUpdate::Unparsed { kind, error } => FeedEvent::Note {
+                kind: "unparsed",
+                ticker: None,
+                detail: format!("{kind}: {error}"),
+            },
+        })
     }
-}
 
-impl WsFeed {
     fn unsynced(&self) -> Vec<String> {
         self.tickers
             .iter()

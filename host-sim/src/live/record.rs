@@ -24,8 +24,17 @@ pub enum Verdict {
     DryRun,
     /// A reserved or out-of-range action; executed as HOLD.
     InvalidAction,
-    /// The venue failed (cancel or place).
+    /// The venue failed (cancel or place), or a submit got no clear answer.
     VenueError,
+    /// The market is refused for trading (a price grid or count the core cannot represent).
+    MarketRefused,
+    /// The market is paused, closed or settled.
+    MarketClosed,
+    /// An account-level stop (daily loss limit, maximum drawdown) refuses new exposure.
+    RiskStop,
+    /// An earlier submit in this market is still unresolved (may be live); nothing new is
+    /// sent until a look-up settles it.
+    Unresolved,
 }
 
 impl Verdict {
@@ -41,6 +50,10 @@ impl Verdict {
             Verdict::DryRun => "dry_run",
             Verdict::InvalidAction => "invalid_action",
             Verdict::VenueError => "venue_error",
+            Verdict::MarketRefused => "market_refused",
+            Verdict::MarketClosed => "market_closed",
+            Verdict::RiskStop => "risk_stop",
+            Verdict::Unresolved => "unresolved",
         }
     }
 }
@@ -76,13 +89,15 @@ pub struct DecisionRecord {
     pub position: i64,
     /// The mirror engine's cash after the decision, cents.
     pub cash_cents: i64,
+    /// Why, for verdicts without a limit name (refused or closed market, risk stop).
+    pub note: Option<String>,
 }
 
 impl DecisionRecord {
     pub(crate) fn to_json(&self) -> Value {
         let reason = match self.verdict {
             Verdict::Masked(v) | Verdict::VenueLimit(v) => Value::from(v.name()),
-            _ => Value::Null,
+            _ => self.note.clone().map_or(Value::Null, Value::from),
         };
         json!({
             "kind": "decision",
@@ -153,6 +168,14 @@ pub struct ActorReport {
     pub book_errors: u64,
     /// Log lines that could not be written.
     pub log_errors: u64,
+    /// Fills applied to the positions (each trade id once).
+    pub fills_applied: u64,
+    /// Markets settled (each once).
+    pub settlements: u64,
+    /// Markets refused for trading.
+    pub markets_refused: u64,
+    /// Time from the kill switch to no order of ours resting, milliseconds (killed runs).
+    pub kill_cleared_ms: Option<u64>,
     /// Why the run ended.
     pub stop: StopReason,
 }

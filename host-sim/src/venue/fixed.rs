@@ -73,6 +73,12 @@ fn parse_scaled(s: &str, scale: u32) -> Result<i64, FixedError> {
     Ok(if neg { -value } else { value })
 }
 
+/// A signed dollar amount scaled by `10^scale` (`scale = 6`: micro-dollars); digits past
+/// `scale` must be zero.
+pub fn parse_dollars_scaled(s: &str, scale: u32) -> Result<i64, FixedError> {
+    parse_scaled(s, scale)
+}
+
 /// `"12.34"` dollars → 1234 cents (signed; sub-cent amounts are an error).
 pub fn parse_dollars_to_cents(s: &str) -> Result<i64, FixedError> {
     parse_scaled(s, 2)

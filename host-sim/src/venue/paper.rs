@@ -78,6 +78,11 @@ impl PaperVenue {
             .map(|_| ())
     }
 
+    /// Settle `ticker` (SPEC §5).
+    pub fn settle(&mut self, ticker: &str, result: Side) -> Result<(), VenueError> {
+        self.sim.settle(ticker, result).map(|_| ())
+    }
+
     /// Apply one update of `client` (a snapshot is read from the client's rebuilt book).
     /// Markets the venue does not trade are ignored.
     pub fn apply_update(

@@ -40,6 +40,16 @@ pub fn request_intent(contract: Side, action: OrderAction) -> Intent {
     }
 }
 
+/// A refusal by the simulated venue (code: the limit's or rule's name).
+fn rejected(code: &str, reason: String) -> VenueError {
+    VenueError::Rejected {
+        endpoint: "sim place_order".into(),
+        status: 400,
+        code: code.to_owned(),
+        reason,
+    }
+}
+
 /// The first tier that trades `count` contracts under the engine's sizing mode.
 pub fn tier_for_count(config: &EngineConfig, count: Contracts) -> Option<Tier> {
     Tier::ALL
@@ -215,6 +225,7 @@ impl SimVenue {
                 count: Contracts(out.filled),
                 price: w.price,
                 is_taker: false,
+                fee_cents: out.fee_cents,
             });
         }
         if done && let Some(m) = self.markets.get_mut(ticker) {
@@ -237,24 +248,26 @@ impl Venue for SimVenue {
         let m = self.market_mut(&order.ticker)?;
         let intent = request_intent(order.contract, order.action);
         let config = *m.engine.config();
-        let tier = tier_for_count(&config, order.count).ok_or_else(|| VenueError::Rejected {
-            reason: format!("{} contracts is not a size tier", order.count.0),
+        let tier = tier_for_count(&config, order.count).ok_or_else(|| {
+            rejected(
+                "not_a_tier",
+                format!("{} contracts is not a size tier", order.count.0),
+            )
         })?;
         let plan = m
             .engine
             .plan_order(intent, tier)
-            .map_err(|v: LimitViolation| VenueError::Rejected {
-                reason: v.name().to_owned(),
-            })?;
+            .map_err(|v: LimitViolation| rejected(v.name(), v.to_string()))?;
         if plan.intent_price != order.price {
-            return Err(VenueError::Rejected {
-                reason: format!(
+            return Err(rejected(
+                "not_the_engine_price",
+                format!(
                     "limit {}¢ is not the engine's {:?} price {}¢",
                     order.price.cents(),
                     config.pricing,
                     plan.intent_price.cents()
                 ),
-            });
+            ));
         }
         // The per-level fills of the take the step is about to do: the same `take` on a copy
         // of the same book.
@@ -269,19 +282,16 @@ impl Venue for SimVenue {
         let outcome = m
             .engine
             .step_action(u32::from(encode(intent, tier)))
-            .map_err(|e| VenueError::Rejected {
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| rejected("step_refused", e.to_string()))?;
         if let Some(reason) = outcome.invalid {
-            return Err(VenueError::Rejected {
-                reason: reason.name().to_owned(),
-            });
+            return Err(rejected(reason.name(), reason.to_string()));
         }
         debug_assert!(matches!(outcome.executed, Action::Trade { .. }));
         let remaining = m.engine.working_order().map_or(0, |w| w.remaining);
         let order_id = self.next_id("sim-ord");
         let mut fills = Vec::with_capacity(levels.len());
-        for (n, bought_price) in levels {
+        let last = levels.len().saturating_sub(1);
+        for (i, (n, bought_price)) in levels.into_iter().enumerate() {
             let fill_id = self.next_id("sim-fill");
             // A sale of a contract is a purchase of the other one at the complement.
             let price = if intent.is_sell() {
@@ -298,6 +308,8 @@ impl Venue for SimVenue {
                 count: Contracts(n),
                 price,
                 is_taker: true,
+                // The step's fee rides on its last fill, so fills sum to the charge.
+                fee_cents: if i == last { outcome.fee_cents } else { 0 },
             });
         }
         self.fills.extend(fills);
@@ -370,6 +382,7 @@ impl Venue for SimVenue {
             .map(|(t, m)| PositionInfo {
                 ticker: t.clone(),
                 position_contracts: m.engine.account().position(),
+                position_centi: m.engine.account().position() * 100,
             })
             .collect())
     }
@@ -387,6 +400,14 @@ impl Venue for SimVenue {
         let fresh = self.fills[self.fills_reported..].to_vec();
         self.fills_reported = self.fills.len();
         Ok(fresh)
+    }
+
+    fn find_order(
+        &mut self,
+        _ticker: &str,
+        client_order_id: &str,
+    ) -> Result<Option<OrderAck>, VenueError> {
+        Ok(self.acks.get(client_order_id).cloned())
     }
 }
 
@@ -449,11 +470,9 @@ mod tests {
         let e = v
             .place_order(&req(Intent::SellNo, 5, 55, "a-4"))
             .unwrap_err();
-        assert_eq!(
-            e,
-            VenueError::Rejected {
-                reason: "insufficient_holdings".into()
-            }
+        assert!(
+            matches!(&e, VenueError::Rejected { code, .. } if code == "insufficient_holdings"),
+            "{e}"
         );
     }
 

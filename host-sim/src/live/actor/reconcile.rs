@@ -1,50 +1,139 @@
-//! Reconciliation with the venue and the cancel-everything path of the kill switch.
+//! Start-up (market checks, adoption of the venue's positions and of our resting orders),
+//! reconciliation with the venue, and the cancel-everything-of-ours path at the end.
+//!
+//! Reads lag writes, so nothing is concluded from one read: a position or cash difference is
+//! adopted only when the same difference shows at two reconciliations in a row, and a
+//! tracked order missing from the listing is forgotten only after two misses at least
+//! [`GONE_AFTER`](super::GONE_AFTER) apart, and is cancelled anyway when it is.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use super::{Actor, LiveVenue};
-use crate::venue::VenueError;
+use super::{Actor, LiveVenue, Working};
+use crate::venue::{Fill, VenueError};
 
 impl<V: LiveVenue> Actor<V> {
-    /// Compare positions, balance and working orders with the venue; log differences; on a
-    /// live venue adopt the venue's numbers. Orders in our markets that we do not track are
-    /// cancelled (one working order per market). Returns whether it completed.
+    /// Check each market's price grid and status, then reconcile (adopting the venue's
+    /// positions, cash and our resting orders).
+    pub(super) fn start_up(&mut self) {
+        for i in 0..self.markets.len() {
+            self.check_market(i);
+        }
+        self.reconcile();
+    }
+
+    /// Read market `i`'s price grid and status once: a grid the core cannot represent
+    /// refuses the market; a market that is not open is closed. `false` when the venue could
+    /// not be read (tried again before the market's next order).
+    pub(super) fn check_market(&mut self, i: usize) -> bool {
+        if self.markets[i].checked {
+            return true;
+        }
+        let ticker = self.markets[i].ticker.clone();
+        match self.venue.market_info(&ticker) {
+            Ok(info) => {
+                self.markets[i].checked = true;
+                match info.check_tradable() {
+                    Err(e) => self.refuse_market(i, e.reason),
+                    Ok(()) if !info.status.is_tradable() => {
+                        let why = format!("market status is {:?}", info.status).to_lowercase();
+                        self.close_market(i, &why);
+                    }
+                    Ok(()) => self.markets[i].close_ts = info.close_time_s,
+                }
+                true
+            }
+            Err(e) => {
+                self.note(json!({"kind": "market_info", "ticker": ticker, "error": e.to_string()}));
+                false
+            }
+        }
+    }
+
+    fn refuse_market(&mut self, i: usize, reason: String) {
+        if self.markets[i].refused.is_some() {
+            return;
+        }
+        let ticker = self.markets[i].ticker.clone();
+        eprintln!(
+            "live: market {ticker} is refused for trading: {reason}; the other markets keep trading"
+        );
+        self.note(json!({"kind": "market_refused", "ticker": ticker, "reason": reason}));
+        self.markets[i].refused = Some(reason);
+        self.report.markets_refused += 1;
+    }
+
+    /// Compare positions, balance and working orders with the venue; log differences and
+    /// adopt the venue's numbers as described in the module docs. Returns whether it
+    /// completed.
     pub fn reconcile(&mut self) -> bool {
+        let first = !self.started;
         let answer = (|| -> Result<_, VenueError> {
+            let fills = self.venue.fills()?;
             Ok((
+                fills,
                 self.venue.positions()?,
                 self.venue.balance()?,
                 self.venue.working_orders()?,
             ))
         })();
-        let (positions, balance, working) = match answer {
+        let (fills, positions, balance, working) = match answer {
             Ok(x) => x,
             Err(e) => {
                 self.note(json!({"kind": "reconcile", "error": e.to_string()}));
-                self.venue_failed();
+                self.report.venue_errors += 1;
+                self.needs_reconcile = true;
                 return false;
             }
         };
         let live = self.venue.is_live();
-        let venue_pos: HashMap<&str, i64> = positions
-            .iter()
-            .map(|p| (p.ticker.as_str(), p.position_contracts))
-            .collect();
         let mut diffs = Vec::new();
-        for m in &mut self.markets {
-            let theirs = venue_pos.get(m.ticker.as_str()).copied().unwrap_or(0);
+        self.take_fills(&fills, first);
+        for p in &positions {
+            if p.position_centi % 100 != 0
+                && let Some(&i) = self.index.get(&p.ticker)
+            {
+                self.refuse_market(i, format!("fractional position {}", p.position_centi));
+            }
+        }
+        for i in 0..self.markets.len() {
+            let m = &mut self.markets[i];
+            let theirs = positions
+                .iter()
+                .find(|p| p.ticker == m.ticker)
+                .map_or(0, |p| p.position_contracts);
             let ours = if live {
                 m.venue_position
             } else {
                 m.engine.account().position()
             };
-            if ours != theirs {
+            if first || !live {
+                if ours != theirs && !first {
+                    diffs.push(json!({"ticker": m.ticker, "field": "position",
+                        "ours": ours, "venue": theirs}));
+                }
+                m.venue_position = theirs;
+                m.position_mismatch = None;
+            } else if ours == theirs {
+                m.position_mismatch = None;
+                // The venue's position confirms every fill of this market was seen.
+                for (mi, reported, applied) in self.order_fills.values_mut() {
+                    if *mi == i {
+                        *applied = (*applied).max(*reported);
+                    }
+                }
+            } else {
+                let adopt = m.position_mismatch == Some(theirs);
                 diffs.push(json!({"ticker": m.ticker, "field": "position",
-                    "ours": ours, "venue": theirs}));
+                    "ours": ours, "venue": theirs, "adopted": adopt}));
+                if adopt {
+                    m.venue_position = theirs;
+                    m.position_mismatch = None;
+                } else {
+                    m.position_mismatch = Some(theirs);
+                }
             }
-            m.venue_position = theirs;
         }
         let ours_cash = if live {
             self.venue_cash
@@ -54,60 +143,36 @@ impl<V: LiveVenue> Actor<V> {
                 .map(|m| m.engine.account().cash().0)
                 .sum()
         };
-        if ours_cash != balance.0 {
-            // On a live venue our cash is an estimate between reconciliations.
+        if first || !live {
+            if ours_cash != balance.0 && !first {
+                diffs.push(json!({"field": "balance", "ours": ours_cash, "venue": balance.0}));
+            }
+            self.venue_cash = balance.0;
+        } else if ours_cash == balance.0 {
+            self.cash_mismatch = None;
+        } else {
+            let adopt = self.cash_mismatch == Some(balance.0);
             diffs.push(
                 json!({"field": "balance", "ours": ours_cash, "venue": balance.0,
-                "estimated": live}),
+                "adopted": adopt}),
             );
-        }
-        self.venue_cash = balance.0;
-        // Working orders: forget ours that are gone, cancel ones we do not track.
-        let listed: HashSet<&str> = working.iter().map(|w| w.order_id.as_str()).collect();
-        for m in &mut self.markets {
-            if let Some(id) = &m.working
-                && !listed.contains(id.as_str())
-            {
-                m.working = None;
-                if live {
-                    m.engine.cancel_working();
-                }
+            if adopt {
+                self.venue_cash = balance.0;
+                self.cash_mismatch = None;
+            } else {
+                self.cash_mismatch = Some(balance.0);
             }
         }
-        let mut orphans = Vec::new();
-        for w in &working {
-            let Some(&i) = self.index.get(&w.ticker) else {
-                continue;
-            };
-            if self.markets[i].working.as_deref() != Some(w.order_id.as_str()) {
-                orphans.push((w.ticker.clone(), w.order_id.clone()));
-            }
-        }
-        for (ticker, id) in orphans {
-            let r = self.venue.cancel_order(&ticker, &id);
-            diffs.push(
-                json!({"ticker": ticker, "field": "untracked_order", "order_id": id,
-                "cancelled": r.is_ok() || matches!(r, Err(VenueError::NotFound(_)))}),
-            );
-        }
-        // Executions since the previous reconciliation (the first call returns the account's
-        // history, which is not ours to log). A failure here only loses the audit line.
-        let first = self.report.reconciliations == 0;
-        if let Ok(fills) = self.venue.fills()
-            && !first
-            && !fills.is_empty()
-        {
-            let list: Vec<Value> = fills
-                .iter()
-                .filter(|f| self.index.contains_key(&f.ticker))
-                .map(|f| {
-                    json!({"fill_id": f.fill_id, "order_id": f.order_id, "ticker": f.ticker,
-                        "contract": f.contract.name(), "action": f.action.name(),
-                        "count": f.count.0, "price": f.price.cents(), "taker": f.is_taker})
-                })
-                .collect();
-            self.note(json!({"kind": "fills", "fills": list}));
-        }
+        let foreign = self.reconcile_orders(&working, first, &mut diffs);
+        // Forget the fill counts of orders that are done and fully applied.
+        let current: HashSet<String> = self
+            .markets
+            .iter()
+            .filter_map(|m| m.working.as_ref().map(|w| w.order_id.clone()))
+            .collect();
+        self.order_fills
+            .retain(|id, (_, reported, applied)| current.contains(id) || reported > applied);
+        self.started = true;
         self.report.reconciliations += 1;
         self.report.discrepancies += diffs.len() as u64;
         self.needs_reconcile = false;
@@ -116,42 +181,169 @@ impl<V: LiveVenue> Actor<V> {
             .map(|p| (p.ticker.clone(), Value::from(p.position_contracts)))
             .collect::<serde_json::Map<_, _>>()
             .into();
-        self.note(json!({"kind": "reconcile", "positions": positions,
-            "balance": balance.0, "working_orders": working.len(), "discrepancies": diffs}));
+        self.note(
+            json!({"kind": "reconcile", "first": first, "positions": positions,
+            "balance": balance.0, "working_orders": working.len(),
+            "foreign_orders_left_alone": foreign, "discrepancies": diffs}),
+        );
+        self.drain_warnings();
         true
     }
 
-    /// Cancel every working order in our markets (kill switch and end of run).
+    /// The REST fills: on the first call the account's history (marked seen, not applied:
+    /// the adopted positions include it); later, the ones the `fill` channel missed.
+    fn take_fills(&mut self, fills: &[Fill], first: bool) {
+        for f in fills {
+            if first {
+                self.seen_fills.insert(f.fill_id.clone());
+            } else {
+                self.on_fill(f, "rest");
+            }
+        }
+    }
+
+    /// Our orders (client order id with our prefix) in our markets are tracked or adopted;
+    /// an extra one in a market that already has its working order is cancelled; orders we
+    /// did not place are left alone. Returns how many of those there were.
+    fn reconcile_orders(
+        &mut self,
+        working: &[crate::venue::WorkingOrder],
+        first: bool,
+        diffs: &mut Vec<Value>,
+    ) -> usize {
+        let prefix = self.config.own_prefix();
+        let listed: HashSet<&str> = working.iter().map(|w| w.order_id.as_str()).collect();
+        let live = self.venue.is_live();
+        let mut gone = Vec::new();
+        for m in &mut self.markets {
+            let Some(w) = m.working.as_mut() else {
+                continue;
+            };
+            if listed.contains(w.order_id.as_str()) {
+                w.misses = 0;
+                w.first_miss = None;
+                continue;
+            }
+            w.misses += 1;
+            let first = *w.first_miss.get_or_insert_with(std::time::Instant::now);
+            if !live || (w.misses >= 2 && first.elapsed() >= super::GONE_AFTER) {
+                gone.push((m.ticker.clone(), w.order_id.clone()));
+            }
+        }
+        if !gone.is_empty() {
+            // Gone as far as the listings can tell; cancelled anyway, in case they still lag.
+            let results = if live {
+                self.venue.cancel_orders(&gone)
+            } else {
+                gone.iter().map(|_| Ok(())).collect()
+            };
+            for ((ticker, id), r) in gone.iter().zip(results) {
+                let was_live = r.is_ok() && live;
+                diffs.push(json!({"ticker": ticker, "field": "working_order_gone",
+                    "order_id": id, "was_still_resting": was_live}));
+                if let Some(&i) = self.index.get(ticker) {
+                    let m = &mut self.markets[i];
+                    m.working = None;
+                    if live {
+                        m.engine.cancel_working();
+                    }
+                }
+            }
+        }
+        let mut foreign = 0;
+        let mut extra = Vec::new();
+        for w in working {
+            let Some(&i) = self.index.get(&w.ticker) else {
+                continue;
+            };
+            if !w.client_order_id.starts_with(&prefix) {
+                foreign += 1;
+                continue;
+            }
+            let m = &mut self.markets[i];
+            if m.working.as_ref().is_some_and(|x| x.order_id == w.order_id) {
+                continue;
+            }
+            if m.unresolved.as_deref() == Some(w.client_order_id.as_str()) {
+                m.unresolved = None;
+            }
+            if m.working.is_none() {
+                m.working = Some(Working {
+                    order_id: w.order_id.clone(),
+                    client_order_id: w.client_order_id.clone(),
+                    initial: 0,
+                    misses: 0,
+                    first_miss: None,
+                });
+                diffs.push(json!({"ticker": w.ticker, "field": "adopted_order",
+                    "order_id": w.order_id, "client_order_id": w.client_order_id,
+                    "on_start": first}));
+            } else {
+                extra.push((w.ticker.clone(), w.order_id.clone()));
+            }
+        }
+        if !extra.is_empty() {
+            let results = self.venue.cancel_orders(&extra);
+            for ((ticker, id), r) in extra.iter().zip(results) {
+                diffs.push(
+                    json!({"ticker": ticker, "field": "extra_own_order", "order_id": id,
+                    "cancelled": r.is_ok() || matches!(r, Err(VenueError::NotFound(_)))}),
+                );
+            }
+        }
+        foreign
+    }
+
+    /// Cancel every resting order of ours in our markets (end of run and kill switch), by
+    /// batch; orders we did not place are left alone.
     pub(super) fn cancel_all(&mut self) {
-        let mut targets: Vec<(String, String)> = match self.venue.working_orders() {
+        let prefix = self.config.own_prefix();
+        // (ticker, order id, client order id)
+        let mut targets: Vec<(String, String, String)> = match self.venue.working_orders() {
             Ok(list) => list
                 .into_iter()
                 .filter(|w| self.index.contains_key(&w.ticker))
-                .map(|w| (w.ticker, w.order_id))
+                .filter(|w| w.client_order_id.starts_with(&prefix))
+                .map(|w| (w.ticker, w.order_id, w.client_order_id))
                 .collect(),
             Err(_) => Vec::new(),
         };
         for m in &self.markets {
-            if let Some(id) = &m.working
-                && !targets.iter().any(|(_, o)| o == id)
+            if let Some(w) = &m.working
+                && !targets.iter().any(|(_, o, _)| o == &w.order_id)
             {
-                targets.push((m.ticker.clone(), id.clone()));
+                // Tracked but not listed (reads lag writes): cancel it anyway.
+                targets.push((
+                    m.ticker.clone(),
+                    w.order_id.clone(),
+                    w.client_order_id.clone(),
+                ));
             }
         }
-        let mut results = Vec::new();
-        for (ticker, id) in targets {
-            let r = self.venue.cancel_order(&ticker, &id);
+        let pairs: Vec<(String, String)> = targets
+            .iter()
+            .map(|(t, o, _)| (t.clone(), o.clone()))
+            .collect();
+        let results = if pairs.is_empty() {
+            Vec::new()
+        } else {
+            self.venue.cancel_orders(&pairs)
+        };
+        let mut lines = Vec::new();
+        for ((ticker, id, coid), r) in targets.iter().zip(results) {
             let ok = r.is_ok();
             if ok {
                 self.report.cancelled_on_stop += 1;
             }
-            results.push(json!({"ticker": ticker, "order_id": id, "cancelled": ok,
-                "error": r.err().map(|e| e.to_string())}));
+            lines.push(
+                json!({"ticker": ticker, "order_id": id, "client_order_id": coid,
+                "cancelled": ok, "error": r.err().map(|e| e.to_string())}),
+            );
         }
         for m in &mut self.markets {
             m.working = None;
             m.engine.cancel_working();
         }
-        self.note(json!({"kind": "cancel_all", "orders": results}));
+        self.note(json!({"kind": "cancel_all", "orders": lines}));
     }
 }

@@ -1,34 +1,45 @@
 //! A local Kalshi-compatible exchange for tests: HTTP/1.1 REST and a WebSocket feed on
-//! loopback ephemeral ports, served by in-process threads.
+//! loopback ephemeral ports, served by in-process threads, written from the V2 contract
+//! recorded in `docs/live.md`.
 //!
-//! - Every REST request and WebSocket handshake must carry a valid RSA-PSS signature for the
-//!   configured key (401 otherwise).
-//! - Token buckets per read/write tier answer 429 when exceeded.
-//! - A `client_order_id` already used (by any order, open or not) is refused with
-//!   409 `order_already_exists`; [`Exchange::orders_per_client_order_id`] counts bookings.
-//! - Orders match immediately against the configured book (at or better than the limit,
-//!   whole contracts, no fees); the rest rests until cancelled. Positions net per SPEC §5.
-//! - The WebSocket streams a scripted list of Kalshi messages (snapshots and deltas), with its
-//!   own `sid`/`seq`, and keeps the true book so that a resubscription gets a fresh snapshot.
-//! - [`Faults`] inject 5xx, delayed (past the client's timeout) or dropped responses after an
-//!   order was accepted, WebSocket disconnects and sequence gaps.
+//! - Every REST request and WebSocket handshake must carry a valid RSA-PSS signature made
+//!   with the configured key (401 otherwise).
+//! - Token budgets per bucket (read / write) with per-endpoint costs answer 429 with
+//!   `Retry-After` when exceeded.
+//! - Orders go through the V2 event-order endpoints; each request is checked against the
+//!   recorded contract ([`contract`]): a violation is 400 `invalid_parameters` and is counted
+//!   ([`Exchange::contract_violations`]). The legacy write endpoints answer 410
+//!   `deprecated_v1_order_endpoint`.
+//! - A `client_order_id` already used is refused with 409 `order_already_exists`;
+//!   [`Exchange::orders_per_client_order_id`] counts bookings.
+//! - Orders match against the market's true book (the configured book, then every scripted
+//!   WebSocket message) with the core's [`OrderBook::take`] (own consumed depth removed, as
+//!   the core does), taker fees by the core's schedule; resting orders fill as makers when
+//!   the book crosses them. Positions net per SPEC §5; settlement pays once.
+//! - The WebSocket streams a scripted list of Kalshi messages (snapshots, deltas, lifecycle)
+//!   with its own `sid`/`seq`, and the user channels `fill` and `user_orders`.
+//! - [`Faults`] inject 5xx, answers delayed past the client's timeout or dropped after an
+//!   order was booked, read lag, lost fill messages, float-typed numbers, WebSocket
+//!   disconnects and sequence gaps.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use kalsim_core::{Cents, OrderBook, Side};
+use kalsim_core::{Cents, FeeSchedule, OrderBook};
 use rsa::RsaPublicKey;
 use serde_json::Value;
 
 use super::auth::{HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, now_ms, verify_signature};
-use super::ratelimit::{RateLimits, TokenBucket};
-use super::{OrderAction, OrderStatus};
+use super::ratelimit::{Bucket, RateLimits, TokenBudget};
 
+pub(crate) mod contract;
 mod http;
+mod matching;
+mod routes;
 mod ws;
 
 /// Settings of an [`Exchange`].
@@ -40,40 +51,55 @@ pub struct ExchangeConfig {
     pub public_key: RsaPublicKey,
     /// Budgets enforced with 429s.
     pub rate_limits: RateLimits,
+    /// Send `Retry-After` on 429s (Kalshi documents it as absent today; both are tested).
+    pub retry_after: bool,
     /// Starting cash of the account.
     pub initial_balance: Cents,
-    /// Resting liquidity per market (what orders match against and `/orderbook` serves).
+    /// Starting books per market (the markets the exchange lists).
     pub books: Vec<(String, OrderBook)>,
-    /// Kalshi WebSocket messages to stream, in order (`sid`/`seq` are rewritten).
+    /// Markets whose price grid is `tapered_deci_cent` (sub-cent ticks at the tails).
+    pub deci_cent_markets: Vec<String>,
+    /// Markets that charge maker fees on resting fills.
+    pub maker_fee_markets: Vec<String>,
+    /// Kalshi WebSocket messages to stream, in order (`sid`/`seq` are rewritten). Book
+    /// messages move the true books; `market_lifecycle_v2` messages move market states
+    /// (a `close_date_updated` without `close_ts` closes the market now).
     pub ws_script: Vec<Value>,
     /// Pause between streamed messages.
     pub ws_interval: Duration,
     /// Largest accepted difference between a request's timestamp and the exchange clock.
     pub max_clock_skew: Duration,
+    /// Largest batch accepted.
+    pub max_batch: usize,
 }
 
 impl ExchangeConfig {
-    /// Defaults: Basic-tier limits, $1 000 cash, no markets, empty script.
+    /// Defaults: Basic-tier budgets, no `Retry-After`, $1 000 cash, no markets, no script.
     pub fn new(key_id: impl Into<String>, public_key: RsaPublicKey) -> ExchangeConfig {
         ExchangeConfig {
             key_id: key_id.into(),
             public_key,
             rate_limits: RateLimits::default(),
+            retry_after: false,
             initial_balance: Cents(100_000),
             books: Vec::new(),
+            deci_cent_markets: Vec::new(),
+            maker_fee_markets: Vec::new(),
             ws_script: Vec::new(),
             ws_interval: Duration::from_millis(1),
             max_clock_skew: Duration::from_secs(30),
+            max_batch: 20,
         }
     }
 }
 
-/// Fault injection. Counters are consumed one per affected request.
+/// Fault injection. Counters are consumed one per affected request or message.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
     /// Answer the next order creations with 503 without booking them.
     pub order_5xx: u32,
-    /// Book the next orders, then answer only after `response_delay` (past the client timeout).
+    /// Book the next orders, then answer only after `response_delay` (past the client
+    /// timeout).
     pub order_delay_after_accept: u32,
     /// How long a delayed answer waits.
     pub response_delay: Duration,
@@ -81,6 +107,16 @@ pub struct Faults {
     pub order_drop_after_accept: u32,
     /// Answer the next read requests with 500.
     pub read_5xx: u32,
+    /// Answer the next requests of any kind only after `response_delay`, before handling
+    /// them (a slow exchange; the client times out and retries).
+    pub slow_requests: u32,
+    /// Orders stay invisible to `GET /portfolio/orders` for this long after booking (reads
+    /// lag writes).
+    pub order_read_lag: Duration,
+    /// Drop the next `fill` WebSocket messages (the fill happens; only the message is lost).
+    pub drop_fill_messages: u32,
+    /// Send prices and counts as JSON numbers instead of fixed-point strings.
+    pub float_numbers: bool,
     /// Close the WebSocket (no close frame) after this many more script messages.
     pub ws_disconnect_after: Option<usize>,
     /// Skip sending the script message at this index (its seq is consumed: a gap).
@@ -96,14 +132,34 @@ pub struct ExchangeStats {
     pub unauthorized: u64,
     /// Requests refused with 429.
     pub rate_limited: u64,
+    /// Requests to retired endpoints (answered 410).
+    pub deprecated_calls: u64,
+    /// Requests that broke the recorded contract (answered 400).
+    pub contract_violations: u64,
     /// Order creations refused as duplicate `client_order_id`.
     pub duplicates_refused: u64,
     /// Orders booked.
     pub orders_booked: u64,
+    /// Orders cancelled by request.
+    pub orders_cancelled: u64,
+    /// Fills executed.
+    pub fills: u64,
+    /// Markets settled (each once).
+    pub settlements: u64,
     /// WebSocket connections accepted.
     pub ws_connections: u64,
     /// WebSocket script messages streamed (gaps included).
     pub ws_messages: u64,
+}
+
+/// Trading state of a market.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MarketState {
+    Active,
+    Paused,
+    Closed,
+    Determined(kalsim_core::Side),
+    Settled,
 }
 
 #[derive(Clone, Debug)]
@@ -111,42 +167,61 @@ pub(crate) struct OrderRec {
     pub(crate) order_id: String,
     pub(crate) client_order_id: String,
     pub(crate) ticker: String,
-    pub(crate) contract: Side,
-    pub(crate) action: OrderAction,
+    /// Bid (buy YES) or ask (sell YES).
+    pub(crate) bid: bool,
+    /// YES-book limit, cents.
     pub(crate) price: u8,
     pub(crate) initial: u32,
     pub(crate) filled: u32,
     pub(crate) remaining: u32,
-    pub(crate) status: OrderStatus,
+    pub(crate) status: &'static str,
+    pub(crate) expiration_time: Option<i64>,
+    pub(crate) cancel_order_on_pause: bool,
+    pub(crate) booked_at: Instant,
+    pub(crate) fees_cents: i64,
+    /// Displayed depth ahead of it at its level, centi-contracts (the core's FIFO model).
+    pub(crate) queue_ahead_centi: u64,
+    /// Queue fill credit below one contract, centi-contracts.
+    pub(crate) carry_centi: u64,
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct FillRec {
     pub(crate) fill_id: String,
     pub(crate) order_id: String,
+    pub(crate) client_order_id: String,
     pub(crate) ticker: String,
-    pub(crate) contract: Side,
-    pub(crate) action: OrderAction,
+    pub(crate) bid: bool,
     pub(crate) count: u32,
-    /// Contract price, cents.
+    /// YES-book price, cents.
     pub(crate) price: u8,
+    pub(crate) is_taker: bool,
+    pub(crate) fee_cents: i64,
+    pub(crate) post_position: i64,
+    pub(crate) ts_ms: u64,
 }
 
 pub(crate) struct State {
     pub(crate) books: HashMap<String, OrderBook>,
+    pub(crate) markets: BTreeMap<String, MarketState>,
     pub(crate) orders: Vec<OrderRec>,
     pub(crate) coid_counts: HashMap<String, u32>,
     pub(crate) positions: HashMap<String, i64>,
     pub(crate) balance: i64,
     pub(crate) fills: Vec<FillRec>,
+    pub(crate) settled: HashSet<String>,
     pub(crate) next_id: u64,
-    pub(crate) reads: TokenBucket,
-    pub(crate) writes: TokenBucket,
+    pub(crate) reads: TokenBudget,
+    pub(crate) writes: TokenBudget,
     pub(crate) stats: ExchangeStats,
+    pub(crate) violations: Vec<String>,
     pub(crate) faults: Faults,
     pub(crate) ws_cursor: usize,
-    pub(crate) ws_books: HashMap<String, OrderBook>,
     pub(crate) next_sid: u64,
+    /// Messages for the user channels (`fill`, `user_order`) and lifecycle, in order; every
+    /// connection sends from its own cursor.
+    pub(crate) events: Vec<(String, Value)>,
+    pub(crate) fees: FeeSchedule,
 }
 
 pub(crate) struct Shared {
@@ -204,21 +279,35 @@ impl std::fmt::Debug for Exchange {
 impl Exchange {
     /// Bind both servers on `127.0.0.1:0` and start serving.
     pub fn start(config: ExchangeConfig) -> io::Result<Exchange> {
+        let mut markets: BTreeMap<String, MarketState> = config
+            .books
+            .iter()
+            .map(|(t, _)| (t.clone(), MarketState::Active))
+            .collect();
+        for m in &config.ws_script {
+            if let Some(t) = m.pointer("/msg/market_ticker").and_then(Value::as_str) {
+                markets.entry(t.to_owned()).or_insert(MarketState::Active);
+            }
+        }
         let state = State {
             books: config.books.iter().cloned().collect(),
+            markets,
             orders: Vec::new(),
             coid_counts: HashMap::new(),
             positions: HashMap::new(),
             balance: config.initial_balance.0,
             fills: Vec::new(),
+            settled: HashSet::new(),
             next_id: 1,
-            reads: TokenBucket::per_second(config.rate_limits.reads_per_sec),
-            writes: TokenBucket::per_second(config.rate_limits.writes_per_sec),
+            reads: config.rate_limits.budget(Bucket::Read),
+            writes: config.rate_limits.budget(Bucket::Write),
             stats: ExchangeStats::default(),
+            violations: Vec::new(),
             faults: Faults::default(),
             ws_cursor: 0,
-            ws_books: HashMap::new(),
             next_sid: 1,
+            events: Vec::new(),
+            fees: FeeSchedule::KALSHI,
         };
         let shared = Arc::new(Shared {
             config,
@@ -264,9 +353,50 @@ impl Exchange {
         self.shared.lock().stats.clone()
     }
 
+    /// Every contract violation seen, with what was wrong.
+    pub fn contract_violations(&self) -> Vec<String> {
+        self.shared.lock().violations.clone()
+    }
+
     /// Orders booked per `client_order_id` (a value above 1 would be a duplicate).
     pub fn orders_per_client_order_id(&self) -> HashMap<String, u32> {
         self.shared.lock().coid_counts.clone()
+    }
+
+    /// `(ticker, order_id, client_order_id)` of every resting order.
+    pub fn resting_orders(&self) -> Vec<(String, String, String)> {
+        let mut st = self.shared.lock();
+        matching::expire(&mut st);
+        st.orders
+            .iter()
+            .filter(|o| o.status == "resting")
+            .map(|o| {
+                (
+                    o.ticker.clone(),
+                    o.order_id.clone(),
+                    o.client_order_id.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// Place an order directly (someone else's order, or one made by a previous run), as if
+    /// it came through the API; returns its order id.
+    pub fn inject_order(&self, body: &Value) -> Result<String, String> {
+        let mut st = self.shared.lock();
+        let c = contract::create(body)?;
+        matching::create(&mut st, &self.shared.config, &c)
+            .map(|(o, _)| o.order_id)
+            .map_err(|(status, code, m)| format!("{status} {code}: {m}"))
+    }
+
+    /// Set a market's position (+YES / −NO) and the cash, as a previous run left them.
+    pub fn set_account(&self, positions: &[(&str, i64)], balance: Cents) {
+        let mut st = self.shared.lock();
+        for (t, p) in positions {
+            st.positions.insert((*t).to_owned(), *p);
+        }
+        st.balance = balance.0;
     }
 
     /// Signed positions (+YES / −NO contracts) per market, flat ones omitted.
@@ -284,14 +414,45 @@ impl Exchange {
         Cents(self.shared.lock().balance)
     }
 
-    /// The true WebSocket book of `ticker` after the messages streamed so far.
+    /// Fees charged so far, cents.
+    pub fn fees_paid(&self) -> i64 {
+        self.shared.lock().fills.iter().map(|f| f.fee_cents).sum()
+    }
+
+    /// Every fill so far as `(ticker, client_order_id, bid, contracts, position after)`, in
+    /// order (bid: bought YES; otherwise sold YES).
+    pub fn fill_records(&self) -> Vec<(String, String, bool, u32, i64)> {
+        self.shared
+            .lock()
+            .fills
+            .iter()
+            .map(|f| {
+                (
+                    f.ticker.clone(),
+                    f.client_order_id.clone(),
+                    f.bid,
+                    f.count,
+                    f.post_position,
+                )
+            })
+            .collect()
+    }
+
+    /// The true book of `ticker` now.
     pub fn ws_book(&self, ticker: &str) -> Option<OrderBook> {
-        self.shared.lock().ws_books.get(ticker).cloned()
+        self.shared.lock().books.get(ticker).cloned()
     }
 
     /// Whether every scripted WebSocket message has been streamed.
     pub fn ws_script_done(&self) -> bool {
         self.shared.lock().ws_cursor >= self.shared.config.ws_script.len()
+    }
+
+    /// Markets settled so far.
+    pub fn settled_markets(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.shared.lock().settled.iter().cloned().collect();
+        v.sort();
+        v
     }
 }
 

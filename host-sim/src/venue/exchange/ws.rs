@@ -1,9 +1,11 @@
-//! The exchange's WebSocket side: signed handshake, `subscribe` / `unsubscribe`, scripted
-//! `orderbook_snapshot` / `orderbook_delta` messages with per-`sid` contiguous `seq`.
+//! The exchange's WebSocket side: signed handshake, `subscribe` / `unsubscribe` of
+//! `orderbook_delta` (and `trade`), `fill`, `user_orders` and `market_lifecycle_v2`; the
+//! scripted book and lifecycle messages; the user channels from the matching engine.
 //!
 //! The script cursor is shared by all connections, so after a reconnect the stream resumes
-//! where it stopped; every scripted message is applied to the exchange's true book even when
-//! no one receives it, and each new subscription starts with a snapshot of that true book.
+//! where it stopped; every scripted message is applied to the exchange's true state even when
+//! no one receives it, and each new book subscription starts with a snapshot of the true book
+//! (displayed depth: the agent's consumed overlay is history, as in the core, SPEC §4).
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -15,9 +17,9 @@ use serde_json::{Value, json};
 use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::{Message, WebSocket};
 
-use super::Shared;
+use super::{Shared, State, matching};
 use crate::venue::fixed::{format_centi_contracts, format_price_dollars};
-use crate::venue::kalshi_json::{centi_value, parse_book, price_value, side_field};
+use crate::venue::kalshi_json::{centi_value, is_sub_cent, parse_book, price_value, side_field};
 
 pub(super) fn serve(listener: TcpListener, shared: Arc<Shared>) {
     for stream in listener.incoming() {
@@ -27,6 +29,28 @@ pub(super) fn serve(listener: TcpListener, shared: Arc<Shared>) {
         let Ok(stream) = stream else { continue };
         let s = Arc::clone(&shared);
         std::thread::spawn(move || connection(stream, &s));
+    }
+}
+
+/// Fixed-point strings of a message body as JSON numbers (the float fault).
+fn floats(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let Ok(f) = s.parse::<f64>()
+                && s.contains('.')
+            {
+                *v = json!(f);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(floats),
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                if k.ends_with("_fp") || k.ends_with("_dollars") || k.contains("dollars") {
+                    floats(x);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -44,31 +68,57 @@ fn snapshot_msg(ticker: &str, book: &OrderBook, sid: u64, seq: u64) -> Value {
         "market_ticker": ticker, "yes_dollars_fp": ladder(Side::Yes), "no_dollars_fp": ladder(Side::No)}})
 }
 
-/// Apply a scripted message to the true books; returns its ticker.
-fn apply(books: &mut std::collections::HashMap<String, OrderBook>, m: &Value) -> Option<String> {
+/// Apply a scripted book message to the true books (and the queues of resting orders);
+/// returns its ticker.
+fn apply_book(st: &mut State, cfg: &super::ExchangeConfig, m: &Value) -> Option<String> {
     let msg = m.get("msg")?;
     let ticker = msg.get("market_ticker")?.as_str()?.to_owned();
     match m.get("type")?.as_str()? {
         "orderbook_snapshot" => {
-            books.insert(ticker.clone(), parse_book(msg).ok()?);
+            st.books.insert(ticker.clone(), parse_book(msg).ok()?.0);
+            matching::on_snapshot(st, &ticker);
         }
         "orderbook_delta" => {
             let side = side_field(msg, "side").ok()?;
-            let price = price_value(msg.get("price_dollars").or_else(|| msg.get("price"))?).ok()?;
+            let raw = msg.get("price_dollars").or_else(|| msg.get("price"))?;
+            if is_sub_cent(raw) {
+                return Some(ticker);
+            }
+            let price = price_value(raw).ok()?;
             let delta = centi_value(msg.get("delta_fp").or_else(|| msg.get("delta"))?).ok()?;
-            books
+            let effect = st
+                .books
                 .entry(ticker.clone())
                 .or_default()
                 .apply_delta(side, price, delta)
                 .ok()?;
+            matching::on_level_change(
+                st,
+                cfg,
+                &ticker,
+                side,
+                price,
+                effect.before_centi,
+                effect.after_centi,
+            );
         }
+        "trade" => {}
         _ => return None,
     }
     Some(ticker)
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Book,
+    User,
+    Lifecycle,
+}
+
 struct Sub {
     sid: u64,
+    kind: Kind,
+    channels: Vec<String>,
     tickers: Vec<String>,
     next_seq: u64,
 }
@@ -96,12 +146,16 @@ fn connection(stream: TcpStream, shared: &Shared) {
     let Ok(mut ws) = tungstenite::accept_hdr(stream, check) else {
         return;
     };
-    shared.lock().stats.ws_connections += 1;
+    let mut event_cursor = {
+        let mut st = shared.lock();
+        st.stats.ws_connections += 1;
+        st.events.len()
+    };
     let _ = ws
         .get_ref()
-        .set_read_timeout(Some(Duration::from_millis(2)));
+        .set_read_timeout(Some(Duration::from_micros(250)));
     let mut subs: Vec<Sub> = Vec::new();
-    let mut last_sent = Instant::now();
+    let mut next_due = Instant::now();
     loop {
         if shared.stop.load(Ordering::SeqCst) {
             return;
@@ -121,33 +175,92 @@ fn connection(stream: TcpStream, shared: &Shared) {
                 ) => {}
             Err(_) => return,
         }
-        if subs.is_empty() || last_sent.elapsed() < shared.config.ws_interval {
+        if send_events(&mut ws, shared, &mut subs, &mut event_cursor).is_err() {
+            return;
+        }
+        if subs.is_empty() {
+            next_due = Instant::now();
             continue;
         }
-        last_sent = Instant::now();
-        match stream_next(&mut ws, shared, &mut subs) {
-            Step::Continue => {}
-            Step::Disconnect => return, // dropping the socket: no close frame
+        // One message per `ws_interval` on average: a turn of the loop can take a few
+        // milliseconds (socket timeouts round up to the kernel's tick), so catch up in
+        // bursts; without an interval, stream a burst per turn.
+        let interval = shared.config.ws_interval;
+        let mut burst = 0;
+        while burst < 64 && (interval.is_zero() || next_due <= Instant::now()) {
+            if !stream_next(&mut ws, shared, &mut subs) {
+                return; // dropping the socket: no close frame
+            }
+            burst += 1;
+            next_due += interval;
+            if interval.is_zero() && burst >= 32 {
+                break;
+            }
+        }
+        // A turn that falls far behind (a slow reader) does not turn into a flood.
+        if next_due + interval * 4 < Instant::now() {
+            next_due = Instant::now();
         }
     }
 }
 
-enum Step {
-    Continue,
-    Disconnect,
+/// Send the user-channel and lifecycle events this connection has not sent yet.
+fn send_events(
+    ws: &mut WebSocket<TcpStream>,
+    shared: &Shared,
+    subs: &mut [Sub],
+    cursor: &mut usize,
+) -> Result<(), tungstenite::Error> {
+    let fresh: Vec<(String, Value)> = {
+        let st = shared.lock();
+        let out = st.events.get(*cursor..).unwrap_or(&[]).to_vec();
+        *cursor = st.events.len();
+        out
+    };
+    for (kind, body) in fresh {
+        let ticker = body
+            .get("ticker")
+            .or_else(|| body.get("market_ticker"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let channel = match kind.as_str() {
+            "fill" => "fill",
+            "user_order" => "user_orders",
+            _ => "market_lifecycle_v2",
+        };
+        for sub in subs.iter_mut().filter(|s| {
+            s.kind != Kind::Book
+                && s.channels.iter().any(|c| c == channel)
+                && (s.tickers.is_empty() || s.tickers.contains(&ticker))
+        }) {
+            let msg = json!({"type": kind, "sid": sub.sid, "seq": sub.next_seq, "msg": body});
+            sub.next_seq += 1;
+            ws.send(Message::text(msg.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
-fn stream_next(ws: &mut WebSocket<TcpStream>, shared: &Shared, subs: &mut [Sub]) -> Step {
+/// Stream the next scripted message; `false` when the connection must drop.
+fn stream_next(ws: &mut WebSocket<TcpStream>, shared: &Shared, subs: &mut [Sub]) -> bool {
     let mut st = shared.lock();
     let idx = st.ws_cursor;
     let Some(m) = shared.config.ws_script.get(idx) else {
-        return Step::Continue;
+        return true;
     };
     st.ws_cursor += 1;
     st.stats.ws_messages += 1;
-    let Some(ticker) = apply(&mut st.ws_books, m) else {
-        return Step::Continue;
+    if m.get("type").and_then(Value::as_str) == Some("market_lifecycle_v2") {
+        let out = matching::on_lifecycle(&mut st, m);
+        let body = out.get("msg").cloned().unwrap_or(Value::Null);
+        st.events.push(("market_lifecycle_v2".into(), body));
+        return true;
+    }
+    let Some(ticker) = apply_book(&mut st, &shared.config, m) else {
+        return true;
     };
+    matching::on_book_change(&mut st, &shared.config, &ticker);
     let skip = st.faults.ws_gap_at == Some(idx);
     if skip {
         st.faults.ws_gap_at = None;
@@ -163,20 +276,29 @@ fn stream_next(ws: &mut WebSocket<TcpStream>, shared: &Shared, subs: &mut [Sub])
     if disconnect {
         st.faults.ws_disconnect_after = None;
     }
+    let float = st.faults.float_numbers;
     drop(st);
     if disconnect {
-        return Step::Disconnect;
+        return false;
     }
-    for sub in subs.iter_mut().filter(|s| s.tickers.contains(&ticker)) {
+    let kind = m.get("type").and_then(Value::as_str).unwrap_or("");
+    for sub in subs.iter_mut().filter(|s| {
+        s.kind == Kind::Book
+            && s.tickers.contains(&ticker)
+            && (kind != "trade" || s.channels.iter().any(|c| c == "trade"))
+    }) {
         let mut out = m.clone();
         out["sid"] = json!(sub.sid);
         out["seq"] = json!(sub.next_seq);
         sub.next_seq += 1;
+        if float && let Some(body) = out.get_mut("msg") {
+            floats(body);
+        }
         if !skip && ws.send(Message::text(out.to_string())).is_err() {
-            return Step::Disconnect;
+            return false;
         }
     }
-    Step::Continue
+    true
 }
 
 fn command(
@@ -192,35 +314,62 @@ fn command(
     };
     let id = v.get("id").cloned().unwrap_or(Value::Null);
     let params = v.get("params").cloned().unwrap_or(Value::Null);
+    let strings = |key: &str| -> Vec<String> {
+        params
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     match v.get("cmd").and_then(Value::as_str) {
         Some("subscribe") => {
-            let tickers: Vec<String> = params
-                .get("market_tickers")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|t| t.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let channels = strings("channels");
+            let tickers = strings("market_tickers");
+            let kind = if channels.iter().any(|c| c == "orderbook_delta") {
+                Kind::Book
+            } else if channels.iter().any(|c| c == "fill" || c == "user_orders") {
+                Kind::User
+            } else if channels.iter().any(|c| c == "market_lifecycle_v2") {
+                Kind::Lifecycle
+            } else {
+                return ws.send(Message::text(
+                    json!({"id": id, "type": "error", "msg": {"code": 3, "msg": "unknown channel"}})
+                        .to_string(),
+                ));
+            };
             let (sid, snaps) = {
                 let mut st = shared.lock();
                 let sid = st.next_sid;
                 st.next_sid += 1;
-                let snaps: Vec<(String, OrderBook)> = tickers
-                    .iter()
-                    .filter_map(|t| st.ws_books.get(t).map(|b| (t.clone(), b.clone())))
-                    .collect();
+                let snaps: Vec<(String, OrderBook)> = if kind == Kind::Book {
+                    tickers
+                        .iter()
+                        .filter_map(|t| st.books.get(t).map(|b| (t.clone(), b.clone())))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 (sid, snaps)
             };
             ws.send(Message::text(
                 json!({"id": id, "type": "subscribed",
-                    "msg": {"channel": "orderbook_delta", "sid": sid}})
+                    "msg": {"channel": channels.first(), "sid": sid}})
                 .to_string(),
             ))?;
             let mut sub = Sub {
                 sid,
-                tickers,
+                kind,
+                channels,
+                // Lifecycle messages are not filtered by market on Kalshi.
+                tickers: if kind == Kind::Lifecycle {
+                    Vec::new()
+                } else {
+                    tickers
+                },
                 next_seq: 1,
             };
             for (t, book) in snaps {

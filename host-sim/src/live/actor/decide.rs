@@ -1,0 +1,485 @@
+//! One decision: observe, act, check, send.
+
+use std::time::Instant;
+
+use kalsim_core::order::intent_contract;
+use kalsim_core::{
+    ACTION_COUNT, Action, Cents, Intent, LimitViolation, OBS_DIM, OrderPlan, SellMode, Side, Tier,
+    action::decode, limits::Exposure,
+};
+use serde_json::{Value, json};
+
+use super::risk::Gate;
+use super::{Actor, LiveVenue, Working, unix_now_s};
+use crate::live::log::obs_hash;
+use crate::live::record::{DecisionRecord, Verdict};
+use crate::venue::{OrderAck, OrderRequest, OrderStatus, VenueError};
+
+fn ack_json(ack: &OrderAck) -> Value {
+    json!({
+        "order_id": ack.order_id,
+        "status": ack.status.name(),
+        "filled": ack.filled.0,
+        "remaining": ack.remaining.0,
+    })
+}
+
+fn err_json(stage: &str, e: &VenueError) -> Value {
+    json!({ "error": e.to_string(), "stage": stage })
+}
+
+impl<V: LiveVenue> Actor<V> {
+    pub(super) fn decide(&mut self, i: usize) -> DecisionRecord {
+        let seq = self.seq;
+        self.seq += 1;
+        let horizon = self.config.horizon_steps;
+        let m = &mut self.markets[i];
+        let progress = if horizon > 0 {
+            (f64::from(m.steps) / f64::from(horizon)).min(1.0)
+        } else {
+            0.0
+        };
+        let mut obs = [0f32; OBS_DIM];
+        // The environment's order: the mask, then the observation built with it.
+        let mask: [bool; ACTION_COUNT] = m.engine.action_mask();
+        m.obs
+            .observe_with_mask(&m.engine, progress, m.dt_ms, &mask, &mut obs);
+        let policy_mask = if self.config.venue_mask && self.venue.is_live() {
+            self.venue_restricted(i, mask)
+        } else {
+            mask
+        };
+        let action = self.policy.act(&obs, &policy_mask);
+        let m = &mut self.markets[i];
+        let mut rec = DecisionRecord {
+            seq,
+            ticker: m.ticker.clone(),
+            step: m.steps,
+            obs_hash: obs_hash(&obs),
+            action,
+            intent: Intent::Hold,
+            tier: None,
+            size: 0,
+            price_cents: 0,
+            verdict: Verdict::Hold,
+            client_order_id: None,
+            venue: Value::Null,
+            position: 0,
+            cash_cents: 0,
+            note: None,
+        };
+        m.steps += 1;
+        match decode(action) {
+            Ok(Action::Hold) => {}
+            Ok(Action::Trade { intent, tier }) => {
+                rec.intent = intent;
+                rec.tier = Some(tier);
+                self.trade(i, intent, tier, &mut rec);
+            }
+            Err(_) => rec.verdict = Verdict::InvalidAction,
+        }
+        let acct = self.markets[i].engine.account();
+        rec.position = acct.position();
+        rec.cash_cents = acct.cash().0;
+        self.report.decisions += 1;
+        self.note(rec.to_json());
+        self.drain_warnings();
+        rec
+    }
+
+    /// `mask` less the trades the venue's own position and account would refuse (the
+    /// observation keeps the engine's mask).
+    fn venue_restricted(&self, i: usize, mut mask: [bool; ACTION_COUNT]) -> [bool; ACTION_COUNT] {
+        for (a, allowed) in mask.iter_mut().enumerate().skip(1) {
+            if let Ok(Action::Trade { intent, tier }) = decode(a as u32) {
+                *allowed = self.plan_for(i, intent, tier).is_ok();
+            }
+        }
+        mask
+    }
+
+    /// The order for a trade action: the engine's plan (its mask's rules), or, with
+    /// `venue_mask` on a live venue, the engine's price checked against the venue's own
+    /// position and account instead of the mirror's.
+    fn plan_for(&self, i: usize, intent: Intent, tier: Tier) -> Result<OrderPlan, LimitViolation> {
+        let engine = &self.markets[i].engine;
+        if !(self.config.venue_mask && self.venue.is_live()) {
+            return engine.plan_order(intent, tier);
+        }
+        let cfg = engine.config();
+        let price = kalsim_core::order::intent_price(
+            engine.book(),
+            intent,
+            cfg.pricing,
+            cfg.max_slippage_cents,
+        )
+        .map_err(|_| LimitViolation::NoPrice)?;
+        let plan = OrderPlan::new(intent, cfg.sizes.size(tier), price);
+        self.venue_guard(i, &plan)?;
+        Ok(plan)
+    }
+
+    /// Whether `plan` only reduces the venue position (never refused by account stops).
+    fn only_reduces(&self, i: usize, plan: &OrderPlan) -> bool {
+        let pos = self.markets[i].venue_position;
+        let opposite_held = match plan.buys {
+            Side::Yes => (-pos).max(0),
+            Side::No => pos.max(0),
+        };
+        i64::from(plan.size.0) <= opposite_held
+    }
+
+    fn trade(&mut self, i: usize, intent: Intent, tier: Tier, rec: &mut DecisionRecord) {
+        let plan = match self.plan_for(i, intent, tier) {
+            Ok(p) => p,
+            Err(v) => {
+                rec.verdict = Verdict::Masked(v);
+                return;
+            }
+        };
+        rec.size = plan.size.0;
+        rec.price_cents = plan.intent_price.cents();
+        let live = self.venue.is_live();
+        if !self.check_market(i) {
+            rec.verdict = Verdict::VenueError;
+            rec.venue = json!({"error": "market information unavailable", "stage": "market_info"});
+            return;
+        }
+        if let Some(why) = self.markets[i].refused.clone() {
+            rec.verdict = Verdict::MarketRefused;
+            rec.note = Some(why);
+            return;
+        }
+        if let Some(why) = self.markets[i].closed.clone() {
+            rec.verdict = Verdict::MarketClosed;
+            rec.note = Some(why);
+            return;
+        }
+        let pv = self.account_pv();
+        if let Some(why) = self.risk.observe(pv, unix_now_s() / 86_400) {
+            self.note(json!({"kind": "risk_stop", "reason": why, "portfolio_value": pv}));
+            eprintln!("live: new exposure stopped on every market: {why}");
+        }
+        if let Some(why) = self.risk.stopped.clone()
+            && !self.only_reduces(i, &plan)
+        {
+            rec.verdict = Verdict::RiskStop;
+            rec.note = Some(why);
+            return;
+        }
+        if live && let Err(v) = self.venue_guard(i, &plan) {
+            rec.verdict = Verdict::VenueLimit(v);
+            return;
+        }
+        let now = Instant::now();
+        let gate = self.markets[i].breaker.gate(now);
+        if gate == Gate::Open {
+            rec.verdict = Verdict::BreakerOpen;
+            return;
+        }
+        if self.config.dry_run {
+            rec.verdict = Verdict::DryRun;
+            return;
+        }
+        if !self.config.min_order_interval.is_zero()
+            && self.markets[i]
+                .last_order_at
+                .is_some_and(|t| now.duration_since(t) < self.config.min_order_interval)
+        {
+            rec.verdict = Verdict::Throttled;
+            return;
+        }
+        if self.needs_reconcile && !self.reconcile() {
+            rec.verdict = Verdict::VenueError;
+            rec.venue = json!({"error": "reconciliation failed", "stage": "reconcile"});
+            return;
+        }
+        if !self.resolve_unresolved(i) {
+            rec.verdict = Verdict::Unresolved;
+            rec.note = self.markets[i].unresolved.clone();
+            return;
+        }
+        let ticker = self.markets[i].ticker.clone();
+        // One working order per market: cancel it first; if that fails, send nothing.
+        let mut sync = false;
+        let had_working = self.markets[i].working.is_some();
+        if let Some(w) = self.markets[i].working.clone() {
+            match self.venue.cancel_order_reduced(&ticker, &w.order_id) {
+                Ok(reduced) => {
+                    self.markets[i].working = None;
+                    if let Some(r) = reduced
+                        && w.initial > 0
+                    {
+                        // What the cancel did not take off the book had filled.
+                        let filled = w.initial.saturating_sub(r.0);
+                        let e = self
+                            .order_fills
+                            .entry(w.order_id.clone())
+                            .or_insert((i, 0, 0));
+                        e.1 = e.1.max(filled);
+                    }
+                }
+                Err(VenueError::NotFound(_)) => {
+                    // Gone already: executed, expired or cancelled by the exchange; its
+                    // last fills may still be on their way.
+                    self.markets[i].working = None;
+                    sync = live;
+                }
+                Err(e) => {
+                    rec.verdict = Verdict::VenueError;
+                    rec.venue = err_json("cancel", &e);
+                    self.venue_failed(i, &e);
+                    return;
+                }
+            }
+        }
+        if live && (sync || self.fills_pending(i).is_some()) {
+            for attempt in 0..3 {
+                if attempt > 0 {
+                    std::thread::sleep(super::RESOLVE_PAUSE);
+                }
+                if !self.sync_fills() || self.fills_pending(i).is_none() {
+                    break;
+                }
+            }
+            if let Some(why) = self.fills_pending(i) {
+                rec.verdict = Verdict::Unresolved;
+                rec.note = Some(why);
+                self.markets[i].engine.cancel_working();
+                return;
+            }
+        }
+        // Last checks on the position as it is now (reconciliation and fill syncs above may
+        // have moved it). A refusal here leaves nothing working: the mirror follows.
+        if let Some(why) = self.risk.stopped.clone()
+            && !self.only_reduces(i, &plan)
+        {
+            rec.verdict = Verdict::RiskStop;
+            rec.note = Some(why);
+            if had_working {
+                self.markets[i].engine.cancel_working();
+            }
+            return;
+        }
+        if live && let Err(v) = self.venue_guard(i, &plan) {
+            rec.verdict = Verdict::VenueLimit(v);
+            if had_working {
+                self.markets[i].engine.cancel_working();
+            }
+            return;
+        }
+        let coid = format!(
+            "{}{}-{}-{}",
+            self.config.own_prefix(),
+            self.config.run_id,
+            i,
+            rec.seq
+        );
+        let engine_cfg = *self.markets[i].engine.config();
+        let options = self
+            .config
+            .order_entry
+            .options(&engine_cfg, intent, unix_now_s());
+        let Some(req) =
+            OrderRequest::from_intent(&ticker, intent, plan.size, plan.intent_price, &coid)
+        else {
+            return;
+        };
+        let req = req.with_options(options);
+        rec.client_order_id = Some(coid.clone());
+        self.markets[i].last_order_at = Some(now);
+        match self.venue.place_order(&req) {
+            Ok(ack) => {
+                self.markets[i].breaker.success();
+                self.report.orders_sent += 1;
+                rec.verdict = Verdict::Sent;
+                rec.venue = ack_json(&ack);
+                let m = &mut self.markets[i];
+                // The mirror executes the same action (on a simulated venue: the same step).
+                let _ = m.engine.step_action(rec.action);
+                m.working = (ack.remaining.0 > 0 && !ack.status.is_terminal()).then(|| Working {
+                    order_id: ack.order_id.clone(),
+                    client_order_id: ack.client_order_id.clone(),
+                    // The exchange may have capped the count (reduce-only): what it booked.
+                    initial: ack.filled.0 + ack.remaining.0,
+                    misses: 0,
+                    first_miss: None,
+                });
+                if live {
+                    let e = self
+                        .order_fills
+                        .entry(ack.order_id.clone())
+                        .or_insert((i, 0, 0));
+                    e.1 = e.1.max(ack.filled.0);
+                }
+                let m = &mut self.markets[i];
+                if live {
+                    // The venue is the truth: nothing of ours rests there, so nothing rests
+                    // in the mirror either (immediate-or-cancel remainders).
+                    if m.working.is_none() {
+                        m.engine.cancel_working();
+                    }
+                    // Positions move with the fills (the `fill` channel, or the REST
+                    // back-fill at reconciliation), never with the acknowledgement.
+                } else {
+                    m.venue_position = m.engine.account().position();
+                }
+            }
+            Err(e) => {
+                rec.verdict = Verdict::VenueError;
+                rec.venue = err_json("place", &e);
+                // Whatever was working was cancelled above; the mirror follows.
+                self.markets[i].engine.cancel_working();
+                if let VenueError::Unresolved {
+                    client_order_id, ..
+                } = &e
+                {
+                    self.markets[i].unresolved = Some(client_order_id.clone());
+                }
+                if e.is_market_closed() {
+                    self.close_market(i, "closed: the venue refused an order as closed");
+                } else {
+                    self.venue_failed(i, &e);
+                }
+            }
+        }
+    }
+
+    /// Settle a submit that had no clear answer before anything else is sent in market `i`:
+    /// found resting → it becomes the working order (cancelled next); found done or absent →
+    /// forgotten. `false` while it cannot be settled.
+    fn resolve_unresolved(&mut self, i: usize) -> bool {
+        let Some(coid) = self.markets[i].unresolved.clone() else {
+            return true;
+        };
+        let ticker = self.markets[i].ticker.clone();
+        let mut misses = 0;
+        for attempt in 0..3 {
+            if attempt > 0 {
+                std::thread::sleep(super::RESOLVE_PAUSE);
+            }
+            match self.venue.find_order(&ticker, &coid) {
+                Ok(Some(ack)) => {
+                    let m = &mut self.markets[i];
+                    m.unresolved = None;
+                    if ack.status == OrderStatus::Resting || ack.status == OrderStatus::Pending {
+                        m.working = Some(Working {
+                            order_id: ack.order_id.clone(),
+                            client_order_id: coid.clone(),
+                            initial: ack.filled.0 + ack.remaining.0,
+                            misses: 0,
+                            first_miss: None,
+                        });
+                    }
+                    if self.venue.is_live() {
+                        let e = self
+                            .order_fills
+                            .entry(ack.order_id.clone())
+                            .or_insert((i, 0, 0));
+                        e.1 = e.1.max(ack.filled.0);
+                    }
+                    self.note(json!({"kind": "resolved", "ticker": ticker,
+                        "client_order_id": coid, "found": ack_json(&ack)}));
+                    return true;
+                }
+                Ok(None) => {
+                    misses += 1;
+                    if misses >= 2 {
+                        self.markets[i].unresolved = None;
+                        self.note(json!({"kind": "resolved", "ticker": ticker,
+                            "client_order_id": coid, "found": Value::Null}));
+                        return true;
+                    }
+                }
+                Err(e) => {
+                    self.note(json!({"kind": "resolve_error", "ticker": ticker,
+                        "client_order_id": coid, "error": e.to_string()}));
+                    return false;
+                }
+            }
+        }
+        false
+    }
+
+    /// SPEC §6 against the venue's own position and the shared account: rules 1–2 on this
+    /// market's position, 3–4 on the account's portfolio value and cash (less what our
+    /// resting buys may still spend).
+    fn venue_guard(&self, i: usize, plan: &OrderPlan) -> Result<(), LimitViolation> {
+        let m = &self.markets[i];
+        let cfg = m.engine.config();
+        let pos = m.venue_position;
+        if plan.intent.is_sell() && cfg.sell_mode == SellMode::ReduceOnly {
+            let held = match intent_contract(plan.intent) {
+                Side::Yes => pos.max(0),
+                Side::No => (-pos).max(0),
+            };
+            if held < i64::from(plan.size.0) {
+                return Err(LimitViolation::InsufficientHoldings);
+            }
+        }
+        let exposure = Exposure {
+            position: pos,
+            cash: Cents(self.venue_cash - self.reserved_cash(Some(i))),
+            portfolio_value: Cents(self.venue_pv()),
+        };
+        cfg.limits
+            .check(exposure, plan.buys, plan.size.0, plan.buy_limit, &cfg.fees)
+    }
+
+    /// Worst-case cash our working orders in other markets may still spend, cents.
+    fn reserved_cash(&self, except: Option<usize>) -> i64 {
+        self.markets
+            .iter()
+            .enumerate()
+            .filter(|(j, m)| Some(*j) != except && m.working.is_some())
+            .filter_map(|(_, m)| m.engine.working_order())
+            .map(|w| i64::from(w.remaining) * i64::from(w.plan.buy_limit.cents()))
+            .sum()
+    }
+
+    /// The venue's cash plus every position marked at the mirror's last best bid, cents.
+    pub(super) fn venue_pv(&self) -> i64 {
+        let marks: i64 = self
+            .markets
+            .iter()
+            .filter(|m| !m.settled)
+            .map(|m| {
+                let (side, n) = if m.venue_position >= 0 {
+                    (Side::Yes, m.venue_position)
+                } else {
+                    (Side::No, -m.venue_position)
+                };
+                let bid = m.engine.last_prices().bid(m.engine.book(), side);
+                n * i64::from(bid.cents())
+            })
+            .sum();
+        self.venue_cash + marks
+    }
+
+    /// The account's portfolio value: the venue's on live venues, the mirrors' otherwise.
+    fn account_pv(&self) -> i64 {
+        if self.venue.is_live() {
+            self.venue_pv()
+        } else {
+            self.markets
+                .iter()
+                .map(|m| m.engine.portfolio_value().0)
+                .sum()
+        }
+    }
+
+    /// A venue failure in market `i`: its breaker counts it (aborts do not).
+    pub(super) fn venue_failed(&mut self, i: usize, e: &VenueError) {
+        self.report.venue_errors += 1;
+        self.needs_reconcile = true;
+        if matches!(e, VenueError::Aborted(_)) {
+            return;
+        }
+        if self.markets[i].breaker.failure(Instant::now()) {
+            self.report.breaker_trips += 1;
+            let ticker = self.markets[i].ticker.clone();
+            self.note(json!({"kind": "breaker_open", "ticker": ticker,
+                "error": e.to_string(), "cool_down_ms": self.config.breaker_cool_down.as_millis() as u64}));
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! What the venue tells the actor between decisions: fills (each trade id once; position,
+//! cash and fees move as they happen), order updates, market lifecycle (pauses, closes,
+//! results and settlement, SPEC §5).
+
+use kalsim_core::Side;
+use serde_json::json;
+
+use super::{Actor, LiveVenue};
+use crate::venue::{Fill, LifecycleEvent, OrderUpdate, VenueError};
+
+/// Cash change of a fill under Kalshi netting (SPEC §5), fee excluded: buying `n` of a
+/// contract at `p` closes the other contract first (each closed pair returns 100¢), then
+/// opens at `p`; selling a contract at `p` is buying the other at `100 − p`.
+pub(crate) fn fill_cash(position: i64, fill: &Fill) -> i64 {
+    let n = i64::from(fill.count.0);
+    let p = i64::from(fill.price.cents());
+    let (bought, price) = match fill.action {
+        crate::venue::OrderAction::Buy => (fill.contract, p),
+        crate::venue::OrderAction::Sell => (fill.contract.other(), 100 - p),
+    };
+    let opposite_held = match bought {
+        Side::Yes => (-position).max(0),
+        Side::No => position.max(0),
+    };
+    let closed = n.min(opposite_held);
+    closed * (100 - price) - (n - closed) * price
+}
+
+impl<V: LiveVenue> Actor<V> {
+    /// Whether an order of ours in market `i` has fills the venue reported that were not
+    /// applied yet.
+    pub(super) fn fills_pending(&self, i: usize) -> Option<String> {
+        self.order_fills
+            .iter()
+            .find(|(_, (m, reported, applied))| *m == i && reported > applied)
+            .map(|(id, (_, r, a))| {
+                format!("order {id}: {r} contracts reported filled, {a} applied")
+            })
+    }
+
+    /// Apply the venue's recent fills (REST), for when a fill message was lost or is late;
+    /// `false` when the venue could not be read.
+    pub(super) fn sync_fills(&mut self) -> bool {
+        match self.venue.fills() {
+            Ok(fills) => {
+                for f in &fills {
+                    self.on_fill(f, "rest");
+                }
+                true
+            }
+            Err(e) => {
+                self.note(json!({"kind": "fills_sync", "error": e.to_string()}));
+                self.needs_reconcile = true;
+                false
+            }
+        }
+    }
+
+    /// Apply a fill once (by trade id); `source` is `ws` or `rest` for the log.
+    pub(super) fn on_fill(&mut self, fill: &Fill, source: &str) {
+        if !self.seen_fills.insert(fill.fill_id.clone()) {
+            return;
+        }
+        let Some(&i) = self.index.get(&fill.ticker) else {
+            return;
+        };
+        if !self.venue.is_live() {
+            // The mirror is the simulated venue's book of record; the fill is only logged.
+            self.note(
+                json!({"kind": "fill", "source": source, "fill_id": fill.fill_id,
+                "ticker": fill.ticker, "count": fill.count.0, "price": fill.price.cents()}),
+            );
+            return;
+        }
+        let e = self
+            .order_fills
+            .entry(fill.order_id.clone())
+            .or_insert((i, 0, 0));
+        e.2 += fill.count.0;
+        e.1 = e.1.max(e.2);
+        let m = &mut self.markets[i];
+        let cash = fill_cash(m.venue_position, fill) - fill.fee_cents;
+        m.venue_position += fill.signed_count();
+        self.venue_cash += cash;
+        self.report.fills_applied += 1;
+        let (pos, bal) = (m.venue_position, self.venue_cash);
+        self.note(
+            json!({"kind": "fill", "source": source, "fill_id": fill.fill_id,
+            "order_id": fill.order_id, "ticker": fill.ticker, "contract": fill.contract.name(),
+            "action": fill.action.name(), "count": fill.count.0, "price": fill.price.cents(),
+            "taker": fill.is_taker, "fee_cents": fill.fee_cents,
+            "position": pos, "cash_cents": bal}),
+        );
+    }
+
+    /// Our order changed: a terminal status ends the working order.
+    pub(super) fn on_order_update(&mut self, o: &OrderUpdate) {
+        let Some(&i) = self.index.get(&o.ticker) else {
+            return;
+        };
+        if self.venue.is_live() && o.client_order_id.starts_with(&self.config.own_prefix()) {
+            let e = self
+                .order_fills
+                .entry(o.order_id.clone())
+                .or_insert((i, 0, 0));
+            e.1 = e.1.max(o.filled.0);
+        }
+        let m = &mut self.markets[i];
+        let ours = m.working.as_ref().is_some_and(|w| w.order_id == o.order_id);
+        if ours && o.status.is_terminal() {
+            m.working = None;
+            if self.venue.is_live() {
+                m.engine.cancel_working();
+            }
+        }
+        if m.unresolved.as_deref() == Some(o.client_order_id.as_str())
+            && !o.client_order_id.is_empty()
+        {
+            m.unresolved = None;
+            if !o.status.is_terminal() {
+                m.working = Some(super::Working {
+                    order_id: o.order_id.clone(),
+                    client_order_id: o.client_order_id.clone(),
+                    initial: o.filled.0 + o.remaining.0,
+                    misses: 0,
+                    first_miss: None,
+                });
+            }
+        }
+        self.note(
+            json!({"kind": "order_update", "ticker": o.ticker, "order_id": o.order_id,
+            "client_order_id": o.client_order_id, "status": o.status.name(),
+            "filled": o.filled.0, "remaining": o.remaining.0}),
+        );
+    }
+
+    /// Stop trading market `i` cleanly: cancel our order there, no breaker trip.
+    pub(super) fn close_market(&mut self, i: usize, why: &str) {
+        if self.markets[i].closed.is_some() {
+            return;
+        }
+        self.markets[i].closed = Some(why.to_owned());
+        let ticker = self.markets[i].ticker.clone();
+        let mut cancelled = None;
+        if let Some(w) = self.markets[i].working.take() {
+            let r = self.venue.cancel_order(&ticker, &w.order_id);
+            // The exchange cancels resting orders of a closed market itself; NotFound is fine.
+            cancelled = Some(matches!(r, Ok(()) | Err(VenueError::NotFound(_))));
+        }
+        self.markets[i].engine.cancel_working();
+        self.note(
+            json!({"kind": "market_closed", "ticker": ticker, "reason": why,
+            "working_order_cancelled": cancelled}),
+        );
+    }
+
+    pub(super) fn on_lifecycle(&mut self, l: &LifecycleEvent) {
+        let Some(&i) = self.index.get(&l.ticker) else {
+            return;
+        };
+        self.note(
+            json!({"kind": "lifecycle", "ticker": l.ticker, "event_type": l.event_type,
+            "close_ts": l.close_ts, "result": l.result.map(Side::name)}),
+        );
+        match l.event_type.as_str() {
+            "deactivated" => self.close_market(i, "paused by the exchange (deactivated)"),
+            "activated" => {
+                let m = &mut self.markets[i];
+                if m.closed.as_deref().is_some_and(|c| c.starts_with("paused")) {
+                    m.closed = None;
+                }
+                // Kalshi cancels every resting order when it reactivates a market.
+                m.working = None;
+                m.engine.cancel_working();
+            }
+            "close_date_updated" => {
+                self.markets[i].close_ts = l.close_ts;
+                self.check_close_times();
+            }
+            "determined" => {
+                self.close_market(i, "closed: result determined");
+                if let Some(r) = l.result {
+                    self.record_result(i, r);
+                }
+            }
+            "settled" => {
+                self.close_market(i, "closed: settled");
+                if let Some(r) = l.result.or(self.markets[i].result) {
+                    self.record_result(i, r);
+                    self.settle_venue(i, r);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The result is known: the mirror settles exactly as the core settles in replay.
+    fn record_result(&mut self, i: usize, result: Side) {
+        let m = &mut self.markets[i];
+        if m.result.is_some() {
+            return;
+        }
+        m.result = Some(result);
+        let payout = m.engine.settle(result);
+        let ticker = m.ticker.clone();
+        let _ = self.venue.on_result(&ticker, result);
+        if !self.venue.is_live() {
+            self.markets[i].venue_position = 0;
+        }
+        self.note(
+            json!({"kind": "result", "ticker": ticker, "result": result.name(),
+            "mirror_payout_cents": payout.0}),
+        );
+    }
+
+    /// The venue paid out: credit the winning contracts once (SPEC §5, no fee).
+    fn settle_venue(&mut self, i: usize, result: Side) {
+        let m = &mut self.markets[i];
+        if m.settled || !self.venue.is_live() {
+            return;
+        }
+        m.settled = true;
+        let pos = m.venue_position;
+        let winners = match result {
+            Side::Yes => pos.max(0),
+            Side::No => (-pos).max(0),
+        };
+        m.venue_position = 0;
+        self.venue_cash += 100 * winners;
+        self.report.settlements += 1;
+        let (ticker, cash) = (m.ticker.clone(), self.venue_cash);
+        self.note(
+            json!({"kind": "settlement", "ticker": ticker, "result": result.name(),
+            "position": pos, "payout_cents": 100 * winners, "cash_cents": cash}),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::venue::OrderAction;
+    use kalsim_core::{Contracts, Price};
+
+    fn fill(contract: Side, action: OrderAction, n: u32, p: u8) -> Fill {
+        Fill {
+            fill_id: "f".into(),
+            order_id: "o".into(),
+            ticker: "T".into(),
+            contract,
+            action,
+            count: Contracts(n),
+            price: Price::new(p).unwrap(),
+            is_taker: true,
+            fee_cents: 0,
+        }
+    }
+
+    #[test]
+    fn fill_cash_nets_per_spec_5() {
+        assert_eq!(
+            fill_cash(0, &fill(Side::Yes, OrderAction::Buy, 10, 45)),
+            -450
+        );
+        // Selling 14 YES at 40 with 10 held: 10 close at 60 NO (+400), 4 open NO at 60 (−240).
+        assert_eq!(
+            fill_cash(10, &fill(Side::Yes, OrderAction::Sell, 14, 40)),
+            160
+        );
+        // Buying 4 YES at 45 while short 4 (NO held): closes, +55 each.
+        assert_eq!(
+            fill_cash(-4, &fill(Side::Yes, OrderAction::Buy, 4, 45)),
+            220
+        );
+        assert_eq!(fill_cash(0, &fill(Side::No, OrderAction::Buy, 3, 30)), -90);
+    }
+}

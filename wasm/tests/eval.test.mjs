@@ -25,11 +25,19 @@ test('Dataset.fromConfig: the informed preset carries forecasts and a latent pro
   }
   assert.ok(seen, 'a forecast reaches the observation');
   env.free();
-  // Default markets have no latent probability exposed to policies.
+  // Default synthetic markets carry the generator's latent path too (for the oracle only);
+  // a capture has none.
   const plain = new kalsim.Env({ data: { synthetic_markets: 1, synthetic_events: 50 } });
   plain.reset(0n);
-  assert.equal(plain.latentProbability, undefined);
+  assert.ok(plain.latentProbability >= 0 && plain.latentProbability <= 1);
   plain.free();
+  const capture = '{"type":"orderbook_snapshot","msg":{"market_ticker":"C","yes":[[40,10]],"no":[[55,10]]}}\n'
+    + '{"type":"orderbook_delta","msg":{"market_ticker":"C","side":"yes","price":40,"delta":1}}\n'
+    + '{"type":"orderbook_delta","msg":{"market_ticker":"C","side":"yes","price":40,"delta":1}}\n';
+  const cap = new kalsim.Env(undefined, capture);
+  cap.reset(0n);
+  assert.equal(cap.latentProbability, undefined);
+  cap.free();
   data.free();
   assert.throws(() => kalsim.Dataset.fromConfig({ data: { preset: 'bogus' } }), /preset/);
   assert.throws(() => kalsim.Dataset.fromConfig({ data: { files: ['x.jsonl'] } }), /cannot be read here/);

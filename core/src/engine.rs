@@ -378,18 +378,34 @@ impl<Q: QueueModel> Engine<Q> {
     /// cancelled unless `sweep_remainder = rest`. A masked action is executed as HOLD with its
     /// reason, or refused when `strict`.
     pub fn step_action(&mut self, action: u32) -> Result<StepOutcome, StepError> {
-        let decoded = match decode(action) {
-            Ok(a) => Ok(a),
-            Err(ActionError::Reserved(_)) => Err(InvalidAction::Reserved),
-            Err(e) => return Err(StepError::Action(e)),
-        };
-        let planned = match decoded {
+        let (mut outcome, planned) = self.decide(action)?;
+        if let Some((plan, tier)) = planned {
+            let (cancelled, filled, fee) = self.execute_plan(plan, tier);
+            outcome.cancelled = cancelled;
+            outcome.filled = filled;
+            outcome.fee_cents = fee;
+            outcome.placed = self.last_order;
+        }
+        Ok(outcome)
+    }
+
+    /// Decide what `action` does now without executing it (SPEC §6): the outcome of a HOLD
+    /// or of a masked action (executed as HOLD with its reason; an error when `strict`), or,
+    /// for an allowed trade, the outcome so far with the plan to send to the book — now
+    /// ([`Engine::step_action`]) or later, after a simulated order latency
+    /// ([`Engine::execute_plan`]). Ids ≥ 25 are an error.
+    pub fn decide(
+        &self,
+        action: u32,
+    ) -> Result<(StepOutcome, Option<(OrderPlan, Tier)>), StepError> {
+        let planned = match decode(action) {
             Ok(Action::Hold) => Ok(None),
             Ok(Action::Trade { intent, tier }) => self
                 .plan_order(intent, tier)
                 .map(|p| Some((p, tier)))
                 .map_err(InvalidAction::Limit),
-            Err(r) => Err(r),
+            Err(ActionError::Reserved(_)) => Err(InvalidAction::Reserved),
+            Err(e) => return Err(StepError::Action(e)),
         };
         let mut outcome = StepOutcome {
             action: action as u8,
@@ -400,30 +416,24 @@ impl<Q: QueueModel> Engine<Q> {
             filled: 0,
             fee_cents: 0,
         };
-        let (plan, tier) = match planned {
-            Ok(None) => return Ok(outcome),
-            Ok(Some(x)) => x,
-            Err(reason) if self.config.strict => {
-                return Err(StepError::Masked {
-                    action: action as u8,
-                    reason,
-                });
+        match planned {
+            Ok(None) => Ok((outcome, None)),
+            Ok(Some((plan, tier))) => {
+                outcome.executed = Action::Trade {
+                    intent: plan.intent,
+                    tier,
+                };
+                Ok((outcome, Some((plan, tier))))
             }
+            Err(reason) if self.config.strict => Err(StepError::Masked {
+                action: action as u8,
+                reason,
+            }),
             Err(reason) => {
                 outcome.invalid = Some(reason);
-                return Ok(outcome);
+                Ok((outcome, None))
             }
-        };
-        outcome.executed = Action::Trade {
-            intent: plan.intent,
-            tier,
-        };
-        let (cancelled, filled, fee) = self.execute_plan(plan, tier);
-        outcome.cancelled = cancelled;
-        outcome.filled = filled;
-        outcome.fee_cents = fee;
-        outcome.placed = self.last_order;
-        Ok(outcome)
+        }
     }
 
     /// Send a planned order to the book (an order that was planned earlier and arrives now,

@@ -274,7 +274,7 @@ fn edge_probe(cfg: &EnvConfig, markets: &Markets, episodes: u32) -> Result<Value
         loop {
             decisions += 1;
             let g = |i: usize| f64::from(obs[i]);
-            let fee = |p: f64| 0.07 * p * (1.0 - p);
+            let fee = crate::policy::forecast_fee;
             let (ay, an) = (g(ix.yes_ask), g(ix.no_ask));
             // The better side under the posterior, and the latent's edge on that same side.
             let edge = if g(present) > 0.5 {
@@ -292,12 +292,14 @@ fn edge_probe(cfg: &EnvConfig, markets: &Markets, episodes: u32) -> Result<Value
             } else {
                 None
             };
+            let bin = || {
+                bins.windows(2)
+                    .position(|w| g(stderr) >= w[0] && g(stderr) < w[1])
+                    .unwrap_or(4)
+            };
             match edge {
                 Some((e, truth)) if e > 0.0 => {
-                    let b = bins
-                        .windows(2)
-                        .position(|w| g(stderr) >= w[0] && g(stderr) < w[1])
-                        .unwrap_or(4);
+                    let b = bin();
                     count[b] += 1;
                     with_edge[b] += 1;
                     edge_sum[b] += e;
@@ -305,11 +307,7 @@ fn edge_probe(cfg: &EnvConfig, markets: &Markets, episodes: u32) -> Result<Value
                 }
                 Some(_) => {
                     no_edge += 1;
-                    let b = bins
-                        .windows(2)
-                        .position(|w| g(stderr) >= w[0] && g(stderr) < w[1])
-                        .unwrap_or(4);
-                    count[b] += 1;
+                    count[bin()] += 1;
                 }
                 None => no_edge += 1,
             }

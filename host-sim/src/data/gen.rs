@@ -303,14 +303,14 @@ impl Market {
 }
 
 /// `12345` centi → `"123.45"`; negative values get a leading `-`.
-fn contracts_fp(centi: i64) -> String {
+pub(super) fn contracts_fp(centi: i64) -> String {
     let sign = if centi < 0 { "-" } else { "" };
     let a = centi.unsigned_abs();
     format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
 /// `56` → `"0.5600"`.
-fn dollars_fp(cents: u8) -> String {
+pub(super) fn dollars_fp(cents: u8) -> String {
     format!("0.{cents:02}00")
 }
 

@@ -38,6 +38,7 @@ use std::fmt::Write as _;
 
 use kalsim_core::{CentiContracts, OrderBook, Price, Rng, Side};
 
+use super::r#gen::{contracts_fp, dollars_fp};
 use super::wire::format_rfc3339_ms;
 use super::{BookEvent, Forecast, MarketTape, TapeEvent};
 
@@ -272,16 +273,6 @@ pub fn final_book(tape: &MarketTape) -> OrderBook {
     b
 }
 
-fn dollars(cents: u8) -> String {
-    format!("0.{cents:02}00")
-}
-
-fn contracts_fp(centi: i64) -> String {
-    let sign = if centi < 0 { "-" } else { "" };
-    let a = centi.unsigned_abs();
-    format!("{sign}{}.{:02}", a / 100, a % 100)
-}
-
 fn prob(ppm: u32) -> String {
     format!("{}.{:06}", ppm / 1_000_000, ppm % 1_000_000)
 }
@@ -317,7 +308,7 @@ pub fn write_jsonl(tapes: &[MarketTape]) -> String {
                             let _ = write!(
                                 out,
                                 r#"{comma}["{}","{}"]"#,
-                                dollars(p.cents()),
+                                dollars_fp(p.cents()),
                                 contracts_fp(d.0 as i64)
                             );
                         }
@@ -334,7 +325,7 @@ pub fn write_jsonl(tapes: &[MarketTape]) -> String {
                         out,
                         r#"{{"type":"orderbook_delta","sid":{sid},"seq":{seq},"msg":{{"market_ticker":"{}","price_dollars":"{}","delta_fp":"{}","side":"{}","ts":"{}"}}}}"#,
                         tape.ticker,
-                        dollars(price.cents()),
+                        dollars_fp(price.cents()),
                         contracts_fp(delta_centi),
                         side.name(),
                         format_rfc3339_ms(ts)

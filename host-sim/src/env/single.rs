@@ -2,10 +2,9 @@
 
 use std::fmt;
 
-use kalsim_core::action::decode;
 use kalsim_core::{
-    ACTION_COUNT, Action, ActionError, BookError, Engine, EngineConfig, InvalidAction, OBS_DIM,
-    ObsState, OrderPlan, Rng, Side, SizingMetrics, StepError, Tier,
+    ACTION_COUNT, BookError, Engine, EngineConfig, InvalidAction, OBS_DIM, ObsState, OrderPlan,
+    Rng, Side, SizingMetrics, StepError, Tier,
 };
 use serde::Serialize;
 
@@ -554,51 +553,19 @@ impl Env {
     /// Decide now, reach the book later (`order_latency_ms`): the action is checked against
     /// the state now (mask, limits at the limit price of now) and its plan goes in flight.
     fn submit_later(&mut self, action: u32) -> Result<kalsim_core::StepOutcome, EnvError> {
-        let mut outcome = kalsim_core::StepOutcome {
-            action: action as u8,
-            executed: Action::Hold,
-            invalid: None,
-            placed: None,
-            cancelled: 0,
-            filled: 0,
-            fee_cents: 0,
-        };
-        let planned = match decode(action) {
-            Ok(Action::Hold) => return Ok(outcome),
-            Ok(Action::Trade { intent, tier }) => self
-                .engine
-                .plan_order(intent, tier)
-                .map(|p| (p, tier))
-                .map_err(InvalidAction::Limit),
-            Err(ActionError::Reserved(_)) => Err(InvalidAction::Reserved),
-            Err(e) => return Err(EnvError::Step(StepError::Action(e))),
-        };
-        match planned {
-            Ok((plan, tier)) => {
-                if self.in_flight.len() == MAX_IN_FLIGHT {
-                    self.in_flight.remove(0);
-                    self.dropped_orders += 1;
-                }
-                self.in_flight.push(InFlight {
-                    plan,
-                    tier,
-                    arrives_ms: self.now_ms + i64::from(self.config.order_latency_ms),
-                });
-                outcome.executed = Action::Trade {
-                    intent: plan.intent,
-                    tier,
-                };
-                Ok(outcome)
+        let (outcome, planned) = self.engine.decide(action)?;
+        if let Some((plan, tier)) = planned {
+            if self.in_flight.len() == MAX_IN_FLIGHT {
+                self.in_flight.remove(0);
+                self.dropped_orders += 1;
             }
-            Err(reason) if self.engine_config.strict => Err(EnvError::Step(StepError::Masked {
-                action: action as u8,
-                reason,
-            })),
-            Err(reason) => {
-                outcome.invalid = Some(reason);
-                Ok(outcome)
-            }
+            self.in_flight.push(InFlight {
+                plan,
+                tier,
+                arrives_ms: self.now_ms + i64::from(self.config.order_latency_ms),
+            });
         }
+        Ok(outcome)
     }
 
     /// Orders in flight whose arrival time has come reach the book, oldest first; an order

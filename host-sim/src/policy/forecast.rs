@@ -53,7 +53,9 @@ pub fn forecast_posterior(f: f64, sigma: f64, mid: f64) -> f64 {
     (mid * wp + f * wf) / (wp + wf)
 }
 
-fn fee(price: f64) -> f64 {
+/// The taker fee per contract at `price` (probability units), before rounding up: the
+/// after-cost edge of the rule, `φ(a) = 0.07·a·(1 − a)`.
+pub fn fee(price: f64) -> f64 {
     TAKER_RATE * price * (1.0 - price)
 }
 

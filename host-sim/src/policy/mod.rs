@@ -18,7 +18,7 @@ use std::fmt;
 use kalsim_core::ACTION_COUNT;
 
 pub use baselines::{FixedPolicy, HoldPolicy, KellyPolicy, RandomPolicy};
-pub use forecast::{ForecastRule, PRIOR_STD, forecast_posterior};
+pub use forecast::{ForecastRule, PRIOR_STD, fee as forecast_fee, forecast_posterior};
 pub use signal::{BookSignal, ObsIndex, SignalFilter, feature_index};
 pub use trained::TrainedPolicy;
 

@@ -5,10 +5,12 @@
 
 mod batch;
 mod config;
+mod session;
 mod single;
 mod vec;
 
 pub use config::{ConfigError, DataConfig, DecisionInterval, EnvConfig, FeesConfig, LimitsConfig};
+pub use session::MarketSession;
 pub use single::{Env, EnvError, StepInfo, StepResult, invalid_action_name};
 pub use vec::VecEnv;
 

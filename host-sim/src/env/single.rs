@@ -3,12 +3,13 @@
 use std::fmt;
 
 use kalsim_core::{
-    ACTION_COUNT, BookError, Engine, EngineConfig, InvalidAction, OBS_DIM, ObsState, OrderPlan,
-    Rng, Side, SizingMetrics, StepError, Tier,
+    ACTION_COUNT, BookError, Engine, EngineConfig, InvalidAction, OBS_DIM, OrderPlan, Rng, Side,
+    SizingMetrics, StepError, Tier,
 };
 use serde::Serialize;
 
 use super::config::DecisionInterval;
+use super::session::MarketSession;
 use super::{EnvConfig, Markets};
 use crate::data::MarketTape;
 
@@ -187,30 +188,21 @@ pub struct Env {
     order: Vec<u32>,
     base_seed: u64,
     episode: u64,
-    engine: Engine,
-    obs_state: ObsState,
+    /// The market of this episode: engine, observation state, clock, horizon, forecast.
+    session: MarketSession,
     metrics: SizingMetrics,
     market: usize,
     event: usize,
-    step: u32,
-    horizon: u32,
-    last_ts: Option<i64>,
     pv: i64,
     phase: Phase,
     order_counted: bool,
     settled: u8,
-    /// The action mask of the current state, computed once per reset/step.
-    mask: [bool; ACTION_COUNT],
-    /// Exchange time of the current event (the last known one), ms.
-    now_ms: i64,
     /// Orders decided but not yet at the book, oldest first (capacity reserved once).
     in_flight: Vec<InFlight>,
     /// Orders dropped this episode: superseded in flight, or failing the limits on arrival.
     dropped_orders: u32,
     /// Index of the next forecast of the tape not yet known.
     next_forecast: usize,
-    /// The latest forecast known, and the exchange time it became known (for its age).
-    forecast: Option<(crate::data::Forecast, i64)>,
 }
 
 impl Env {
@@ -239,11 +231,10 @@ impl Env {
                 ticker: m.ticker.clone(),
             }));
         }
-        let engine = Engine::new(engine_config, 0);
         // Before the first reset the empty book allows HOLD only (SPEC §6: HOLD always).
-        let mask = engine.action_mask();
+        let session = MarketSession::new(Engine::new(engine_config, 0), 1);
         Ok(Env {
-            engine,
+            session,
             config,
             engine_config,
             markets,
@@ -251,23 +242,16 @@ impl Env {
             order,
             base_seed: 0,
             episode: 0,
-            obs_state: ObsState::new(),
             metrics: SizingMetrics::new(0),
             market: 0,
             event: 0,
-            step: 0,
-            horizon: 1,
-            last_ts: None,
             pv: 0,
             phase: Phase::Fresh,
             order_counted: false,
             settled: 0,
-            mask,
-            now_ms: 0,
             in_flight: Vec::with_capacity(MAX_IN_FLIGHT),
             dropped_orders: 0,
             next_forecast: 0,
-            forecast: None,
         })
     }
 
@@ -283,27 +267,21 @@ impl Env {
 
     /// The latest forecast known at the current event (SPEC §10), if any.
     pub fn forecast(&self) -> Option<crate::data::Forecast> {
-        self.forecast.map(|f| f.0)
+        self.session.forecast()
     }
 
-    /// Bring the forecast up to the current event and build the observation's extras.
-    fn obs_extra(&mut self) -> kalsim_core::ObsExtra {
+    /// Make the tape's forecasts up to the current event known, then write the observation.
+    fn observe(&mut self, obs: &mut [f32]) {
         let tape = &self.markets[self.market];
         while let Some(f) = tape.forecasts.get(self.next_forecast) {
             if f.event as usize > self.event {
                 break;
             }
-            self.forecast = Some((*f, f.ts_ms.unwrap_or(self.now_ms)));
+            let known = f.ts_ms.unwrap_or(self.session.now_ms());
+            self.session.set_forecast(*f, known);
             self.next_forecast += 1;
         }
-        kalsim_core::ObsExtra {
-            forecast: self.forecast.map(|(f, known)| kalsim_core::ForecastView {
-                p_yes_ppm: f.p_yes_ppm,
-                stderr_ppm: f.stderr_ppm,
-                age_ms: self.now_ms.saturating_sub(known),
-            }),
-            time_to_settlement_ms: tape.close_ts_ms.map(|c| c.saturating_sub(self.now_ms)),
-        }
+        self.session.observe(obs);
     }
 
     /// Orders dropped this episode under `order_latency_ms`: superseded while in flight
@@ -347,7 +325,11 @@ impl Env {
     }
     /// The core engine (book, account, orders).
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        self.session.engine()
+    }
+    /// The market session of this episode (engine, observation state, clock, horizon).
+    pub fn session(&self) -> &MarketSession {
+        &self.session
     }
     /// This episode's sizing metrics so far.
     pub fn metrics(&self) -> &SizingMetrics {
@@ -390,13 +372,11 @@ impl Env {
         if self.maker_fee_market[self.market] {
             cfg.fees.maker_fees = true;
         }
-        self.engine = Engine::new(
+        let engine = Engine::new(
             cfg,
             Rng::derive(self.base_seed, self.episode + 1).next_u64(),
         );
-        self.obs_state = ObsState::new();
         self.event = 0;
-        self.step = 0;
         self.order_counted = false;
         self.settled = 0;
         self.in_flight.clear();
@@ -404,35 +384,30 @@ impl Env {
         let markets = self.markets.clone();
         let tape = &markets[self.market];
         let decisions = self.decisions_in(tape);
-        self.horizon = if self.config.max_steps > 0 {
+        let horizon = if self.config.max_steps > 0 {
             self.config.max_steps.min(decisions)
         } else {
             decisions
         }
         .max(1);
-        self.last_ts = tape.events.first().and_then(|e| e.ts_ms);
-        self.now_ms = first_ts(tape);
+        self.session = MarketSession::for_tape(engine, horizon, tape);
         self.apply_event(0)?;
-        self.pv = self.engine.portfolio_value().0;
+        self.pv = self.session.engine().portfolio_value().0;
         self.metrics = SizingMetrics::new(self.pv);
         self.phase = Phase::Running;
-        self.mask = self.engine.action_mask();
         self.next_forecast = 0;
-        self.forecast = None;
-        let extra = self.obs_extra();
-        self.obs_state
-            .observe_full(&self.engine, 0.0, 0, &self.mask, &extra, obs);
+        self.observe(obs);
         Ok(self.info(None, 0, 0))
     }
 
     /// The action mask of SPEC §6 (HOLD always, reserved never).
     pub fn action_mask(&self) -> [bool; ACTION_COUNT] {
-        self.mask
+        *self.session.mask()
     }
 
     /// Write the mask as bytes (1 = allowed).
     pub fn action_mask_into(&self, out: &mut [u8]) {
-        for (o, m) in out.iter_mut().zip(self.mask) {
+        for (o, m) in out.iter_mut().zip(*self.session.mask()) {
             *o = m as u8;
         }
     }
@@ -450,7 +425,7 @@ impl Env {
             Phase::Running => {}
         }
         let (outcome, mut filled, mut fee) = if self.config.order_latency_ms == 0 {
-            let o = self.engine.step_action(action)?;
+            let o = self.session.act(action)?;
             if o.placed.is_some() {
                 self.order_counted = o.filled > 0;
             }
@@ -463,12 +438,11 @@ impl Env {
         let markets = self.markets.clone();
         let tape = &markets[self.market];
         let len = tape.events.len();
-        let start_ts = self.last_ts;
         let (target, _) = next_decision(
             &self.config.decision_interval,
             tape,
             self.event,
-            self.now_ms,
+            self.session.now_ms(),
         );
         while self.event + 1 < len && self.event < target {
             let next = self.event + 1;
@@ -476,24 +450,15 @@ impl Env {
             filled += ev.filled;
             fee += ev.fee_cents;
             self.count_resting_fill(ev.filled);
-            if let Some(ts) = tape.events[next].ts_ms {
-                self.now_ms = ts;
-                self.last_ts = Some(ts);
-            }
             self.event = next;
             let (f, c) = self.deliver_arrived();
             filled += f;
             fee += c;
         }
-        let dt_ms = match (start_ts, self.last_ts) {
-            (Some(a), Some(b)) => b - a,
-            _ => 0,
-        };
-        self.step += 1;
         if self.event + 1 >= len {
             match tape.result {
                 Some(result) => {
-                    self.engine.settle(result);
+                    self.session.engine_mut().settle(result);
                     self.in_flight.clear();
                     self.settled = if result == Side::Yes { 1 } else { 2 };
                     terminated = true;
@@ -501,17 +466,18 @@ impl Env {
                 None => truncated = true,
             }
         }
-        if self.config.max_steps > 0 && self.step >= self.config.max_steps {
+        if self.config.max_steps > 0 && self.session.decisions() >= self.config.max_steps {
             truncated = !terminated;
         }
-        let pv = self.engine.portfolio_value().0;
+        let pv = self.session.engine().portfolio_value().0;
         if pv <= 0 {
             terminated = true;
             truncated = false;
         }
         let reward = (pv - self.pv) as f64 * self.config.reward_scale;
         self.pv = pv;
-        let acct = self.engine.account();
+        let engine = self.session.engine();
+        let acct = engine.account();
         let net = acct.realized_pnl().0 - acct.fees_paid().0;
         self.metrics.record(
             outcome.action,
@@ -524,14 +490,10 @@ impl Env {
             pv,
         );
         if terminated || truncated {
-            self.metrics.finish(net, self.engine.unrealized_pnl().0);
+            self.metrics.finish(net, engine.unrealized_pnl().0);
             self.phase = Phase::Done;
         }
-        let progress = (self.step as f64 / self.horizon as f64).min(1.0);
-        self.mask = self.engine.action_mask();
-        let extra = self.obs_extra();
-        self.obs_state
-            .observe_full(&self.engine, progress, dt_ms, &self.mask, &extra, obs);
+        self.observe(obs);
         Ok(StepResult {
             reward,
             terminated,
@@ -544,7 +506,7 @@ impl Env {
     fn count_resting_fill(&mut self, filled: u32) {
         if filled > 0 && !self.order_counted {
             self.order_counted = true;
-            if let Some(o) = self.engine.last_order() {
+            if let Some(o) = self.session.engine().last_order() {
                 self.metrics.record_resting_fill(o.tier as u8);
             }
         }
@@ -553,7 +515,8 @@ impl Env {
     /// Decide now, reach the book later (`order_latency_ms`): the action is checked against
     /// the state now (mask, limits at the limit price of now) and its plan goes in flight.
     fn submit_later(&mut self, action: u32) -> Result<kalsim_core::StepOutcome, EnvError> {
-        let (outcome, planned) = self.engine.decide(action)?;
+        let (outcome, planned) = self.session.engine_mut().decide(action)?;
+        self.session.begin_decision();
         if let Some((plan, tier)) = planned {
             if self.in_flight.len() == MAX_IN_FLIGHT {
                 self.in_flight.remove(0);
@@ -562,7 +525,7 @@ impl Env {
             self.in_flight.push(InFlight {
                 plan,
                 tier,
-                arrives_ms: self.now_ms + i64::from(self.config.order_latency_ms),
+                arrives_ms: self.session.now_ms() + i64::from(self.config.order_latency_ms),
             });
         }
         Ok(outcome)
@@ -573,15 +536,16 @@ impl Env {
     fn deliver_arrived(&mut self) -> (u32, i64) {
         let (mut filled, mut fee) = (0, 0);
         while let Some(first) = self.in_flight.first().copied() {
-            if first.arrives_ms > self.now_ms {
+            if first.arrives_ms > self.session.now_ms() {
                 break;
             }
             self.in_flight.remove(0);
-            if self.engine.check_planned(&first.plan).is_err() {
+            let engine = self.session.engine_mut();
+            if engine.check_planned(&first.plan).is_err() {
                 self.dropped_orders += 1;
                 continue;
             }
-            let (_, f, c) = self.engine.execute_plan(first.plan, first.tier);
+            let (_, f, c) = engine.execute_plan(first.plan, first.tier);
             self.order_counted = f > 0;
             if f > 0 {
                 self.metrics.record_resting_fill(first.tier as u8);
@@ -594,7 +558,7 @@ impl Env {
 
     fn apply_event(&mut self, index: usize) -> Result<kalsim_core::EventOutcome, EnvError> {
         let tape = &self.markets[self.market];
-        let r = tape.apply_to_engine(&tape.events[index], &mut self.engine);
+        let r = self.session.apply_tape_event(tape, &tape.events[index]);
         r.map_err(|error| EnvError::Data {
             ticker: tape.ticker.clone(),
             event: index,
@@ -603,10 +567,11 @@ impl Env {
     }
 
     fn info(&self, invalid: Option<InvalidAction>, filled: u32, fee: i64) -> StepInfo {
-        let acct = self.engine.account();
-        let last = self.engine.last_order();
+        let engine = self.session.engine();
+        let acct = engine.account();
+        let last = engine.last_order();
         StepInfo {
-            step: self.step,
+            step: self.session.decisions(),
             market_index: self.market as u32,
             event_index: self.event as u32,
             cash_cents: acct.cash().0,
@@ -623,15 +588,10 @@ impl Env {
             invalid_action: invalid.map_or(0, InvalidAction::code),
             filled_this_step: filled,
             fee_this_step_cents: fee,
-            working_order_remaining: self.engine.working_order().map_or(0, |w| w.remaining),
+            working_order_remaining: engine.working_order().map_or(0, |w| w.remaining),
             settled: self.settled,
         }
     }
-}
-
-/// Exchange time of a tape's first event that carries one, ms (0 when none does).
-fn first_ts(tape: &MarketTape) -> i64 {
-    tape.events.iter().find_map(|e| e.ts_ms).unwrap_or(0)
 }
 
 /// The event index of the next decision after the one at `at` (time `at_ms`), and the

@@ -32,18 +32,15 @@ impl<V: LiveVenue> Actor<V> {
     pub(super) fn decide(&mut self, i: usize) -> DecisionRecord {
         let seq = self.seq;
         self.seq += 1;
-        let horizon = self.config.horizon_steps;
         let m = &mut self.markets[i];
-        let progress = if horizon > 0 {
-            (f64::from(m.steps) / f64::from(horizon)).min(1.0)
-        } else {
-            0.0
-        };
+        let step = m.session.decisions();
         let mut obs = [0f32; OBS_DIM];
-        // The environment's order: the mask, then the observation built with it.
-        let mask: [bool; ACTION_COUNT] = m.engine.action_mask();
-        m.obs
-            .observe_with_mask(&m.engine, progress, m.dt_ms, &mask, &mut obs);
+        // The environment's order (one MarketSession): the mask, then the observation.
+        let mask = *match m.dt_override {
+            Some(dt) => m.session.observe_with_dt(dt, &mut obs),
+            None => m.session.observe(&mut obs),
+        };
+        m.session.begin_decision();
         let policy_mask = if self.config.venue_mask && self.venue.is_live() {
             self.venue_restricted(i, mask)
         } else {
@@ -54,7 +51,7 @@ impl<V: LiveVenue> Actor<V> {
         let mut rec = DecisionRecord {
             seq,
             ticker: m.ticker.clone(),
-            step: m.steps,
+            step,
             obs_hash: obs_hash(&obs),
             action,
             intent: Intent::Hold,
@@ -68,7 +65,6 @@ impl<V: LiveVenue> Actor<V> {
             cash_cents: 0,
             note: None,
         };
-        m.steps += 1;
         match decode(action) {
             Ok(Action::Hold) => {}
             Ok(Action::Trade { intent, tier }) => {
@@ -78,7 +74,7 @@ impl<V: LiveVenue> Actor<V> {
             }
             Err(_) => rec.verdict = Verdict::InvalidAction,
         }
-        let acct = self.markets[i].engine.account();
+        let acct = self.markets[i].session.engine().account();
         rec.position = acct.position();
         rec.cash_cents = acct.cash().0;
         self.report.decisions += 1;
@@ -102,7 +98,7 @@ impl<V: LiveVenue> Actor<V> {
     /// `venue_mask` on a live venue, the engine's price checked against the venue's own
     /// position and account instead of the mirror's.
     fn plan_for(&self, i: usize, intent: Intent, tier: Tier) -> Result<OrderPlan, LimitViolation> {
-        let engine = &self.markets[i].engine;
+        let engine = self.markets[i].session.engine();
         if !(self.config.venue_mask && self.venue.is_live()) {
             return engine.plan_order(intent, tier);
         }
@@ -245,7 +241,7 @@ impl<V: LiveVenue> Actor<V> {
             if let Some(why) = self.fills_pending(i) {
                 rec.verdict = Verdict::Unresolved;
                 rec.note = Some(why);
-                self.markets[i].engine.cancel_working();
+                self.markets[i].session.engine_mut().cancel_working();
                 return;
             }
         }
@@ -257,14 +253,14 @@ impl<V: LiveVenue> Actor<V> {
             rec.verdict = Verdict::RiskStop;
             rec.note = Some(why);
             if had_working {
-                self.markets[i].engine.cancel_working();
+                self.markets[i].session.engine_mut().cancel_working();
             }
             return;
         }
         if live && let Err(v) = self.venue_guard(i, &plan) {
             rec.verdict = Verdict::VenueLimit(v);
             if had_working {
-                self.markets[i].engine.cancel_working();
+                self.markets[i].session.engine_mut().cancel_working();
             }
             return;
         }
@@ -275,7 +271,7 @@ impl<V: LiveVenue> Actor<V> {
             i,
             rec.seq
         );
-        let engine_cfg = *self.markets[i].engine.config();
+        let engine_cfg = *self.markets[i].session.engine().config();
         let options = self
             .config
             .order_entry
@@ -296,7 +292,7 @@ impl<V: LiveVenue> Actor<V> {
                 rec.venue = ack_json(&ack);
                 let m = &mut self.markets[i];
                 // The mirror executes the same action (on a simulated venue: the same step).
-                let _ = m.engine.step_action(rec.action);
+                let _ = m.session.engine_mut().step_action(rec.action);
                 m.working = (ack.remaining.0 > 0 && !ack.status.is_terminal()).then(|| Working {
                     order_id: ack.order_id.clone(),
                     client_order_id: ack.client_order_id.clone(),
@@ -317,19 +313,19 @@ impl<V: LiveVenue> Actor<V> {
                     // The venue is the truth: nothing of ours rests there, so nothing rests
                     // in the mirror either (immediate-or-cancel remainders).
                     if m.working.is_none() {
-                        m.engine.cancel_working();
+                        m.session.engine_mut().cancel_working();
                     }
                     // Positions move with the fills (the `fill` channel, or the REST
                     // back-fill at reconciliation), never with the acknowledgement.
                 } else {
-                    m.venue_position = m.engine.account().position();
+                    m.venue_position = m.session.engine().account().position();
                 }
             }
             Err(e) => {
                 rec.verdict = Verdict::VenueError;
                 rec.venue = err_json("place", &e);
                 // Whatever was working was cancelled above; the mirror follows.
-                self.markets[i].engine.cancel_working();
+                self.markets[i].session.engine_mut().cancel_working();
                 if let VenueError::Unresolved {
                     client_order_id, ..
                 } = &e
@@ -406,7 +402,7 @@ impl<V: LiveVenue> Actor<V> {
     /// resting buys may still spend).
     fn venue_guard(&self, i: usize, plan: &OrderPlan) -> Result<(), LimitViolation> {
         let m = &self.markets[i];
-        let cfg = m.engine.config();
+        let cfg = m.session.engine().config();
         let pos = m.venue_position;
         if plan.intent.is_sell() && cfg.sell_mode == SellMode::ReduceOnly {
             let held = match intent_contract(plan.intent) {
@@ -432,7 +428,7 @@ impl<V: LiveVenue> Actor<V> {
             .iter()
             .enumerate()
             .filter(|(j, m)| Some(*j) != except && m.working.is_some())
-            .filter_map(|(_, m)| m.engine.working_order())
+            .filter_map(|(_, m)| m.session.engine().working_order())
             .map(|w| i64::from(w.remaining) * i64::from(w.plan.buy_limit.cents()))
             .sum()
     }
@@ -449,7 +445,11 @@ impl<V: LiveVenue> Actor<V> {
                 } else {
                     (Side::No, -m.venue_position)
                 };
-                let bid = m.engine.last_prices().bid(m.engine.book(), side);
+                let bid = m
+                    .session
+                    .engine()
+                    .last_prices()
+                    .bid(m.session.engine().book(), side);
                 n * i64::from(bid.cents())
             })
             .sum();
@@ -463,7 +463,7 @@ impl<V: LiveVenue> Actor<V> {
         } else {
             self.markets
                 .iter()
-                .map(|m| m.engine.portfolio_value().0)
+                .map(|m| m.session.engine().portfolio_value().0)
                 .sum()
         }
     }

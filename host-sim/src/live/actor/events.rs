@@ -110,7 +110,7 @@ impl<V: LiveVenue> Actor<V> {
         if ours && o.status.is_terminal() {
             m.working = None;
             if self.venue.is_live() {
-                m.engine.cancel_working();
+                m.session.engine_mut().cancel_working();
             }
         }
         if m.unresolved.as_deref() == Some(o.client_order_id.as_str())
@@ -147,7 +147,7 @@ impl<V: LiveVenue> Actor<V> {
             // The exchange cancels resting orders of a closed market itself; NotFound is fine.
             cancelled = Some(matches!(r, Ok(()) | Err(VenueError::NotFound(_))));
         }
-        self.markets[i].engine.cancel_working();
+        self.markets[i].session.engine_mut().cancel_working();
         self.note(
             json!({"kind": "market_closed", "ticker": ticker, "reason": why,
             "working_order_cancelled": cancelled}),
@@ -162,6 +162,12 @@ impl<V: LiveVenue> Actor<V> {
             json!({"kind": "lifecycle", "ticker": l.ticker, "event_type": l.event_type,
             "close_ts": l.close_ts, "result": l.result.map(Side::name)}),
         );
+        if let Some(close) = l.close_ts {
+            // The observation's time to settlement, as replay reads it from the lifecycle.
+            self.markets[i]
+                .session
+                .set_close_ts_ms(Some(crate::data::integer_timestamp_ms(close)));
+        }
         match l.event_type.as_str() {
             "deactivated" => self.close_market(i, "paused by the exchange (deactivated)"),
             "activated" => {
@@ -171,7 +177,7 @@ impl<V: LiveVenue> Actor<V> {
                 }
                 // Kalshi cancels every resting order when it reactivates a market.
                 m.working = None;
-                m.engine.cancel_working();
+                m.session.engine_mut().cancel_working();
             }
             "close_date_updated" => {
                 self.markets[i].close_ts = l.close_ts;
@@ -201,7 +207,7 @@ impl<V: LiveVenue> Actor<V> {
             return;
         }
         m.result = Some(result);
-        let payout = m.engine.settle(result);
+        let payout = m.session.engine_mut().settle(result);
         let ticker = m.ticker.clone();
         let _ = self.venue.on_result(&ticker, result);
         if !self.venue.is_live() {

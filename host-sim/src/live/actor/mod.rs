@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use kalsim_core::{Engine, ObsState, Rng, Side};
+use kalsim_core::{Engine, Rng, Side};
 use serde_json::{Value, json};
 
 use super::feed::{Feed, FeedEvent};
@@ -20,7 +20,7 @@ use super::policy::LivePolicy;
 use super::record::{ActorReport, DecisionRecord, StopReason};
 use super::signal::KillSwitch;
 use super::venues::LiveVenue;
-use crate::env::ConfigError;
+use crate::env::{ConfigError, MarketSession};
 
 pub use config::{AccountRisk, ActorConfig, Clock, OrderEntry, engine_config_for};
 use risk::{Breaker, RiskState};
@@ -40,13 +40,13 @@ struct Working {
 
 struct Market {
     ticker: String,
-    engine: Engine,
-    obs: ObsState,
+    /// The mirror: engine, observation state, exchange clock, horizon (as in replay).
+    session: MarketSession,
     synced: bool,
-    steps: u32,
     last_update: Option<Instant>,
-    last_ts_ms: Option<i64>,
-    dt_ms: i64,
+    /// The time feature when the session's exchange clock cannot give it: a frozen clock,
+    /// or a wall-clock fallback for an event without an exchange timestamp.
+    dt_override: Option<i64>,
     working: Option<Working>,
     /// Client order id of a submit without a clear answer (it may be live).
     unresolved: Option<String>,
@@ -128,13 +128,10 @@ impl<V: LiveVenue> Actor<V> {
             index.insert(t.clone(), i);
             markets.push(Market {
                 ticker: t.clone(),
-                engine,
-                obs: ObsState::new(),
+                session: MarketSession::new(engine, config.horizon_steps),
                 synced: false,
-                steps: 0,
                 last_update: None,
-                last_ts_ms: None,
-                dt_ms: 0,
+                dt_override: None,
                 working: None,
                 unresolved: None,
                 last_order_at: None,
@@ -149,7 +146,10 @@ impl<V: LiveVenue> Actor<V> {
                 breaker: Breaker::new(config.breaker_threshold, config.breaker_cool_down),
             });
         }
-        let venue_cash = markets.iter().map(|m| m.engine.account().cash().0).sum();
+        let venue_cash = markets
+            .iter()
+            .map(|m| m.session.engine().account().cash().0)
+            .sum();
         Ok(Actor {
             risk: RiskState::new(config.risk),
             config,
@@ -197,7 +197,9 @@ impl<V: LiveVenue> Actor<V> {
 
     /// The mirror engine of `ticker`.
     pub fn engine(&self, ticker: &str) -> Option<&Engine> {
-        self.index.get(ticker).map(|&i| &self.markets[i].engine)
+        self.index
+            .get(ticker)
+            .map(|&i| self.markets[i].session.engine())
     }
 
     /// The position the actor believes the venue holds in `ticker` (adopted from the venue
@@ -397,8 +399,8 @@ impl<V: LiveVenue> Actor<V> {
             } => {
                 let i = *self.index.get(&ticker)?;
                 let r = self.markets[i]
-                    .engine
-                    .apply_snapshot(&yes, &no)
+                    .session
+                    .apply_snapshot(&yes, &no, event_ts)
                     .map_err(|e| e.to_string())
                     .and_then(|_| {
                         self.venue
@@ -422,8 +424,8 @@ impl<V: LiveVenue> Actor<V> {
                     return None;
                 }
                 let r = self.markets[i]
-                    .engine
-                    .apply_delta(side, price, delta_centi)
+                    .session
+                    .apply_delta(side, price, delta_centi, event_ts)
                     .map_err(|e| e.to_string())
                     .and_then(|_| {
                         self.venue
@@ -438,24 +440,21 @@ impl<V: LiveVenue> Actor<V> {
                 let live = self.venue.is_live();
                 let m = &mut self.markets[i];
                 let now = Instant::now();
-                m.dt_ms = match (self.config.clock, event_ts, m.last_ts_ms, m.last_update) {
-                    (Clock::Frozen, ..) => 0,
-                    // Exchange time, exactly as the environment computes it in replay (0 until
-                    // a previous message carried a timestamp).
-                    (Clock::Wall, Some(now_ts), prev_ts, _) => prev_ts.map_or(0, |p| now_ts - p),
-                    (Clock::Wall, None, _, Some(t)) => now.duration_since(t).as_millis() as i64,
-                    (Clock::Wall, ..) => 0,
+                // Exchange time through the session, exactly as the environment computes it
+                // in replay; the wall clock only for a message without a timestamp.
+                m.dt_override = match (self.config.clock, event_ts, m.last_update) {
+                    (Clock::Frozen, ..) => Some(0),
+                    (Clock::Wall, Some(_), _) => None,
+                    (Clock::Wall, None, Some(t)) => Some(now.duration_since(t).as_millis() as i64),
+                    (Clock::Wall, None, None) => Some(0),
                 };
                 m.last_update = Some(now);
-                if event_ts.is_some() {
-                    m.last_ts_ms = event_ts;
-                }
-                if !live && m.engine.working_order().is_none() {
+                if !live && m.session.engine().working_order().is_none() {
                     // Filled by this event on the simulated venue too (same engine, same data).
                     m.working = None;
                 }
                 if !live {
-                    m.venue_position = m.engine.account().position();
+                    m.venue_position = m.session.engine().account().position();
                 }
                 Some(i)
             }

@@ -106,7 +106,7 @@ impl<V: LiveVenue> Actor<V> {
             let ours = if live {
                 m.venue_position
             } else {
-                m.engine.account().position()
+                m.session.engine().account().position()
             };
             if first || !live {
                 if ours != theirs && !first {
@@ -140,7 +140,7 @@ impl<V: LiveVenue> Actor<V> {
         } else {
             self.markets
                 .iter()
-                .map(|m| m.engine.account().cash().0)
+                .map(|m| m.session.engine().account().cash().0)
                 .sum()
         };
         if first || !live {
@@ -245,7 +245,7 @@ impl<V: LiveVenue> Actor<V> {
                     let m = &mut self.markets[i];
                     m.working = None;
                     if live {
-                        m.engine.cancel_working();
+                        m.session.engine_mut().cancel_working();
                     }
                 }
             }
@@ -342,7 +342,7 @@ impl<V: LiveVenue> Actor<V> {
         }
         for m in &mut self.markets {
             m.working = None;
-            m.engine.cancel_working();
+            m.session.engine_mut().cancel_working();
         }
         self.note(json!({"kind": "cancel_all", "orders": lines}));
     }

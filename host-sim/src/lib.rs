@@ -17,3 +17,4 @@ pub mod report;
 pub mod train;
 #[cfg(feature = "live")]
 pub mod venue;
+pub mod wire;

@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 
 use kalsim_core::{CentiContracts, OrderBook, Price, Rng, Side};
 use kalsim_host_sim::venue::exchange::{Exchange, ExchangeConfig, Faults};
-use kalsim_host_sim::venue::fixed::{format_centi_contracts, format_price_dollars};
 use kalsim_host_sim::venue::{
     BookUpdate, Credentials, MarketDataClient, MarketDataConfig, VenueError,
 };
+use kalsim_host_sim::wire::fixed::{format_centi_contracts, format_price_dollars};
 use serde_json::{Value, json};
 
 /// A throwaway RSA key made for these tests only; it guards nothing.
@@ -48,12 +48,11 @@ fn script() -> Vec<Value> {
             fp.iter()
                 .map(|l| {
                     let px =
-                        kalsim_host_sim::venue::fixed::parse_price_dollars(l[0].as_str().unwrap())
+                        kalsim_host_sim::wire::fixed::parse_price_dollars(l[0].as_str().unwrap())
                             .unwrap();
-                    let q = kalsim_host_sim::venue::fixed::parse_centi_contracts(
-                        l[1].as_str().unwrap(),
-                    )
-                    .unwrap();
+                    let q =
+                        kalsim_host_sim::wire::fixed::parse_centi_contracts(l[1].as_str().unwrap())
+                            .unwrap();
                     (px, CentiContracts(q as u64))
                 })
                 .chain(lg.iter().map(|l| {

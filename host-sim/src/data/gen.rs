@@ -49,8 +49,8 @@ use std::io::{self, Write};
 
 use kalsim_core::{CentiContracts, OrderBook, Price, Rng, Side};
 
-use super::wire::format_rfc3339_ms;
 use super::{BookEvent, MarketTape, TapeEvent};
+use crate::wire::time::format_rfc3339_ms;
 
 /// Size and seed of a synthetic dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -39,8 +39,8 @@ use std::fmt::Write as _;
 use kalsim_core::{CentiContracts, OrderBook, Price, Rng, Side};
 
 use super::r#gen::{contracts_fp, dollars_fp};
-use super::wire::format_rfc3339_ms;
 use super::{BookEvent, Forecast, MarketTape, TapeEvent};
+use crate::wire::time::format_rfc3339_ms;
 
 /// Stream of the informed generator (xored into the seed: independent of the default model).
 const INFORMED_STREAM: u64 = 0x494e_464f_524d_4544;

@@ -8,8 +8,8 @@ use kalsim_core::{CentiContracts, OrderBook, Price, Side};
 
 use super::error::{DataError, DataErrorKind};
 use super::report::{LoadReport, MarketCounts};
-use super::wire::{self, FieldError, FieldResult, Line, Msg, Scalar, field_err};
 use super::{BookEvent, Dataset, Forecast, LoadOptions, MarketTape, Mode, TapeEvent};
+use crate::wire::market::{self as wire, FieldError, FieldResult, Line, Msg, SubCent, field_err};
 
 struct MarketState {
     tape: MarketTape,
@@ -271,36 +271,10 @@ impl<'o> Loader<'o> {
         let mut no = std::mem::take(&mut self.no);
         yes.clear();
         no.clear();
-        let parsed = (|| {
-            let pick = |fp, dollars, legacy, names: [&'static str; 3]| match (fp, dollars, legacy) {
-                (Some(v), _, _) => Some((v, names[0])),
-                (None, Some(v), _) => Some((v, names[1])),
-                (None, None, Some(v)) => Some((v, names[2])),
-                _ => None,
-            };
-            let yes_src: Option<(&Vec<(Scalar<'_>, Scalar<'_>)>, &str)> = pick(
-                msg.yes_dollars_fp.as_ref(),
-                msg.yes_dollars.as_ref(),
-                msg.yes.as_ref(),
-                ["yes_dollars_fp", "yes_dollars", "yes"],
-            );
-            let no_src = pick(
-                msg.no_dollars_fp.as_ref(),
-                msg.no_dollars.as_ref(),
-                msg.no.as_ref(),
-                ["no_dollars_fp", "no_dollars", "no"],
-            );
-            // Kalshi omits a side with no bids.
-            if let Some((raw, name)) = yes_src {
-                wire::levels(raw, &format!("{prefix}.{name}"), &mut yes)?;
-            }
-            if let Some((raw, name)) = no_src {
-                wire::levels(raw, &format!("{prefix}.{name}"), &mut no)?;
-            }
-            Ok::<_, FieldError>((yes_src.map_or("yes", |s| s.1), no_src.map_or("no", |s| s.1)))
-        })();
-        let result = parsed
-            .and_then(|names| self.apply_snapshot(ticker, &yes, &no, ts_ms, sid, prefix, names));
+        let result = wire::ladders(msg, prefix, SubCent::Reject, &mut yes, &mut no).and_then(|l| {
+            let names = (l.yes_field, l.no_field);
+            self.apply_snapshot(ticker, &yes, &no, ts_ms, sid, prefix, names)
+        });
         self.yes = yes;
         self.no = no;
         result
@@ -393,21 +367,14 @@ impl<'o> Loader<'o> {
     }
 
     fn delta(&mut self, ticker: &str, msg: &Msg<'_>, sid: Option<u64>) -> FieldResult<()> {
-        let side = match &msg.side {
-            Some(s) => wire::side(s, "msg.side")?,
-            None => return field_err(DataErrorKind::MissingField, "msg.side"),
-        };
-        let (price, price_field) = match (&msg.price_dollars, &msg.price) {
-            (Some(p), _) => (wire::price(p, "msg.price_dollars")?, "msg.price_dollars"),
-            (None, Some(p)) => (wire::price(p, "msg.price")?, "msg.price"),
-            (None, None) => return field_err(DataErrorKind::MissingField, "msg.price"),
-        };
-        let (delta_centi, delta_field) = match (&msg.delta_fp, &msg.delta) {
-            (Some(d), _) => (wire::quantity_centi(d, "msg.delta_fp")?, "msg.delta_fp"),
-            (None, Some(d)) => (wire::quantity_centi(d, "msg.delta")?, "msg.delta"),
-            (None, None) => return field_err(DataErrorKind::MissingField, "msg.delta"),
-        };
-        let ts_ms = wire::timestamp_ms(msg)?;
+        let wire::Delta {
+            side,
+            price,
+            delta_centi,
+            ts_ms,
+            price_field,
+            delta_field,
+        } = wire::delta(msg)?;
         let Some(m) = self.markets.get_mut(ticker) else {
             return field_err(
                 DataErrorKind::DeltaBeforeSnapshot {
@@ -454,7 +421,7 @@ impl<'o> Loader<'o> {
         source: &str,
         line_no: u64,
     ) -> FieldResult<()> {
-        let f = parse_forecast(msg)?;
+        let f = wire::forecast(msg)?;
         match self.markets.get_mut(ticker) {
             Some(m) => {
                 let mut f = f;
@@ -474,39 +441,26 @@ impl<'o> Loader<'o> {
     }
 
     fn lifecycle(&mut self, kind: &str, ticker: &str, msg: &Msg<'_>) -> FieldResult<()> {
-        let close = match (&msg.close_ts, &msg.determination_ts) {
-            (Some(s), _) => Some((s, "msg.close_ts")),
-            (None, Some(s)) => Some((s, "msg.determination_ts")),
-            _ => None,
-        };
-        if let Some((s, field)) = close {
-            let ms = wire::integer_timestamp_ms(wire::unsigned(s, field)? as i64);
+        let l = wire::lifecycle(msg)?;
+        if let Some(s) = l.close_ts_s.or(l.determination_ts_s) {
+            if s < 0 {
+                let field = if l.close_ts_s.is_some() {
+                    "msg.close_ts"
+                } else {
+                    "msg.determination_ts"
+                };
+                return field_err(
+                    DataErrorKind::BadValue {
+                        message: format!("timestamp {s} is negative"),
+                    },
+                    field,
+                );
+            }
             if let Some(m) = self.markets.get_mut(ticker) {
-                m.tape.close_ts_ms = Some(ms);
+                m.tape.close_ts_ms = Some(crate::wire::time::integer_timestamp_ms(s));
             }
         }
-        let result = match &msg.result {
-            None => None,
-            Some(Scalar::Str(s)) if s.is_empty() => None,
-            Some(Scalar::Str(s)) if s.eq_ignore_ascii_case("yes") => Some(Side::Yes),
-            Some(Scalar::Str(s)) if s.eq_ignore_ascii_case("no") => Some(Side::No),
-            Some(Scalar::Str(s)) => {
-                return field_err(
-                    DataErrorKind::BadResult {
-                        value: s.to_string(),
-                    },
-                    "msg.result",
-                );
-            }
-            Some(other) => {
-                return field_err(
-                    DataErrorKind::BadResult {
-                        value: format!("{other:?}"),
-                    },
-                    "msg.result",
-                );
-            }
-        };
+        let result = l.result;
         match result {
             Some(side) => {
                 self.results.insert(ticker.to_owned(), side);
@@ -564,24 +518,6 @@ impl<'o> Loader<'o> {
     }
 }
 
-/// The fields of a forecast message; `event` is left 0 for the caller to place.
-fn parse_forecast(msg: &Msg<'_>) -> FieldResult<Forecast> {
-    let p = match &msg.p_yes {
-        Some(s) => wire::probability_ppm(s, "msg.p_yes")?,
-        None => return field_err(DataErrorKind::MissingField, "msg.p_yes"),
-    };
-    let stderr = match &msg.stderr {
-        Some(s) => wire::probability_ppm(s, "msg.stderr")?,
-        None => return field_err(DataErrorKind::MissingField, "msg.stderr"),
-    };
-    Ok(Forecast {
-        event: 0,
-        ts_ms: wire::timestamp_ms(msg)?,
-        p_yes_ppm: p,
-        stderr_ppm: stderr,
-    })
-}
-
 /// Join a side file of forecast messages (JSON Lines, SPEC §10) into `dataset` by market and
 /// time: each forecast is known from the first event of its market at or after its `ts_ms`
 /// (events without a timestamp carry the previous one); one later than every event is
@@ -632,7 +568,7 @@ pub fn join_forecasts(
                 .market_ticker
                 .as_deref()
                 .ok_or_else(|| fail(DataErrorKind::MissingField, "msg.market_ticker"))?;
-            let mut f = parse_forecast(msg).map_err(|e| fail(e.kind, &e.field))?;
+            let mut f = wire::forecast(msg).map_err(|e| fail(e.kind, &e.field))?;
             let &m = index.get(ticker).ok_or_else(|| {
                 fail(
                     DataErrorKind::UnknownMarket {

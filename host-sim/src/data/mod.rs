@@ -49,10 +49,9 @@ pub mod informed;
 mod loader;
 mod report;
 pub mod validate;
-mod wire;
 
 #[cfg(feature = "live")]
-pub(crate) use wire::{integer_timestamp_ms, rfc3339_ms};
+pub(crate) use crate::wire::time::{integer_timestamp_ms, rfc3339_ms};
 
 use std::collections::BTreeMap;
 use std::fs::File;

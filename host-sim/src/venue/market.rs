@@ -13,7 +13,7 @@ use std::fmt;
 use kalsim_core::Side;
 use serde_json::Value;
 
-use super::fixed::parse_dollars_scaled;
+use crate::wire::fixed::parse_dollars_scaled;
 
 /// Lifecycle status of a market (`status` on the market object).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -15,9 +15,7 @@ use std::fmt;
 use kalsim_core::{Cents, Contracts, Price, Side};
 
 pub mod auth;
-pub mod fixed;
 pub mod kalshi;
-mod kalshi_json;
 pub mod market;
 pub mod order;
 pub mod paper;

@@ -9,7 +9,7 @@ use super::http::{Outcome, PREFIX, Request, error};
 use super::matching::{self, count_value, fill_json, order_json, price_value};
 use super::{MarketState, Shared, State};
 use crate::venue::auth::now_ms;
-use crate::venue::fixed::format_centi_contracts;
+use crate::wire::fixed::format_centi_contracts;
 
 fn violation(st: &mut State, what: String) -> Outcome {
     st.stats.contract_violations += 1;

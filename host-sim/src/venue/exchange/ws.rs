@@ -18,8 +18,11 @@ use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::{Message, WebSocket};
 
 use super::{Shared, State, matching};
-use crate::venue::fixed::{format_centi_contracts, format_price_dollars};
-use crate::venue::kalshi_json::{centi_value, is_sub_cent, parse_book, price_value, side_field};
+use crate::data::DataErrorKind;
+use crate::wire::fixed::{format_centi_contracts, format_price_dollars};
+use crate::wire::market::{self, Msg};
+use crate::wire::orders::parse_book;
+use serde::Deserialize;
 
 pub(super) fn serve(listener: TcpListener, shared: Arc<Shared>) {
     for stream in listener.incoming() {
@@ -79,13 +82,15 @@ fn apply_book(st: &mut State, cfg: &super::ExchangeConfig, m: &Value) -> Option<
             matching::on_snapshot(st, &ticker);
         }
         "orderbook_delta" => {
-            let side = side_field(msg, "side").ok()?;
-            let raw = msg.get("price_dollars").or_else(|| msg.get("price"))?;
-            if is_sub_cent(raw) {
-                return Some(ticker);
-            }
-            let price = price_value(raw).ok()?;
-            let delta = centi_value(msg.get("delta_fp").or_else(|| msg.get("delta"))?).ok()?;
+            let body = Msg::deserialize(msg).ok()?;
+            let (side, price, delta) = match market::delta(&body) {
+                Ok(d) => (d.side, d.price, d.delta_centi),
+                // A deci-cent level: not modelled by this exchange's whole-cent book.
+                Err(e) if matches!(e.kind, DataErrorKind::SubCentPrice { .. }) => {
+                    return Some(ticker);
+                }
+                Err(_) => return None,
+            };
             let effect = st
                 .books
                 .entry(ticker.clone())

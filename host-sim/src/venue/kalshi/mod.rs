@@ -29,16 +29,16 @@ use kalsim_core::{Cents, Contracts, OrderBook, Side};
 use serde_json::Value;
 
 use super::auth::Credentials;
-use super::fixed::parse_dollars_to_cents;
-use super::kalshi_json::{
-    FILL_FIELDS, ORDER_FIELDS, note_unknown_fields, parse_book, parse_fill, parse_order,
-    position_centi, proto, str_field,
-};
 use super::market::MarketInfo;
 use super::ratelimit::RetryPolicy;
 use super::{
     Fill, OrderAck, OrderRequest, PositionInfo, TimeInForce, Venue, VenueError, WorkingOrder,
     valid_client_order_id,
+};
+use crate::wire::fixed::parse_dollars_to_cents;
+use crate::wire::orders::{
+    FILL_FIELDS, ORDER_FIELDS, note_unknown_fields, parse_book, parse_fill, parse_order,
+    position_centi, proto, str_field,
 };
 use rest::{Call, Rest, RestConfig};
 
@@ -456,7 +456,7 @@ impl Venue for KalshiVenue {
         // A 404 after an ambiguous attempt means that attempt cancelled it.
         if r.ok() {
             let v = r.json()?;
-            super::kalshi_json::count_field(&v, "reduced_by")
+            crate::wire::orders::count_field(&v, "reduced_by")
         } else if r.status == 404 && r.maybe_sent_before {
             Ok(None)
         } else {
@@ -510,7 +510,7 @@ impl Venue for KalshiVenue {
         }
         let s = v
             .get("balance_dollars")
-            .and_then(super::kalshi_json::number_text)
+            .and_then(crate::wire::orders::number_text)
             .ok_or_else(|| proto("GET /portfolio/balance: answer without balance"))?;
         parse_dollars_to_cents(&s)
             .map(Cents)

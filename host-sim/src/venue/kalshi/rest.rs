@@ -10,10 +10,10 @@ use serde_json::Value;
 
 use super::super::VenueError;
 use super::super::auth::RequestSigner;
-use super::super::kalshi_json::proto;
 use super::super::ratelimit::{
     Bucket, EndpointCosts, RateLimits, RetryPolicy, TokenBudget, parse_retry_after,
 };
+use crate::wire::orders::proto;
 
 /// One request.
 pub(crate) struct Call<'a> {

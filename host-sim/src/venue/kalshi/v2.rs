@@ -4,9 +4,9 @@
 use kalsim_core::Contracts;
 use serde_json::{Map, Value, json};
 
-use super::super::fixed::{format_count_fp, format_price_dollars};
-use super::super::kalshi_json::{count_field, proto, str_field};
 use super::super::{OrderAck, OrderRequest, OrderStatus, TimeInForce, VenueError};
+use crate::wire::fixed::{format_count_fp, format_price_dollars};
+use crate::wire::orders::{count_field, proto, str_field};
 
 /// `POST /portfolio/events/orders`.
 pub const CREATE: &str = "/portfolio/events/orders";

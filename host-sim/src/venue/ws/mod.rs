@@ -31,8 +31,11 @@ use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
 use super::auth::{Credentials, RequestSigner};
-use super::kalshi_json::{centi_value, is_sub_cent, parse_book, price_value, proto, side_field};
 use super::{Fill, VenueError};
+use crate::data::DataErrorKind;
+use crate::wire::market::{self, Msg, SubCent};
+use crate::wire::orders::proto;
+use serde::Deserialize;
 
 pub use msg::{LifecycleEvent, OrderUpdate};
 pub use types::{BookUpdate, Channels, MarketDataConfig};
@@ -484,21 +487,34 @@ impl MarketDataClient {
             return self.resync(sid);
         }
         self.next_seq.insert(sid, seq + 1);
-        let ticker = msg
-            .get("market_ticker")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
-        let ts_ms = message_ts_ms(msg);
-        let Some(market) = self.markets.get_mut(&ticker) else {
+        // The replay loader's decoder (one wire module): what a capture accepts, the live
+        // feed accepts, with the same numbers; sub-cent levels are skipped and counted.
+        let body = match Msg::deserialize(msg) {
+            Ok(b) => b,
+            Err(e) => {
+                let ticker = msg
+                    .get("market_ticker")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                if !self.markets.contains_key(&ticker) {
+                    return Ok(());
+                }
+                return self.book_trouble(sid, ticker, format!("bad {kind}: {e}"));
+            }
+        };
+        let ticker = body.market_ticker.as_deref().unwrap_or("").to_owned();
+        // A timestamp that cannot be read is ignored (the actor then uses its own clock).
+        let ts_ms = market::timestamp_ms(&body).ok().flatten();
+        let Some(m) = self.markets.get_mut(&ticker) else {
             return Ok(());
         };
         if kind == "orderbook_snapshot" {
-            match parse_book(msg) {
+            match market::book(&body, "msg", SubCent::Skip) {
                 Ok((book, skipped)) => {
-                    market.book = book;
-                    market.synced = true;
-                    market.sid = Some(sid);
+                    m.book = book;
+                    m.synced = true;
+                    m.sid = Some(sid);
                     self.sub_cent_skipped += skipped;
                     self.pending.push_back(BookUpdate::Snapshot {
                         ticker,
@@ -508,52 +524,38 @@ impl MarketDataClient {
                     });
                     return Ok(());
                 }
-                Err(e) => return self.book_trouble(sid, ticker, e.to_string()),
+                Err(e) => {
+                    let why = format!("{}: {}", e.field, e.kind);
+                    return self.book_trouble(sid, ticker, why);
+                }
             }
         }
-        if !market.synced {
+        if !m.synced {
             return Ok(());
         }
-        let parsed = (|| {
-            let side = side_field(msg, "side")?;
-            let raw_price = msg
-                .get("price_dollars")
-                .or_else(|| msg.get("price"))
-                .ok_or_else(|| proto("delta without price_dollars"))?;
-            if is_sub_cent(raw_price) {
-                return Ok(None);
-            }
-            let price = price_value(raw_price)?;
-            let delta_centi = centi_value(
-                msg.get("delta_fp")
-                    .or_else(|| msg.get("delta"))
-                    .ok_or_else(|| proto("delta without delta_fp"))?,
-            )?;
-            Ok::<_, VenueError>(Some((side, price, delta_centi)))
-        })();
-        match parsed {
-            Ok(None) => {
+        match market::delta(&body) {
+            Err(e) if matches!(e.kind, DataErrorKind::SubCentPrice { .. }) => {
                 self.sub_cent_skipped += 1;
                 self.pending
                     .push_back(BookUpdate::SubCentSkipped { ticker });
                 Ok(())
             }
-            Ok(Some((side, price, delta_centi))) => {
-                if let Err(e) = market.book.apply_delta(side, price, delta_centi) {
+            Ok(d) => {
+                if let Err(e) = m.book.apply_delta(d.side, d.price, d.delta_centi) {
                     // The book cannot take it: we are out of sync, whatever seq says.
                     return self.book_trouble(sid, ticker, format!("delta refused: {e}"));
                 }
                 self.pending.push_back(BookUpdate::Delta {
                     ticker,
                     seq,
-                    side,
-                    price,
-                    delta_centi,
+                    side: d.side,
+                    price: d.price,
+                    delta_centi: d.delta_centi,
                     ts_ms,
                 });
                 Ok(())
             }
-            Err(e) => self.book_trouble(sid, ticker, e.to_string()),
+            Err(e) => self.book_trouble(sid, ticker, format!("{}: {}", e.field, e.kind)),
         }
     }
 
@@ -564,19 +566,5 @@ impl MarketDataClient {
         self.pending
             .push_back(BookUpdate::Resync { ticker, reason });
         self.resync(sid)
-    }
-}
-
-/// The exchange time of a message, as the replay loader reads it: `ts_ms` (integer
-/// milliseconds) wins, else `ts` as RFC 3339 text or integer seconds/milliseconds. A
-/// timestamp that cannot be read is ignored (the actor then falls back to its clock).
-fn message_ts_ms(msg: &Value) -> Option<i64> {
-    if let Some(ms) = msg.get("ts_ms").and_then(Value::as_i64) {
-        return Some(ms);
-    }
-    match msg.get("ts")? {
-        Value::String(t) => crate::data::rfc3339_ms(t).ok(),
-        Value::Number(n) => n.as_i64().map(crate::data::integer_timestamp_ms),
-        _ => None,
     }
 }

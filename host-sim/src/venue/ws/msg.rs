@@ -2,10 +2,13 @@
 //! updates, and market lifecycle events, read tolerantly from their messages.
 
 use kalsim_core::{Contracts, Side};
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::super::kalshi_json::{count_field, parse_fill, proto, status_of, str_field};
+use crate::wire::market::{self, Msg};
+
 use super::super::{Fill, OrderStatus, VenueError};
+use crate::wire::orders::{count_field, parse_fill, proto, status_of, str_field};
 
 /// A `user_order` message (channel `user_orders`): an order of ours was created or changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,14 +41,6 @@ pub struct LifecycleEvent {
     pub result: Option<Side>,
     /// `is_deactivated`, when the message carries it.
     pub is_deactivated: Option<bool>,
-}
-
-fn int_field(v: &Value, key: &str) -> Option<i64> {
-    match v.get(key)? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 /// Read a `fill` message body.
@@ -82,23 +77,21 @@ pub(crate) fn order_update(
     })
 }
 
-/// Read a `market_lifecycle_v2` message body.
+/// Read a `market_lifecycle_v2` message body with the replay loader's decoder.
 pub(crate) fn lifecycle(msg: &Value) -> Result<LifecycleEvent, VenueError> {
-    let result = match msg.get("result").and_then(Value::as_str) {
-        Some("yes") => Some(Side::Yes),
-        Some("no") => Some(Side::No),
-        _ => None,
-    };
+    let body = Msg::deserialize(msg).map_err(|e| proto(format!("bad lifecycle: {e}")))?;
+    let ticker = body
+        .market_ticker
+        .as_deref()
+        .ok_or_else(|| proto("missing string field \"market_ticker\""))?
+        .to_owned();
+    let l = market::lifecycle(&body).map_err(|e| proto(format!("{}: {}", e.field, e.kind)))?;
     Ok(LifecycleEvent {
-        ticker: str_field(msg, "market_ticker")?.to_owned(),
-        event_type: msg
-            .get("event_type")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned(),
-        close_ts: int_field(msg, "close_ts"),
-        result,
-        is_deactivated: msg.get("is_deactivated").and_then(Value::as_bool),
+        ticker,
+        event_type: l.event_type,
+        close_ts: l.close_ts_s,
+        result: l.result,
+        is_deactivated: l.is_deactivated,
     })
 }
 

@@ -73,6 +73,16 @@ fn parse_scaled(s: &str, scale: u32) -> Result<i64, FixedError> {
     Ok(if neg { -value } else { value })
 }
 
+/// [`parse_scaled`] with a short reason for a message naming the field: a signed decimal
+/// scaled by `10^places`, extra decimals allowed only when they are zeros.
+pub(crate) fn decimal_scaled(t: &str, places: u32) -> Result<i64, &'static str> {
+    parse_scaled(t, places).map_err(|e| match e {
+        FixedError::Syntax(_) => "not a plain decimal",
+        FixedError::TooPrecise(_) => "too many decimal places",
+        FixedError::OutOfRange(_) => "number too large",
+    })
+}
+
 /// A signed dollar amount scaled by `10^scale` (`scale = 6`: micro-dollars); digits past
 /// `scale` must be zero.
 pub fn parse_dollars_scaled(s: &str, scale: u32) -> Result<i64, FixedError> {
@@ -126,6 +136,18 @@ pub fn format_centi_contracts(centi: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_exact() {
+        assert_eq!(decimal_scaled("0.5600", 4), Ok(5600));
+        assert_eq!(decimal_scaled("1406474.86", 2), Ok(140_647_486));
+        assert_eq!(decimal_scaled("-12.3", 2), Ok(-1230));
+        assert_eq!(decimal_scaled("5", 2), Ok(500));
+        assert_eq!(decimal_scaled("1.2300", 2), Ok(123));
+        assert_eq!(decimal_scaled("1.234", 2), Err("too many decimal places"));
+        assert!(decimal_scaled("1e3", 2).is_err());
+        assert!(decimal_scaled("", 2).is_err());
+    }
 
     #[test]
     fn prices() {

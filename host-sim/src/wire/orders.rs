@@ -5,16 +5,19 @@
 //!   never an `f64` computation); legacy integer fields (`yes_price` in cents, `count`) are
 //!   read when the fixed-point one is absent;
 //! - unknown fields are ignored; unknown statuses are accepted as
-//!   [`OrderStatus::Unknown`](super::OrderStatus::Unknown) and reported through a warning;
+//!   [`OrderStatus::Unknown`](crate::venue::OrderStatus::Unknown) and reported through a warning;
+//! - order books go through the market-data decoder ([`super::market`]) that replay uses;
 //! - V2 objects name the YES-book side (`book_side` / `side` = `bid`|`ask`, priced by
 //!   `yes_price_dollars`); legacy ones name the contract (`side` = `yes`|`no`, `action`).
 
-use kalsim_core::{CentiContracts, Contracts, OrderBook, Price, Side};
+use kalsim_core::{Contracts, OrderBook, Price, Side};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::fixed::{parse_centi_contracts, parse_dollars_to_cents, parse_price_dollars};
-use super::order::{BookSide, book_side_trade};
-use super::{Fill, OrderAction, OrderStatus, VenueError, WorkingOrder};
+use super::market::{self, Msg, SubCent};
+use crate::venue::order::{BookSide, book_side_trade};
+use crate::venue::{Fill, OrderAction, OrderStatus, VenueError, WorkingOrder};
 
 pub(crate) fn proto(msg: impl Into<String>) -> VenueError {
     VenueError::Protocol(msg.into())
@@ -338,69 +341,13 @@ pub(crate) fn position_centi(v: &Value) -> Result<i64, VenueError> {
     }
 }
 
-/// One `[price, quantity]` book level (either form). `Ok(None)` for a sub-cent price level,
-/// which the caller counts and skips.
-pub(crate) fn parse_level(v: &Value) -> Result<Option<(Price, CentiContracts)>, VenueError> {
-    let pair = v
-        .as_array()
-        .filter(|a| a.len() == 2)
-        .ok_or_else(|| proto(format!("book level {v} is not a [price, quantity] pair")))?;
-    let price = match price_value(&pair[0]) {
-        Ok(p) => p,
-        Err(_) if is_sub_cent(&pair[0]) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let qty = centi_value(&pair[1])?;
-    let qty = u64::try_from(qty).map_err(|_| proto(format!("negative depth in level {v}")))?;
-    Ok(Some((price, CentiContracts(qty))))
-}
-
-/// Whether `v` is a valid dollar price in (0, 1) that is not a whole number of cents.
-pub(crate) fn is_sub_cent(v: &Value) -> bool {
-    number_text(v)
-        .and_then(|t| super::fixed::parse_dollars_scaled(&t, 6).ok())
-        .is_some_and(|micros| micros > 0 && micros < 1_000_000 && micros % 10_000 != 0)
-}
-
-/// Bid levels of `side` from an object holding `{side}_dollars_fp`, `{side}_dollars` or
-/// `{side}`, and the number of sub-cent levels skipped.
-pub(crate) fn parse_ladder(
-    v: &Value,
-    side: Side,
-) -> Result<(Vec<(Price, CentiContracts)>, u64), VenueError> {
-    let name = side.name();
-    let levels = [
-        format!("{name}_dollars_fp"),
-        format!("{name}_dollars"),
-        name.to_owned(),
-    ]
-    .iter()
-    .find_map(|k| v.get(k.as_str()).filter(|x| !x.is_null()));
-    match levels {
-        None => Ok((Vec::new(), 0)),
-        Some(Value::Array(a)) => {
-            let mut out = Vec::with_capacity(a.len());
-            let mut skipped = 0;
-            for l in a {
-                match parse_level(l)? {
-                    Some(x) => out.push(x),
-                    None => skipped += 1,
-                }
-            }
-            Ok((out, skipped))
-        }
-        Some(other) => Err(proto(format!("{name} levels {other} are not an array"))),
-    }
-}
-
-/// A book from a snapshot-like object holding both ladders, and the sub-cent levels skipped.
+/// A book from a snapshot-like object holding both ladders (a WebSocket snapshot body, the
+/// REST `orderbook_fp`), read by the replay loader's decoder; sub-cent levels (a deci-cent
+/// market's) are skipped and counted.
 pub(crate) fn parse_book(v: &Value) -> Result<(OrderBook, u64), VenueError> {
-    let (yes, sy) = parse_ladder(v, Side::Yes)?;
-    let (no, sn) = parse_ladder(v, Side::No)?;
-    let mut book = OrderBook::new();
-    book.apply_snapshot(&yes, &no)
-        .map_err(|e| proto(format!("bad snapshot: {e}")))?;
-    Ok((book, sy + sn))
+    let msg = Msg::deserialize(v).map_err(|e| proto(format!("bad order book: {e}")))?;
+    market::book(&msg, "orderbook", SubCent::Skip)
+        .map_err(|e| proto(format!("bad order book at {}: {}", e.field, e.kind)))
 }
 
 #[cfg(test)]

@@ -433,24 +433,24 @@ impl<V: LiveVenue> Actor<V> {
             .sum()
     }
 
-    /// The venue's cash plus every position marked at the mirror's last best bid, cents.
+    /// The venue's cash plus every position marked as the engine marks its own (the
+    /// configured mark of SPEC §5, with the core's rounding), cents.
     pub(super) fn venue_pv(&self) -> i64 {
         let marks: i64 = self
             .markets
             .iter()
             .filter(|m| !m.settled)
             .map(|m| {
-                let (side, n) = if m.venue_position >= 0 {
-                    (Side::Yes, m.venue_position)
-                } else {
-                    (Side::No, -m.venue_position)
-                };
-                let bid = m
-                    .session
-                    .engine()
+                let engine = m.session.engine();
+                let marks = engine
                     .last_prices()
-                    .bid(m.session.engine().book(), side);
-                n * i64::from(bid.cents())
+                    .marks(engine.book(), engine.config().mark);
+                let (n, mark_x2) = if m.venue_position >= 0 {
+                    (m.venue_position, marks.yes_x2)
+                } else {
+                    (-m.venue_position, marks.no_x2)
+                };
+                n * i64::from(mark_x2) / 2
             })
             .sum();
         self.venue_cash + marks

@@ -98,7 +98,19 @@ impl<V: LiveVenue> Actor<V> {
         let Some(&i) = self.index.get(&o.ticker) else {
             return;
         };
-        if self.venue.is_live() && o.client_order_id.starts_with(&self.config.own_prefix()) {
+        // Fill counts are tracked for orders being followed: the working order, a submit
+        // being resolved, or one whose fills are not all applied. A late update of an order
+        // already done and reconciled must not bring it back as "fills pending".
+        let followed = self.order_fills.contains_key(&o.order_id)
+            || self.markets[i]
+                .working
+                .as_ref()
+                .is_some_and(|w| w.order_id == o.order_id)
+            || self.markets[i].unresolved.as_deref() == Some(o.client_order_id.as_str());
+        if self.venue.is_live()
+            && followed
+            && o.client_order_id.starts_with(&self.config.own_prefix())
+        {
             let e = self
                 .order_fills
                 .entry(o.order_id.clone())
@@ -220,7 +232,7 @@ impl<V: LiveVenue> Actor<V> {
     }
 
     /// The venue paid out: credit the winning contracts once (SPEC §5, no fee).
-    fn settle_venue(&mut self, i: usize, result: Side) {
+    pub(super) fn settle_venue(&mut self, i: usize, result: Side) {
         let m = &mut self.markets[i];
         if m.settled || !self.venue.is_live() {
             return;

@@ -82,6 +82,7 @@ pub struct Actor<V: LiveVenue> {
     index: HashMap<String, usize>,
     /// The venue's cash: adopted, then moved by fills, fees and settlements (live venues).
     venue_cash: i64,
+    /// Our cash less the venue's at the last reconciliation, when they differed.
     cash_mismatch: Option<i64>,
     seen_fills: HashSet<String>,
     /// Per order of ours: (market index, fills the venue reported, fills applied), contracts.

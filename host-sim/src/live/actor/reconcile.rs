@@ -97,6 +97,25 @@ impl<V: LiveVenue> Actor<V> {
                 self.refuse_market(i, format!("fractional position {}", p.position_centi));
             }
         }
+        if live && !first {
+            // A determined market the venue has settled while its `settled` message was lost
+            // (a disconnect): the venue holds none of it any more; credit the payout once.
+            for i in 0..self.markets.len() {
+                let m = &self.markets[i];
+                let gone = !positions
+                    .iter()
+                    .any(|p| p.ticker == m.ticker && p.position_contracts != 0);
+                if let Some(result) = m.result
+                    && !m.settled
+                    && m.venue_position != 0
+                    && gone
+                {
+                    self.note(json!({"kind": "settlement_inferred", "ticker": m.ticker,
+                        "reason": "determined, and the venue no longer holds the position"}));
+                    self.settle_venue(i, result);
+                }
+            }
+        }
         for i in 0..self.markets.len() {
             let m = &mut self.markets[i];
             let theirs = positions
@@ -151,7 +170,10 @@ impl<V: LiveVenue> Actor<V> {
         } else if ours_cash == balance.0 {
             self.cash_mismatch = None;
         } else {
-            let adopt = self.cash_mismatch == Some(balance.0);
+            // The same offset twice in a row is adopted (the balance itself moves with every
+            // fill; an offset that persists is not a fill in transit).
+            let offset = ours_cash - balance.0;
+            let adopt = self.cash_mismatch == Some(offset);
             diffs.push(
                 json!({"field": "balance", "ours": ours_cash, "venue": balance.0,
                 "adopted": adopt}),
@@ -160,7 +182,7 @@ impl<V: LiveVenue> Actor<V> {
                 self.venue_cash = balance.0;
                 self.cash_mismatch = None;
             } else {
-                self.cash_mismatch = Some(balance.0);
+                self.cash_mismatch = Some(offset);
             }
         }
         let foreign = self.reconcile_orders(&working, first, &mut diffs);

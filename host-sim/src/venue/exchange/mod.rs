@@ -67,6 +67,10 @@ pub struct ExchangeConfig {
     pub ws_script: Vec<Value>,
     /// Pause between streamed messages.
     pub ws_interval: Duration,
+    /// Stream a scripted message only against a credit given by [`Exchange::release`]
+    /// (one message per credit), so a test can pace the feed on the client's decisions:
+    /// the book the exchange matches against is then the book the client decided on.
+    pub ws_lockstep: bool,
     /// Largest accepted difference between a request's timestamp and the exchange clock.
     pub max_clock_skew: Duration,
     /// Largest batch accepted.
@@ -87,6 +91,7 @@ impl ExchangeConfig {
             maker_fee_markets: Vec::new(),
             ws_script: Vec::new(),
             ws_interval: Duration::from_millis(1),
+            ws_lockstep: false,
             max_clock_skew: Duration::from_secs(30),
             max_batch: 20,
         }
@@ -115,6 +120,8 @@ pub struct Faults {
     pub order_read_lag: Duration,
     /// Drop the next `fill` WebSocket messages (the fill happens; only the message is lost).
     pub drop_fill_messages: u32,
+    /// Settle markets without sending their `settled` lifecycle message (lost in transit).
+    pub drop_settled_messages: u32,
     /// Send prices and counts as JSON numbers instead of fixed-point strings.
     pub float_numbers: bool,
     /// Close the WebSocket (no close frame) after this many more script messages.
@@ -217,6 +224,8 @@ pub(crate) struct State {
     pub(crate) violations: Vec<String>,
     pub(crate) faults: Faults,
     pub(crate) ws_cursor: usize,
+    /// Messages the script may still stream under `ws_lockstep`.
+    pub(crate) ws_credits: u64,
     pub(crate) next_sid: u64,
     /// Messages for the user channels (`fill`, `user_order`) and lifecycle, in order; every
     /// connection sends from its own cursor.
@@ -305,6 +314,7 @@ impl Exchange {
             violations: Vec::new(),
             faults: Faults::default(),
             ws_cursor: 0,
+            ws_credits: 0,
             next_sid: 1,
             events: Vec::new(),
             fees: FeeSchedule::KALSHI,
@@ -441,6 +451,12 @@ impl Exchange {
     /// The true book of `ticker` now.
     pub fn ws_book(&self, ticker: &str) -> Option<OrderBook> {
         self.shared.lock().books.get(ticker).cloned()
+    }
+
+    /// Under `ws_lockstep`: let `n` more scripted messages stream.
+    pub fn release(&self, n: u64) {
+        let mut st = self.shared.lock();
+        st.ws_credits = st.ws_credits.saturating_add(n);
     }
 
     /// Whether every scripted WebSocket message has been streamed.

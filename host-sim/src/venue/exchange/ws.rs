@@ -193,6 +193,10 @@ fn connection(stream: TcpStream, shared: &Shared) {
         let interval = shared.config.ws_interval;
         let mut burst = 0;
         while burst < 64 && (interval.is_zero() || next_due <= Instant::now()) {
+            // What happened before this message (fills, order updates) is sent before it.
+            if send_events(&mut ws, shared, &mut subs, &mut event_cursor).is_err() {
+                return;
+            }
             if !stream_next(&mut ws, shared, &mut subs) {
                 return; // dropping the socket: no close frame
             }
@@ -254,11 +258,23 @@ fn stream_next(ws: &mut WebSocket<TcpStream>, shared: &Shared, subs: &mut [Sub])
     let Some(m) = shared.config.ws_script.get(idx) else {
         return true;
     };
+    if shared.config.ws_lockstep {
+        if st.ws_credits == 0 {
+            return true;
+        }
+        st.ws_credits -= 1;
+    }
     st.ws_cursor += 1;
     st.stats.ws_messages += 1;
     if m.get("type").and_then(Value::as_str) == Some("market_lifecycle_v2") {
         let out = matching::on_lifecycle(&mut st, m);
         let body = out.get("msg").cloned().unwrap_or(Value::Null);
+        if body.get("event_type").and_then(Value::as_str) == Some("settled")
+            && st.faults.drop_settled_messages > 0
+        {
+            st.faults.drop_settled_messages -= 1;
+            return true;
+        }
         st.events.push(("market_lifecycle_v2".into(), body));
         return true;
     }

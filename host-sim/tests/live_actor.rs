@@ -115,6 +115,26 @@ fn env_decisions(
     }
 }
 
+/// The environment's replay: position and cash after each step (the fills' path).
+fn env_path(
+    cfg: &EnvConfig,
+    mut act: impl FnMut(&[f32], &[bool; ACTION_COUNT]) -> u32,
+) -> Vec<(i64, i64)> {
+    let (markets, _) = load_markets(cfg).unwrap();
+    let mut env = Env::new(cfg.clone(), markets).unwrap();
+    let mut obs = vec![0f32; OBS_DIM];
+    env.reset(Some(3), &mut obs).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let a = act(&obs, &env.action_mask());
+        let r = env.step(a, &mut obs).unwrap();
+        out.push((r.info.position, r.info.cash_cents));
+        if r.terminated || r.truncated {
+            return out;
+        }
+    }
+}
+
 fn ws_client(ex: &Exchange, tickers: &[String]) -> MarketDataClient {
     let mut cfg = MarketDataConfig::new(ex.ws_url(), tickers.to_vec());
     cfg.connect_timeout = Duration::from_secs(5);
@@ -222,6 +242,19 @@ fn paper_actor_over_the_websocket_matches_the_env_replay() {
         &dir.join("random.jsonl"),
     );
     assert_eq!(got, expected, "actions and observation hashes per step");
+    // Fill for fill: the position and cash after every decision.
+    let mut baseline = policy_with_context("random", 5, ctx).unwrap();
+    let path = env_path(&cfg, |o, m| baseline.act(o, m));
+    let logged: Vec<(i64, i64)> = decision_lines(&dir.join("random.jsonl"))
+        .iter()
+        .map(|d| {
+            (
+                d["position"].as_i64().unwrap(),
+                d["cash_cents"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(logged, path, "position and cash per step");
 
     // A trained checkpoint, greedy.
     let ckpt = dir.join("policy.json");

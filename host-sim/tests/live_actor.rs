@@ -661,6 +661,87 @@ fn kalsim_live_cli_paper_parity_and_kalshi_dry_run() {
     assert_eq!(got, expected);
     drop(ex);
 
+    // `kalsim live --venue kalshi` against the loopback exchange (which matches with the
+    // core), its feed paced on the decisions the actor logs: the same decisions and, fill
+    // for fill, the same position and cash path as the replay.
+    let mut random = policy_with_context("random", 7, PolicyContext::from_config(&cfg)).unwrap();
+    let path = env_path(&cfg, |o, m| random.act(o, m));
+    let mut ex_cfg = ExchangeConfig::new(KEY_ID, creds().public_key());
+    ex_cfg.ws_script = script.clone();
+    ex_cfg.ws_lockstep = true;
+    ex_cfg.ws_interval = Duration::ZERO;
+    ex_cfg.rate_limits = kalsim_host_sim::venue::RateLimits::unlimited();
+    let ex = std::sync::Arc::new(Exchange::start(ex_cfg).unwrap());
+    let log = dir.join("cli-kalshi.jsonl");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pacer = {
+        let (ex, done, log) = (ex.clone(), done.clone(), log.clone());
+        std::thread::spawn(move || {
+            // One message streams per decision logged (the decision's order is booked by
+            // then), so the exchange matches against the book the actor decided on.
+            let mut released = 1;
+            ex.release(1);
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let logged = std::fs::read_to_string(&log)
+                    .map(|t| {
+                        t.lines()
+                            .filter(|l| l.contains(r#""kind":"decision""#))
+                            .count()
+                    })
+                    .unwrap_or(0) as u64;
+                if logged + 1 > released {
+                    ex.release(logged + 1 - released);
+                    released = logged + 1;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    let mut args = cli_args(VenueKind::Kalshi, "random", &ticker, &ex, &dir);
+    args.seed = 7;
+    args.horizon = Some(expected.len() as u32);
+    args.max_decisions = Some(expected.len() as u64);
+    args.log = Some(log.clone());
+    args.idle_exit_ms = Some(20_000);
+    args.tier = Some("prime".into());
+    run(args).unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    pacer.join().unwrap();
+    let decisions = decision_lines(&log);
+    let got: Vec<(u32, u64)> = decisions
+        .iter()
+        .map(|d| {
+            (
+                d["action"].as_u64().unwrap() as u32,
+                u64::from_str_radix(d["obs_hash"].as_str().unwrap(), 16).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got, expected,
+        "decisions and observations on the Kalshi venue"
+    );
+    let logged: Vec<(i64, i64)> = decisions
+        .iter()
+        .map(|d| {
+            (
+                d["position"].as_i64().unwrap(),
+                d["cash_cents"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(logged, path, "the mirror's position and cash per decision");
+    let (last_pos, last_cash) = *path.last().unwrap();
+    assert_eq!(ex.positions().get(&ticker).copied().unwrap_or(0), last_pos);
+    assert_eq!(ex.balance().0, last_cash, "the exchange's cash to the cent");
+    assert!(
+        decisions.iter().all(|d| d["action"] == 0
+            || d["verdict"] == "sent"
+            || d["verdict"].as_str().unwrap().starts_with("masked")),
+        "every trade reached the exchange"
+    );
+    drop(ex);
+
     // `--venue kalshi --dry-run`: every decision logged, nothing reaches the exchange.
     let mut ex_cfg = ExchangeConfig::new(KEY_ID, creds().public_key());
     ex_cfg.ws_script = script;

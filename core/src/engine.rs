@@ -91,6 +91,30 @@ impl InvalidAction {
             InvalidAction::Limit(l) => l as u8,
         }
     }
+
+    /// The invalid action of a [`code`](Self::code); `None` for 0 ("none") and unknown codes.
+    pub const fn from_code(code: u8) -> Option<InvalidAction> {
+        match code {
+            8 => Some(InvalidAction::Reserved),
+            c => match LimitViolation::from_code(c) {
+                Some(l) => Some(InvalidAction::Limit(l)),
+                None => None,
+            },
+        }
+    }
+}
+
+/// Largest `info.invalid_action` code ([`InvalidAction::code`]).
+pub const INVALID_ACTION_MAX_CODE: u8 = 8;
+
+/// Name of an `info.invalid_action` code, the one definition every front-end uses: `none`
+/// (0), a rule's name (1..=7), `reserved` (8), `unknown` otherwise.
+pub const fn invalid_action_name(code: u8) -> &'static str {
+    match InvalidAction::from_code(code) {
+        Some(a) => a.name(),
+        None if code == 0 => "none",
+        None => "unknown",
+    }
 }
 
 impl fmt::Display for InvalidAction {

@@ -25,8 +25,8 @@ pub use account::{Account, MarkMode};
 pub use action::{ACTION_COUNT, Action, ActionError, Intent, SizeTable, SizingMode, Tier};
 pub use book::{BookError, OrderBook, Side};
 pub use engine::{
-    Engine, EngineConfig, EventOutcome, InvalidAction, OrderEcho, StepError, StepOutcome,
-    WorkingOrder,
+    Engine, EngineConfig, EventOutcome, INVALID_ACTION_MAX_CODE, InvalidAction, OrderEcho,
+    StepError, StepOutcome, WorkingOrder, invalid_action_name,
 };
 pub use fees::FeeSchedule;
 pub use limits::{LimitViolation, Limits};

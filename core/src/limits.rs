@@ -62,6 +62,20 @@ pub enum LimitViolation {
 }
 
 impl LimitViolation {
+    /// The rule of a numeric code (1..=7, as `self as u8`).
+    pub const fn from_code(code: u8) -> Option<LimitViolation> {
+        Some(match code {
+            1 => LimitViolation::PositionLimit,
+            2 => LimitViolation::PositionValue,
+            3 => LimitViolation::PortfolioFraction,
+            4 => LimitViolation::CashBuffer,
+            5 => LimitViolation::InsufficientHoldings,
+            6 => LimitViolation::NoPrice,
+            7 => LimitViolation::Overflow,
+            _ => return None,
+        })
+    }
+
     /// Stable snake_case name (used in `info.invalid_action`).
     pub const fn name(self) -> &'static str {
         match self {

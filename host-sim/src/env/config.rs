@@ -273,6 +273,49 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The bounds a configuration must stay within (they keep every product of sizes, prices
+/// and cash far inside `i64`, and every reward finite). One definition, used by the
+/// validation below, the fuzz targets and every front-end.
+pub mod bounds {
+    /// `initial_cash_cents` lies in `1..=MAX_INITIAL_CASH_CENTS` ($10 bn).
+    pub const MAX_INITIAL_CASH_CENTS: i64 = 1_000_000_000_000;
+    /// Largest size of a tier, and the largest `fixed_size`, contracts.
+    pub const MAX_SIZE: u32 = 1_000_000;
+    /// Largest `limits.max_position_per_market`, contracts.
+    pub const MAX_POSITION_PER_MARKET: u32 = 100_000_000;
+    /// Largest fee rate and `limits.max_portfolio_fraction_bps`, per 10 000.
+    pub const MAX_RATE_E4: u32 = 10_000;
+    /// Largest `|reward_scale|`.
+    pub const MAX_REWARD_SCALE: f64 = 1e6;
+}
+
+impl LimitsConfig {
+    /// The core's limits, validated against [`bounds`] (errors name the key).
+    pub fn to_limits(&self) -> Result<Limits, ConfigError> {
+        if self.max_position_value_cents < 0 || self.min_cash_buffer_cents < 0 {
+            return Err(bad("limits", "cent limits must not be negative"));
+        }
+        if self.max_portfolio_fraction_bps > bounds::MAX_RATE_E4 {
+            return Err(bad(
+                "limits.max_portfolio_fraction_bps",
+                "must be at most 10000",
+            ));
+        }
+        if self.max_position_per_market > bounds::MAX_POSITION_PER_MARKET {
+            return Err(bad(
+                "limits.max_position_per_market",
+                "must be at most 100 000 000",
+            ));
+        }
+        Ok(Limits {
+            max_position_per_market: self.max_position_per_market,
+            max_position_value: Cents(self.max_position_value_cents),
+            max_portfolio_fraction: Bps(self.max_portfolio_fraction_bps),
+            min_cash_buffer: Cents(self.min_cash_buffer_cents),
+        })
+    }
+}
+
 fn bad(field: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         field: field.into(),
@@ -470,45 +513,32 @@ impl EnvConfig {
             }
         };
         // Bounds that keep every product of sizes, prices and cash far inside i64.
-        if !(1..=1_000_000_000_000).contains(&self.initial_cash_cents) {
+        if !(1..=bounds::MAX_INITIAL_CASH_CENTS).contains(&self.initial_cash_cents) {
             return Err(bad("initial_cash_cents", "must be within 1..=1e12 cents"));
         }
-        if self.sizes[4] > 1_000_000 || self.fixed_size > 1_000_000 {
+        if self.sizes[4] > bounds::MAX_SIZE || self.fixed_size > bounds::MAX_SIZE {
             return Err(bad(
                 "sizes",
                 "sizes above 1 000 000 contracts are not supported",
             ));
         }
         // |ΔPV| stays far below 1e13 cents, so this keeps every reward finite (even as f32).
-        if !self.reward_scale.is_finite() || self.reward_scale.abs() > 1e6 {
+        if !self.reward_scale.is_finite() || self.reward_scale.abs() > bounds::MAX_REWARD_SCALE {
             return Err(bad(
                 "reward_scale",
                 "must be a finite number with magnitude at most 1e6",
             ));
         }
-        let l = &self.limits;
-        if l.max_position_value_cents < 0 || l.min_cash_buffer_cents < 0 {
-            return Err(bad("limits", "cent limits must not be negative"));
-        }
-        if l.max_portfolio_fraction_bps > 10_000 {
-            return Err(bad(
-                "limits.max_portfolio_fraction_bps",
-                "must be at most 10000",
-            ));
-        }
-        if l.max_position_per_market > 100_000_000 {
-            return Err(bad(
-                "limits.max_position_per_market",
-                "must be at most 100 000 000",
-            ));
-        }
+        let limits = self.limits.to_limits()?;
         if !matches!(self.data.preset.as_str(), "" | "default" | "informed") {
             return Err(bad(
                 "data.preset",
                 format!("{:?} is not \"default\" or \"informed\"", self.data.preset),
             ));
         }
-        if self.fees.taker_rate_e4 > 10_000 || self.fees.maker_rate_e4 > 10_000 {
+        if self.fees.taker_rate_e4 > bounds::MAX_RATE_E4
+            || self.fees.maker_rate_e4 > bounds::MAX_RATE_E4
+        {
             return Err(bad(
                 "fees",
                 "rates are per 10 000 and must be at most 10000",
@@ -516,12 +546,7 @@ impl EnvConfig {
         }
         Ok(EngineConfig {
             sizes,
-            limits: Limits {
-                max_position_per_market: l.max_position_per_market,
-                max_position_value: Cents(l.max_position_value_cents),
-                max_portfolio_fraction: Bps(l.max_portfolio_fraction_bps),
-                min_cash_buffer: Cents(l.min_cash_buffer_cents),
-            },
+            limits,
             pricing,
             max_slippage_cents: self.max_slippage_cents,
             sweep_remainder,

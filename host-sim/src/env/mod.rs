@@ -9,7 +9,9 @@ mod session;
 mod single;
 mod vec;
 
-pub use config::{ConfigError, DataConfig, DecisionInterval, EnvConfig, FeesConfig, LimitsConfig};
+pub use config::{
+    ConfigError, DataConfig, DecisionInterval, EnvConfig, FeesConfig, LimitsConfig, bounds,
+};
 pub use session::MarketSession;
 pub use single::{Env, EnvError, StepInfo, StepResult, invalid_action_name};
 pub use vec::VecEnv;

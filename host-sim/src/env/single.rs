@@ -56,21 +56,9 @@ pub struct StepInfo {
     pub settled: u8,
 }
 
-/// Name of an `invalid_action` code: `none`, a limit rule, or `reserved`.
-pub fn invalid_action_name(code: u8) -> &'static str {
-    match code {
-        0 => "none",
-        1 => "position_limit",
-        2 => "position_value",
-        3 => "portfolio_fraction",
-        4 => "cash_buffer",
-        5 => "insufficient_holdings",
-        6 => "no_price",
-        7 => "overflow",
-        8 => "reserved",
-        _ => "unknown",
-    }
-}
+/// Name of an `invalid_action` code: `none`, a limit rule, or `reserved` (the core's
+/// definition, [`kalsim_core::invalid_action_name`]).
+pub use kalsim_core::invalid_action_name;
 
 /// What `step` returns besides the observation (written to the caller's buffer).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -15,6 +15,11 @@ use crate::units::{Cents, Price};
 
 /// How open positions are valued.
 #[repr(u8)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum MarkMode {
     /// Liquidation value: YES at the best YES bid, NO at the best NO bid (default).

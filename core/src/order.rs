@@ -19,6 +19,11 @@ use crate::units::{Contracts, Price};
 
 /// How a trade action picks its limit price (SPEC §3).
 #[repr(u8)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum PricingMode {
     /// BUY at the contract's best ask, SELL at its best bid: takes the top level only; the
@@ -72,6 +77,11 @@ impl PricingMode {
 
 /// What happens to the unfilled part of a `sweep` order (SPEC §3).
 #[repr(u8)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum SweepRemainder {
     /// Immediate-or-cancel: the remainder is cancelled (default).
@@ -107,6 +117,11 @@ pub const DEFAULT_MAX_SLIPPAGE_CENTS: u8 = 2;
 
 /// Whether sells must reduce an existing holding.
 #[repr(u8)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum SellMode {
     /// SELL_YES needs ≥ size YES held, SELL_NO ≥ size NO held (default).

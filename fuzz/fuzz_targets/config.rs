@@ -39,7 +39,10 @@ fn exercise(cfg: EnvConfig, actions: &[u8]) {
                 }
             }
             Err(kalsim_host_sim::env::EnvError::Step(_)) => {
-                assert_eq!(env.config().invalid_action, "error");
+                assert_eq!(
+                    env.config().invalid_action,
+                    kalsim_host_sim::env::InvalidActionMode::Error
+                );
                 check_engine(env.engine(), "refused step");
             }
             Err(e) => panic!("step over an accepted config failed: {e}"),

@@ -213,7 +213,7 @@ fn all_25_actions_each_trade_fills_its_tier() {
 #[test]
 fn fixed_sizing_trades_ten_for_every_tier() {
     let cfg = EnvConfig {
-        sizing: "fixed".into(),
+        sizing: kalsim_host_sim::env::Sizing::Fixed,
         ..EnvConfig::default()
     };
     let mut env = env_over(&deep_tape(100), cfg);
@@ -230,7 +230,7 @@ fn fixed_sizing_trades_ten_for_every_tier() {
 #[test]
 fn strict_mode_refuses_masked_actions_without_changing_state() {
     let cfg = EnvConfig {
-        invalid_action: "error".into(),
+        invalid_action: kalsim_host_sim::env::InvalidActionMode::Error,
         ..EnvConfig::default()
     };
     let mut env = env_over(&deep_tape(50), cfg);

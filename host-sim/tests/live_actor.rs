@@ -310,7 +310,7 @@ fn tape_feed_on_the_sim_venue_matches_the_env_replay() {
     let dir = scratch_dir("tape");
     let (path, _, ticker) = capture(&dir, 300, 4);
     let mut cfg = env_config(&path);
-    cfg.pricing = "passive".into(); // resting orders and queue fills
+    cfg.pricing = kalsim_core::PricingMode::Passive; // resting orders and queue fills
     let ctx = PolicyContext::from_config(&cfg);
     let mut baseline = policy_with_context("random", 8, ctx).unwrap();
     let expected = env_decisions(&cfg, |o, m| baseline.act(o, m));

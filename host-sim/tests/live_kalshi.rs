@@ -289,7 +289,7 @@ fn closing_market(lose_settled: bool) {
     }
     // Passive pricing: resting orders that must be cancelled at the close.
     let env = EnvConfig {
-        pricing: "passive".into(),
+        pricing: kalsim_core::PricingMode::Passive,
         ..EnvConfig::default()
     };
     let log = dir.join("decisions.jsonl");
@@ -432,7 +432,7 @@ fn the_kill_switch_clears_our_orders_within_five_seconds_while_a_call_retries() 
     let ex = exchange(book, |c| c.ws_interval = Duration::from_millis(4));
     // Passive pricing: every order rests.
     let env = EnvConfig {
-        pricing: "passive".into(),
+        pricing: kalsim_core::PricingMode::Passive,
         ..EnvConfig::default()
     };
     let mut cfg = actor_config(&env, &tickers, "kill");
@@ -597,7 +597,7 @@ fn lagging_reads_never_make_a_resting_order_forgotten() {
         ..Faults::default()
     });
     let env = EnvConfig {
-        pricing: "passive".into(),
+        pricing: kalsim_core::PricingMode::Passive,
         ..EnvConfig::default()
     };
     let mut cfg = actor_config(&env, &tickers, "lag");

@@ -125,7 +125,7 @@ fn replayed() -> Markets {
 fn config(strict: bool, tweak: impl FnOnce(&mut EnvConfig)) -> EnvConfig {
     let mut cfg = EnvConfig::default();
     if strict {
-        cfg.invalid_action = "error".into();
+        cfg.invalid_action = kalsim_host_sim::env::InvalidActionMode::Error;
     }
     tweak(&mut cfg);
     cfg
@@ -283,8 +283,8 @@ fn random_masked_policy_over_replayed_markets_with_tight_limits() {
     soak_vec(
         "random/replay",
         config(false, |c| {
-            c.pricing = "passive".into();
-            c.sell_mode = "sell_to_open".into();
+            c.pricing = kalsim_core::PricingMode::Passive;
+            c.sell_mode = kalsim_core::SellMode::SellToOpen;
             c.fees.maker_fees = true;
             c.limits.max_position_per_market = 120;
             c.limits.min_cash_buffer_cents = 0;
@@ -302,7 +302,7 @@ fn adversarial_policy_over_synthetic_and_replayed_markets() {
     for (name, markets) in [("synthetic", synthetic()), ("replay", replayed())] {
         soak_vec(
             &format!("adversarial/{name}"),
-            config(false, |c| c.pricing = "mid".into()),
+            config(false, |c| c.pricing = kalsim_core::PricingMode::Mid),
             markets,
             Policy::Adversarial,
             soak_steps() / 2,
@@ -314,7 +314,7 @@ fn adversarial_policy_over_synthetic_and_replayed_markets() {
 /// (the same engine state, observation and mask before and after), and the episode goes on.
 #[test]
 fn adversarial_strict_mode_refuses_without_changing_state() {
-    let cfg = config(true, |c| c.sell_mode = "sell_to_open".into());
+    let cfg = config(true, |c| c.sell_mode = kalsim_core::SellMode::SellToOpen);
     let mut env = Env::new(cfg, synthetic()).unwrap();
     let mut obs = vec![0f32; OBS_DIM];
     let mut rng = Rng::new(7);

@@ -104,7 +104,7 @@ fn checkpoint_for_another_size_table_is_refused() {
     let mut trainer = Trainer::new(small_ppo(1), cfg.policy_meta()).unwrap();
     trainer.train(&mut venv, 256, |_| true).unwrap();
     let fixed = EnvConfig {
-        sizing: "fixed".into(),
+        sizing: kalsim_host_sim::env::Sizing::Fixed,
         ..EnvConfig::default()
     };
     let e = trainer

@@ -276,7 +276,7 @@ fn long_episode_at_max_configuration() {
     let mut cfg = EnvConfig {
         sizes: [1, 10, 100, 10_000, MAX_SIZE],
         initial_cash_cents: MAX_CASH,
-        sell_mode: "sell_to_open".into(),
+        sell_mode: kalsim_core::SellMode::SellToOpen,
         ..EnvConfig::default()
     };
     cfg.limits.max_position_per_market = MAX_POSITION;

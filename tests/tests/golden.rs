@@ -54,14 +54,14 @@ fn cases() -> Vec<Vector> {
         .unwrap(),
     );
     let mut f = small(3, 300, 11);
-    f.sizing = "fixed".into();
-    f.pricing = "passive".into();
-    f.mark = "mid".into();
+    f.sizing = kalsim_host_sim::env::Sizing::Fixed;
+    f.pricing = kalsim_core::PricingMode::Passive;
+    f.mark = kalsim_core::MarkMode::Mid;
     f.fees.maker_fees = true;
-    f.queue_model = "probabilistic".into();
+    f.queue_model = kalsim_host_sim::env::QueueModel::Probabilistic;
     f.trade_prob_bps = 6_000;
     let mut q = small(2, 300, 13);
-    q.pricing = "passive".into();
+    q.pricing = kalsim_core::PricingMode::Passive;
     out.push(
         record(
             "passive_fifo_resting",
@@ -89,8 +89,8 @@ fn cases() -> Vec<Vector> {
         .unwrap(),
     );
     let mut s = small(2, 200, 23);
-    s.sell_mode = "sell_to_open".into();
-    s.pricing = "mid".into();
+    s.sell_mode = kalsim_core::SellMode::SellToOpen;
+    s.pricing = kalsim_core::PricingMode::Mid;
     s.max_steps = 150;
     s.initial_cash_cents = 20_000;
     s.reward_scale = 1.0;
@@ -123,9 +123,9 @@ fn cases() -> Vec<Vector> {
         .unwrap(),
     );
     let mut r = small(2, 300, 37);
-    r.sweep_remainder = "rest".into();
+    r.sweep_remainder = kalsim_core::SweepRemainder::Rest;
     r.max_slippage_cents = 1;
-    r.mark = "mid".into();
+    r.mark = kalsim_core::MarkMode::Mid;
     r.decision_interval = kalsim_host_sim::env::DecisionInterval::Ms(2_000);
     out.push(
         record(

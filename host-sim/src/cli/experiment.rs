@@ -426,7 +426,7 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
                         break;
                     };
                     let mut cfg = base.clone();
-                    cfg.sizing = sizing.to_owned();
+                    cfg.sizing = crate::env::parse_name("sizing", sizing).unwrap_or_default();
                     let mut opts = a.train.clone();
                     opts.seed = seed;
                     let label = format!("{sizing}/{seed}");
@@ -458,7 +458,7 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
                 .map_err(|e| CliError::runtime(e.to_string()))?;
         agent.greedy = !a.stochastic;
         let mut ecfg = eval_base.clone();
-        ecfg.sizing = (*sizing).to_owned();
+        ecfg.sizing = crate::env::parse_name("sizing", sizing).unwrap_or_default();
         let e = evaluate(&ecfg, &eval_markets, &mut agent, a.episodes)?;
         runs.push(json!({
             "sizing": sizing, "train_seed": seed, "checkpoint": path.display().to_string(),
@@ -473,9 +473,9 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
         policy_summary("ppo-fixed", &fixed, None),
     ];
     let mut fixed_cfg = eval_base.clone();
-    fixed_cfg.sizing = "fixed".into();
+    fixed_cfg.sizing = crate::env::Sizing::Fixed;
     let mut var_cfg = eval_base.clone();
-    var_cfg.sizing = "variable".into();
+    var_cfg.sizing = crate::env::Sizing::Variable;
     for (name, cfg) in [
         ("forecast-kelly", &var_cfg),
         ("forecast-fixed", &fixed_cfg),

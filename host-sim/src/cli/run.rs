@@ -62,7 +62,8 @@ pub(super) fn load_config(a: &EnvArgs) -> Result<EnvConfig, CliError> {
         cfg.data.lenient = true;
     }
     if let Some(s) = &a.sizing {
-        cfg.sizing = s.clone();
+        cfg.sizing =
+            crate::env::parse_name("--sizing", s).map_err(|e| CliError::input(e.to_string()))?;
     }
     if let Some(p) = &a.preset {
         cfg.apply_preset(p);

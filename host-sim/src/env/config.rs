@@ -181,6 +181,45 @@ impl DecisionInterval {
     }
 }
 
+/// `sizing`: the plan's five sizes, or one fixed size for every trade.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sizing {
+    /// The tier's size (default).
+    #[default]
+    Variable,
+    /// `fixed_size` for every tier.
+    Fixed,
+}
+
+/// `invalid_action`: what a masked or reserved action does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvalidActionMode {
+    /// Executed as HOLD, reported in `info.invalid_action` (default).
+    #[default]
+    Hold,
+    /// A step error (strict mode).
+    Error,
+}
+
+/// `queue_model`: how a resting order advances in its level's queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueModel {
+    /// Strict FIFO behind the displayed depth (default).
+    #[default]
+    Fifo,
+    /// A decrease is a trade with probability `trade_prob_bps`.
+    Probabilistic,
+}
+
+/// Parse a configuration name (`"sweep"`, `"fixed"`, ...) as the config files spell it.
+pub fn parse_name<T: serde::de::DeserializeOwned>(key: &str, name: &str) -> Result<T, ConfigError> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(name))
+        .map_err(|e| bad(key, e.to_string()))
+}
+
 /// The whole environment configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -188,26 +227,26 @@ pub struct EnvConfig {
     /// Tier sizes in contracts (default `[5, 10, 20, 50, 100]`).
     pub sizes: [u32; 5],
     /// `variable` (default) or `fixed`.
-    pub sizing: String,
+    pub sizing: Sizing,
     /// Contracts per trade in fixed mode (default 10).
     pub fixed_size: u32,
     /// `sweep` (default), `aggressive`, `passive`, `mid`.
-    pub pricing: String,
+    pub pricing: PricingMode,
     /// Sweep pricing: worst-price allowance beyond the best price, cents (default 2).
     pub max_slippage_cents: u8,
     /// Sweep pricing: `cancel` (default) or `rest` the unfilled remainder.
-    pub sweep_remainder: String,
+    pub sweep_remainder: SweepRemainder,
     /// Simulated order latency, milliseconds of exchange time (default 0): an order placed
     /// at a decision reaches the book at the first event at least this much later.
     pub order_latency_ms: u32,
     /// How often the agent decides (SPEC §7; default every event).
     pub decision_interval: DecisionInterval,
     /// `reduce_only` (default) or `sell_to_open`.
-    pub sell_mode: String,
+    pub sell_mode: SellMode,
     /// `liquidation` (default) or `mid`.
-    pub mark: String,
+    pub mark: MarkMode,
     /// `hold` (default) or `error`.
-    pub invalid_action: String,
+    pub invalid_action: InvalidActionMode,
     /// Cash at reset, cents (default 100 000).
     pub initial_cash_cents: i64,
     /// Reward = ΔPV cents × scale (default 0.01).
@@ -215,7 +254,7 @@ pub struct EnvConfig {
     /// Step limit per episode, 0 = none (default 0).
     pub max_steps: u32,
     /// `fifo` (default) or `probabilistic`.
-    pub queue_model: String,
+    pub queue_model: QueueModel,
     /// Probabilistic queue model's trade share, bps (default 5 000).
     pub trade_prob_bps: u32,
     /// Limits.
@@ -230,20 +269,20 @@ impl Default for EnvConfig {
     fn default() -> Self {
         EnvConfig {
             sizes: [5, 10, 20, 50, 100],
-            sizing: "variable".into(),
+            sizing: Sizing::Variable,
             fixed_size: 10,
-            pricing: "sweep".into(),
+            pricing: PricingMode::Sweep,
             max_slippage_cents: kalsim_core::order::DEFAULT_MAX_SLIPPAGE_CENTS,
-            sweep_remainder: "cancel".into(),
+            sweep_remainder: SweepRemainder::Cancel,
             order_latency_ms: 0,
             decision_interval: DecisionInterval::default(),
-            sell_mode: "reduce_only".into(),
-            mark: "liquidation".into(),
-            invalid_action: "hold".into(),
+            sell_mode: SellMode::ReduceOnly,
+            mark: MarkMode::Liquidation,
+            invalid_action: InvalidActionMode::Hold,
             initial_cash_cents: 100_000,
             reward_scale: 0.01,
             max_steps: 0,
-            queue_model: "fifo".into(),
+            queue_model: QueueModel::Fifo,
             trade_prob_bps: 5_000,
             limits: LimitsConfig::default(),
             fees: FeesConfig::default(),
@@ -316,6 +355,12 @@ impl LimitsConfig {
     }
 }
 
+/// A serde path as the dotted key of the docs (`limits.max_position_per_market`).
+fn key_path(path: &serde_path_to_error::Path) -> String {
+    let p = path.to_string();
+    if p == "." { String::new() } else { p }
+}
+
 fn bad(field: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         field: field.into(),
@@ -329,13 +374,16 @@ impl EnvConfig {
         if text.trim().is_empty() {
             return Ok(EnvConfig::default());
         }
-        let cfg: EnvConfig = serde_json::from_str(text).map_err(|e| {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let cfg: EnvConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = key_path(e.path());
+            let inner = e.into_inner();
             bad(
-                "",
+                &path,
                 format!(
-                    "invalid JSON at line {} column {}: {e}",
-                    e.line(),
-                    e.column()
+                    "invalid JSON at line {} column {}: {inner}",
+                    inner.line(),
+                    inner.column()
                 ),
             )
         })?;
@@ -345,8 +393,12 @@ impl EnvConfig {
 
     /// Parse TOML.
     pub fn from_toml(text: &str) -> Result<EnvConfig, ConfigError> {
-        let cfg: EnvConfig =
-            toml::from_str(text).map_err(|e| bad("", format!("invalid TOML: {e}")))?;
+        let de =
+            toml::Deserializer::parse(text).map_err(|e| bad("", format!("invalid TOML: {e}")))?;
+        let cfg: EnvConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = key_path(e.path());
+            bad(&path, format!("invalid TOML: {}", e.into_inner()))
+        })?;
         cfg.engine_config()?;
         Ok(cfg)
     }
@@ -386,10 +438,14 @@ impl EnvConfig {
 
     /// The pricing recorded in checkpoints: `sweep:<slippage>:<remainder>` or the mode's name.
     pub fn pricing_label(&self) -> String {
-        if self.pricing == "sweep" {
-            format!("sweep:{}:{}", self.max_slippage_cents, self.sweep_remainder)
+        if self.pricing == PricingMode::Sweep {
+            format!(
+                "sweep:{}:{}",
+                self.max_slippage_cents,
+                self.sweep_remainder.name()
+            )
         } else {
-            self.pricing.clone()
+            self.pricing.name().to_owned()
         }
     }
 
@@ -404,7 +460,7 @@ impl EnvConfig {
 
     /// True when sizing is fixed.
     pub fn is_fixed(&self) -> bool {
-        self.sizing == "fixed"
+        self.sizing == Sizing::Fixed
     }
 
     /// `variable` or `fixed:N`, as recorded in policy checkpoints.
@@ -419,42 +475,12 @@ impl EnvConfig {
     /// Validate and translate into the core's configuration (maker fees resolved per market later).
     pub fn engine_config(&self) -> Result<EngineConfig, ConfigError> {
         let mut sizes = SizeTable::new(self.sizes).map_err(|e| bad("sizes", e.to_string()))?;
-        match self.sizing.as_str() {
-            "variable" => {}
-            "fixed" => {
-                sizes = sizes
-                    .with_fixed(Contracts(self.fixed_size))
-                    .map_err(|e| bad("fixed_size", e.to_string()))?
-            }
-            other => {
-                return Err(bad(
-                    "sizing",
-                    format!("{other:?} is not \"variable\" or \"fixed\""),
-                ));
-            }
+        if self.sizing == Sizing::Fixed {
+            sizes = sizes
+                .with_fixed(Contracts(self.fixed_size))
+                .map_err(|e| bad("fixed_size", e.to_string()))?;
         }
-        let pricing = PricingMode::ALL
-            .into_iter()
-            .find(|m| m.name() == self.pricing)
-            .ok_or_else(|| {
-                bad(
-                    "pricing",
-                    format!(
-                        "{:?} is not \"sweep\", \"aggressive\", \"passive\" or \"mid\"",
-                        self.pricing
-                    ),
-                )
-            })?;
-        let sweep_remainder = match self.sweep_remainder.as_str() {
-            "cancel" => SweepRemainder::Cancel,
-            "rest" => SweepRemainder::Rest,
-            other => {
-                return Err(bad(
-                    "sweep_remainder",
-                    format!("{other:?} is not \"cancel\" or \"rest\""),
-                ));
-            }
-        };
+        let (pricing, sweep_remainder) = (self.pricing, self.sweep_remainder);
         if self.max_slippage_cents > 98 {
             return Err(bad("max_slippage_cents", "must be at most 98"));
         }
@@ -465,51 +491,17 @@ impl EnvConfig {
                 "must be at most 86 400 000 (one day)",
             ));
         }
-        let sell_mode = match self.sell_mode.as_str() {
-            "reduce_only" => SellMode::ReduceOnly,
-            "sell_to_open" => SellMode::SellToOpen,
-            other => {
-                return Err(bad(
-                    "sell_mode",
-                    format!("{other:?} is not \"reduce_only\" or \"sell_to_open\""),
-                ));
-            }
-        };
-        let mark = match self.mark.as_str() {
-            "liquidation" => MarkMode::Liquidation,
-            "mid" => MarkMode::Mid,
-            other => {
-                return Err(bad(
-                    "mark",
-                    format!("{other:?} is not \"liquidation\" or \"mid\""),
-                ));
-            }
-        };
-        let strict = match self.invalid_action.as_str() {
-            "hold" => false,
-            "error" => true,
-            other => {
-                return Err(bad(
-                    "invalid_action",
-                    format!("{other:?} is not \"hold\" or \"error\""),
-                ));
-            }
-        };
-        let queue = match self.queue_model.as_str() {
-            "fifo" => QueueModelKind::Fifo,
-            "probabilistic" => {
+        let (sell_mode, mark) = (self.sell_mode, self.mark);
+        let strict = self.invalid_action == InvalidActionMode::Error;
+        let queue = match self.queue_model {
+            QueueModel::Fifo => QueueModelKind::Fifo,
+            QueueModel::Probabilistic => {
                 if self.trade_prob_bps > 10_000 {
                     return Err(bad("trade_prob_bps", "must be at most 10000"));
                 }
                 QueueModelKind::Probabilistic {
                     trade_prob_bps: self.trade_prob_bps,
                 }
-            }
-            other => {
-                return Err(bad(
-                    "queue_model",
-                    format!("{other:?} is not \"fifo\" or \"probabilistic\""),
-                ));
             }
         };
         // Bounds that keep every product of sizes, prices and cash far inside i64.
@@ -567,6 +559,33 @@ impl EnvConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_the_key_path_in_both_formats() {
+        let e = EnvConfig::from_json(r#"{"pricing": "yolo"}"#).unwrap_err();
+        assert_eq!(e.field, "pricing");
+        assert!(
+            e.message.contains("sweep") && e.message.contains("yolo"),
+            "{e}"
+        );
+        let e =
+            EnvConfig::from_json(r#"{"limits": {"max_position_per_market": "x"}}"#).unwrap_err();
+        assert_eq!(e.field, "limits.max_position_per_market");
+        let e = EnvConfig::from_toml("[limits]\nmax_position_per_market = -3\n").unwrap_err();
+        assert_eq!(e.field, "limits.max_position_per_market", "{e}");
+        let e = EnvConfig::from_toml("sell_mode = \"short\"\n").unwrap_err();
+        assert_eq!(e.field, "sell_mode");
+        let e = EnvConfig::from_toml("[data]\nbogus = 1\n").unwrap_err();
+        assert!(e.message.contains("bogus"), "{e}");
+        assert_eq!(
+            parse_name::<PricingMode>("--pricing", "mid").unwrap(),
+            PricingMode::Mid
+        );
+        assert_eq!(
+            parse_name::<Sizing>("--sizing", "x").unwrap_err().field,
+            "--sizing"
+        );
+    }
 
     #[test]
     fn defaults_round_trip_and_match_core() {

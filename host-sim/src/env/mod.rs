@@ -10,7 +10,8 @@ mod single;
 mod vec;
 
 pub use config::{
-    ConfigError, DataConfig, DecisionInterval, EnvConfig, FeesConfig, LimitsConfig, bounds,
+    ConfigError, DataConfig, DecisionInterval, EnvConfig, FeesConfig, InvalidActionMode,
+    LimitsConfig, QueueModel, Sizing, bounds, parse_name,
 };
 pub use session::MarketSession;
 pub use single::{Env, EnvError, StepInfo, StepResult, invalid_action_name};

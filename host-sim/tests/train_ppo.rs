@@ -302,3 +302,73 @@ fn init_hold_logit_biases_the_initial_policy_towards_hold() {
         Err(TrainError::Config(_))
     ));
 }
+
+/// A batch env whose step fails after `ok_steps` steps.
+struct Failing {
+    inner: ToyEnv,
+    ok_steps: u32,
+}
+
+#[derive(Debug)]
+struct Broke;
+
+impl std::fmt::Display for Broke {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("market M7, event 12: the book went negative")
+    }
+}
+
+impl std::error::Error for Broke {}
+
+impl kalsim_host_sim::train::BatchEnv for Failing {
+    type Error = Broke;
+    fn num_envs(&self) -> usize {
+        self.inner.num_envs()
+    }
+    fn obs_dim(&self) -> usize {
+        self.inner.obs_dim()
+    }
+    fn reset_all(&mut self, seed: u64, obs: &mut [f32], masks: &mut [u8]) -> Result<(), Broke> {
+        let Ok(()) = self.inner.reset_all(seed, obs, masks);
+        Ok(())
+    }
+    fn step(
+        &mut self,
+        actions: &[u8],
+        obs: &mut [f32],
+        rewards: &mut [f32],
+        terminated: &mut [u8],
+        truncated: &mut [u8],
+        masks: &mut [u8],
+    ) -> Result<(), Broke> {
+        if self.ok_steps == 0 {
+            return Err(Broke);
+        }
+        self.ok_steps -= 1;
+        let Ok(()) = self
+            .inner
+            .step(actions, obs, rewards, terminated, truncated, masks);
+        Ok(())
+    }
+}
+
+#[test]
+fn an_environment_error_stops_training_and_names_the_cause() {
+    use kalsim_host_sim::train::BatchEnv;
+    let inner = ToyEnv::new(4, 6, 8);
+    let meta = inner.meta();
+    let mut env = Failing {
+        inner,
+        ok_steps: 40,
+    };
+    let mut trainer = Trainer::new(small_config(1), meta).unwrap();
+    let e = trainer.train(&mut env, 10_000, |_| true).unwrap_err();
+    assert!(
+        matches!(&e, TrainError::Env(m) if m.contains("market M7, event 12")),
+        "{e}"
+    );
+    assert!(e.to_string().starts_with("environment failed"), "{e}");
+    // The failed run is over: the next call starts a fresh one (and fails again here).
+    assert!(trainer.iterate(&mut env).is_err());
+    let _ = env.num_envs();
+}

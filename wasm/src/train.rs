@@ -67,13 +67,6 @@ impl WasmTrainer {
         let trainer = Trainer::new(ppo, meta).map_err(|e| JsError::new(&e.to_string()))?;
         Ok(WasmTrainer { trainer, env: venv })
     }
-
-    fn check_env(&mut self) -> Result<(), JsError> {
-        match self.env.take_batch_error() {
-            Some(e) => Err(JsError::new(&format!("environment error: {e}"))),
-            None => Ok(()),
-        }
-    }
 }
 
 #[wasm_bindgen(js_class = Trainer)]
@@ -122,8 +115,7 @@ impl WasmTrainer {
         let seed = parse_seed(&seed)?.unwrap_or(0);
         self.trainer
             .start(&mut self.env, seed)
-            .map_err(|e| JsError::new(&e.to_string()))?;
-        self.check_env()
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// One iteration (rollout + update); returns its statistics.
@@ -133,7 +125,6 @@ impl WasmTrainer {
             .trainer
             .iterate(&mut self.env)
             .map_err(|e| JsError::new(&e.to_string()))?;
-        self.check_env()?;
         to_js(&stats)
     }
 

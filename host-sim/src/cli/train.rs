@@ -151,9 +151,6 @@ pub(super) fn train_one_tracked(
     if let Some(e) = log_error {
         return Err(CliError::runtime(format!("log: {e}")));
     }
-    if let Some(e) = venv.take_batch_error() {
-        return Err(CliError::runtime(format!("environment: {e}")));
-    }
     if let Some(last) = &summary.last {
         eprintln!(
             "{label}: {} iterations, {} steps, {} episodes; last mean episode return {:.3}, entropy {:.2}",

@@ -26,38 +26,11 @@ impl EnvConfig {
 pub(super) struct BatchScratch {
     pub actions: Vec<u32>,
     pub rewards: Vec<f64>,
-    pub error: Option<EnvError>,
-}
-
-impl VecEnv {
-    /// The first error met while driven through [`BatchEnv`] (whose methods cannot fail), if any.
-    /// Envs that failed were ended (truncated) with a HOLD-only mask so training could go on.
-    pub fn take_batch_error(&mut self) -> Option<EnvError> {
-        self.scratch.error.take()
-    }
-
-    fn fail_batch(
-        &mut self,
-        e: EnvError,
-        obs: &mut [f32],
-        masks: &mut [u8],
-        truncated: Option<&mut [u8]>,
-    ) {
-        obs.fill(0.0);
-        masks.fill(0);
-        for m in masks.chunks_exact_mut(ACTION_COUNT) {
-            m[0] = 1;
-        }
-        if let Some(t) = truncated {
-            t.fill(1);
-        }
-        if self.scratch.error.is_none() {
-            self.scratch.error = Some(e);
-        }
-    }
 }
 
 impl BatchEnv for VecEnv {
+    type Error = EnvError;
+
     fn num_envs(&self) -> usize {
         VecEnv::num_envs(self)
     }
@@ -66,10 +39,8 @@ impl BatchEnv for VecEnv {
         OBS_DIM
     }
 
-    fn reset_all(&mut self, seed: u64, obs: &mut [f32], masks: &mut [u8]) {
-        if let Err(e) = self.reset(seed, obs, masks) {
-            self.fail_batch(e, obs, masks, None);
-        }
+    fn reset_all(&mut self, seed: u64, obs: &mut [f32], masks: &mut [u8]) -> Result<(), EnvError> {
+        self.reset(seed, obs, masks)
     }
 
     fn step(
@@ -80,7 +51,7 @@ impl BatchEnv for VecEnv {
         terminated: &mut [u8],
         truncated: &mut [u8],
         masks: &mut [u8],
-    ) {
+    ) -> Result<(), EnvError> {
         let n = VecEnv::num_envs(self);
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.actions.resize(n, 0);
@@ -100,11 +71,7 @@ impl BatchEnv for VecEnv {
         for (dst, &r) in rewards.iter_mut().zip(&scratch.rewards) {
             *dst = r as f32;
         }
-        let error = scratch.error.take();
         self.scratch = scratch;
-        self.scratch.error = error;
-        if let Err(e) = r {
-            self.fail_batch(e, obs, masks, Some(truncated));
-        }
+        r
     }
 }

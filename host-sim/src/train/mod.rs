@@ -35,12 +35,19 @@ pub const ACTION_COUNT: usize = 25;
 /// `step` for that env ignores its action and returns the reset observation with reward 0
 /// and both flags false. The trainer never trains on that reset transition.
 pub trait BatchEnv {
+    /// Why a reset or a step failed (the trainer stops and reports it, naming the env).
+    type Error: std::error::Error + Send + Sync + 'static;
     /// Number of environments `N`.
     fn num_envs(&self) -> usize;
     /// Length of one observation vector.
     fn obs_dim(&self) -> usize;
     /// Reset all envs; write N×obs_dim observations and N×25 masks (1 = allowed).
-    fn reset_all(&mut self, seed: u64, obs: &mut [f32], masks: &mut [u8]);
+    fn reset_all(
+        &mut self,
+        seed: u64,
+        obs: &mut [f32],
+        masks: &mut [u8],
+    ) -> Result<(), Self::Error>;
     /// Step all envs with one action each (next-step autoreset, see the trait docs); write
     /// N×obs_dim observations, N rewards, N terminated and N truncated flags (0/1) and N×25
     /// masks.
@@ -52,7 +59,7 @@ pub trait BatchEnv {
         terminated: &mut [u8],
         truncated: &mut [u8],
         masks: &mut [u8],
-    );
+    ) -> Result<(), Self::Error>;
 }
 
 /// What an environment promises about its observations and actions; stored in every

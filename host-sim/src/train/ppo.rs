@@ -124,6 +124,9 @@ pub enum TrainError {
     Config(String),
     /// The environment does not match the [`PolicyMeta`] the trainer was built for.
     EnvMismatch(String),
+    /// The environment failed to reset or step (its message; the run is over, the next
+    /// `iterate` or `train` starts a new one).
+    Env(String),
 }
 
 impl fmt::Display for TrainError {
@@ -131,11 +134,16 @@ impl fmt::Display for TrainError {
         match self {
             TrainError::Config(e) => write!(f, "invalid training config: {e}"),
             TrainError::EnvMismatch(e) => write!(f, "environment does not match the policy: {e}"),
+            TrainError::Env(e) => write!(f, "environment failed: {e}"),
         }
     }
 }
 
 impl std::error::Error for TrainError {}
+
+fn env_failed(e: impl std::error::Error) -> TrainError {
+    TrainError::Env(e.to_string())
+}
 
 fn validate(cfg: &PpoConfig, meta: &PolicyMeta) -> Result<(), TrainError> {
     let bad = |m: &str| Err(TrainError::Config(m.to_string()));
@@ -428,7 +436,8 @@ impl Trainer {
             work_pi: self.policy.policy_net.workspace(cap),
             work_v: self.policy.value_net.workspace(cap),
         };
-        env.reset_all(seed, &mut run.cur_obs, &mut run.cur_mask);
+        env.reset_all(seed, &mut run.cur_obs, &mut run.cur_mask)
+            .map_err(env_failed)?;
         self.run = Some(run);
         self.iteration = 0;
         self.timesteps = 0;
@@ -448,7 +457,8 @@ impl Trainer {
             self.start(env, self.cfg.seed)?;
         }
         let mut run = self.run.take().expect("run started above");
-        let mut stats = self.collect(&mut run, env);
+        // A failed step ends the run (`self.run` stays empty: the next call starts afresh).
+        let mut stats = self.collect(&mut run, env)?;
         self.compute_gae(&mut run);
         stats.explained_variance = explained_variance(&run);
         self.update(&mut run, &mut stats);
@@ -489,7 +499,7 @@ impl Trainer {
     }
 
     /// Runs the current policy for `n_steps` on every env, filling the rollout buffers.
-    fn collect(&mut self, run: &mut Run, env: &mut impl BatchEnv) -> IterStats {
+    fn collect(&mut self, run: &mut Run, env: &mut impl BatchEnv) -> Result<IterStats, TrainError> {
         let (n, d, t_max) = (run.n_envs, run.obs_dim, self.cfg.n_steps);
         let mut hist = [0u32; ACTION_COUNT];
         let mut finished = 0u32;
@@ -537,7 +547,8 @@ impl Trainer {
                 &mut run.step_term,
                 &mut run.step_trunc,
                 &mut run.cur_mask,
-            );
+            )
+            .map_err(env_failed)?;
             if self.cfg.normalize_reward {
                 // As VecNormalize: update the discounted returns, then their moments, then
                 // scale this step's rewards by the updated standard deviation.
@@ -607,7 +618,7 @@ impl Trainer {
                 0.0
             }
         };
-        IterStats {
+        Ok(IterStats {
             iteration: self.iteration,
             timesteps: self.timesteps,
             mean_episode_return: per_episode(ret_sum),
@@ -627,7 +638,7 @@ impl Trainer {
             action_histogram: hist,
             size_tiers,
             learning_rate: self.cfg.learning_rate,
-        }
+        })
     }
 
     /// Merge this step's observations into the running moments (feature by feature, env

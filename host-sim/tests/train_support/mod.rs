@@ -81,6 +81,8 @@ pub fn meta(dim: u32) -> PolicyMeta {
 }
 
 impl BatchEnv for ToyEnv {
+    type Error = std::convert::Infallible;
+
     fn num_envs(&self) -> usize {
         self.n
     }
@@ -89,13 +91,19 @@ impl BatchEnv for ToyEnv {
         self.dim
     }
 
-    fn reset_all(&mut self, seed: u64, obs: &mut [f32], masks: &mut [u8]) {
+    fn reset_all(
+        &mut self,
+        seed: u64,
+        obs: &mut [f32],
+        masks: &mut [u8],
+    ) -> Result<(), Self::Error> {
         self.rng = Rng::new(seed);
         for i in 0..self.n {
             self.needs_reset[i] = false;
             self.episode[i] = 0;
             self.reset_one(i, obs, masks);
         }
+        Ok(())
     }
 
     fn step(
@@ -106,7 +114,7 @@ impl BatchEnv for ToyEnv {
         terminated: &mut [u8],
         truncated: &mut [u8],
         masks: &mut [u8],
-    ) {
+    ) -> Result<(), Self::Error> {
         for i in 0..self.n {
             terminated[i] = 0;
             truncated[i] = 0;
@@ -141,5 +149,6 @@ impl BatchEnv for ToyEnv {
             }
             self.write(i, obs, masks);
         }
+        Ok(())
     }
 }

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 
 use kalsim_core::{ACTION_COUNT, OBS_DIM, ObsState, Rng};
 
-use crate::env::{Env, EnvConfig, Markets, VecEnv, load_markets};
-use crate::policy::{Policy, RandomPolicy};
+use kalsim_host_sim::env::{Env, EnvConfig, Markets, VecEnv, load_markets};
+use kalsim_host_sim::policy::{Policy, RandomPolicy};
 
 /// `println!` that tolerates a closed pipe.
 macro_rules! emit_line {
     ($($t:tt)*) => {
-        crate::cli::emit(&(format!($($t)*) + "\n"))
+        crate::cmd::emit(&(format!($($t)*) + "\n"))
     };
 }
 

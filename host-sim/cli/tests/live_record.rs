@@ -17,7 +17,7 @@ use kalsim_host_sim::venue::ws::Channels;
 use kalsim_host_sim::venue::{Credentials, MarketDataClient, MarketDataConfig};
 use serde_json::{Value, json};
 
-const TEST_KEY_PEM: &str = include_str!("fixtures/TEST_ONLY_rsa2048_private_key.pem");
+const TEST_KEY_PEM: &str = include_str!("../../tests/fixtures/TEST_ONLY_rsa2048_private_key.pem");
 const KEY_ID: &str = "test-key-id";
 const KALSIM: &str = env!("CARGO_BIN_EXE_kalsim");
 

@@ -1,6 +1,6 @@
 //! The summary table of `run` (one column) and `compare` (one column per policy).
 
-use crate::report::RunReport;
+use kalsim_host_sim::report::RunReport;
 
 fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)

@@ -8,7 +8,7 @@ use clap::Args;
 use kalsim_core::{OBS_DIM, OBS_FEATURES, OBS_SCHEMA_VERSION};
 
 use super::{CliError, CliResult, emit};
-use crate::data::{self, GenConfig, LoadOptions, Mode};
+use kalsim_host_sim::data::{self, GenConfig, LoadOptions, Mode};
 
 /// Options of `kalsim gen`.
 #[derive(Debug, Args)]

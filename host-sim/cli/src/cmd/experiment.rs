@@ -22,11 +22,11 @@ use serde_json::{Value, json};
 use super::run::{create_dir, load_config, load_data, write_file};
 use super::train::{SizingProbe, SizingStats, TrainOpts, ppo_config, train_one};
 use super::{CliError, CliResult, EnvArgs, emit};
-use crate::env::{EnvConfig, Markets};
-use crate::policy::{
+use kalsim_host_sim::env::{EnvConfig, Markets};
+use kalsim_host_sim::policy::{
     Policy, PolicyContext, TrainedPolicy, forecast_posterior, policy_with_context,
 };
-use crate::report::{RunReport, run_episodes};
+use kalsim_host_sim::report::{RunReport, run_episodes};
 
 /// Offset of the synthetic generator seed of the held-out evaluation markets.
 pub const EVAL_SEED_OFFSET: u64 = 1_000;
@@ -194,7 +194,7 @@ fn evaluate(
 
 /// The policy object of `experiment.json`: episodes pooled over seeds.
 fn policy_summary(name: &str, runs: &[Evaluated], fixed: Option<&[Evaluated]>) -> Value {
-    let per = |f: &dyn Fn(&crate::report::EpisodeRow) -> f64| -> Vec<f64> {
+    let per = |f: &dyn Fn(&kalsim_host_sim::report::EpisodeRow) -> f64| -> Vec<f64> {
         runs.iter()
             .flat_map(|r| r.report.per_episode.iter().map(f))
             .collect()
@@ -252,10 +252,10 @@ fn policy_summary(name: &str, runs: &[Evaluated], fixed: Option<&[Evaluated]>) -
 /// What `forecast-kelly` sees at every decision of the held-out episodes (HOLD throughout):
 /// the share of decisions with no after-cost edge, and the edge by stated forecast error.
 fn edge_probe(cfg: &EnvConfig, markets: &Markets, episodes: u32) -> Result<Value, CliError> {
-    let mut env = crate::env::Env::new(cfg.clone(), markets.clone())
+    let mut env = kalsim_host_sim::env::Env::new(cfg.clone(), markets.clone())
         .map_err(|e| CliError::runtime(e.to_string()))?;
-    let ix = crate::policy::ObsIndex::resolve();
-    let f = |n: &str| crate::policy::feature_index(n).unwrap_or(0);
+    let ix = kalsim_host_sim::policy::ObsIndex::resolve();
+    let f = |n: &str| kalsim_host_sim::policy::feature_index(n).unwrap_or(0);
     let (present, p_yes, stderr) = (
         f("forecast_present"),
         f("forecast_p_yes"),
@@ -274,7 +274,7 @@ fn edge_probe(cfg: &EnvConfig, markets: &Markets, episodes: u32) -> Result<Value
         loop {
             decisions += 1;
             let g = |i: usize| f64::from(obs[i]);
-            let fee = crate::policy::forecast_fee;
+            let fee = kalsim_host_sim::policy::forecast_fee;
             let (ay, an) = (g(ix.yes_ask), g(ix.no_ask));
             // The better side under the posterior, and the latent's edge on that same side.
             let edge = if g(present) > 0.5 {
@@ -415,7 +415,7 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
         }
     }
     let queue = Mutex::new(work.clone().into_iter().enumerate().collect::<Vec<_>>());
-    let results: Mutex<Vec<Option<Result<crate::train::Policy, CliError>>>> =
+    let results: Mutex<Vec<Option<Result<kalsim_host_sim::train::Policy, CliError>>>> =
         Mutex::new((0..work.len()).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..jobs.min(work.len()) {
@@ -426,7 +426,8 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
                         break;
                     };
                     let mut cfg = base.clone();
-                    cfg.sizing = crate::env::parse_name("sizing", sizing).unwrap_or_default();
+                    cfg.sizing =
+                        kalsim_host_sim::env::parse_name("sizing", sizing).unwrap_or_default();
                     let mut opts = a.train.clone();
                     opts.seed = seed;
                     let label = format!("{sizing}/{seed}");
@@ -458,7 +459,7 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
                 .map_err(|e| CliError::runtime(e.to_string()))?;
         agent.greedy = !a.stochastic;
         let mut ecfg = eval_base.clone();
-        ecfg.sizing = crate::env::parse_name("sizing", sizing).unwrap_or_default();
+        ecfg.sizing = kalsim_host_sim::env::parse_name("sizing", sizing).unwrap_or_default();
         let e = evaluate(&ecfg, &eval_markets, &mut agent, a.episodes)?;
         runs.push(json!({
             "sizing": sizing, "train_seed": seed, "checkpoint": path.display().to_string(),
@@ -473,9 +474,9 @@ pub(super) fn experiment_cmd(a: &ExperimentArgs) -> CliResult {
         policy_summary("ppo-fixed", &fixed, None),
     ];
     let mut fixed_cfg = eval_base.clone();
-    fixed_cfg.sizing = crate::env::Sizing::Fixed;
+    fixed_cfg.sizing = kalsim_host_sim::env::Sizing::Fixed;
     let mut var_cfg = eval_base.clone();
-    var_cfg.sizing = crate::env::Sizing::Variable;
+    var_cfg.sizing = kalsim_host_sim::env::Sizing::Variable;
     for (name, cfg) in [
         ("forecast-kelly", &var_cfg),
         ("forecast-fixed", &fixed_cfg),

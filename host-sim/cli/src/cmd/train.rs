@@ -10,9 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::run::{create_dir, load_config, load_data, write_file};
 use super::{CliError, CliResult, EnvArgs, emit};
-use crate::env::{EnvConfig, Markets, VecEnv};
-use crate::policy::{BookSignal, ObsIndex, Policy};
-use crate::train::{self, PpoConfig, Trainer};
+use kalsim_host_sim::env::{EnvConfig, Markets, VecEnv};
+use kalsim_host_sim::policy::{BookSignal, ObsIndex, Policy};
+use kalsim_host_sim::train::{self, PpoConfig, Trainer};
 
 /// Options of `kalsim train`.
 #[derive(Debug, Args)]
@@ -200,7 +200,8 @@ pub(super) fn train_cmd(a: &TrainArgs) -> CliResult {
     } else {
         cfg.sizes
     };
-    crate::report::plot::write_training_sizing(&tiers, sizes, dir).map_err(CliError::runtime)?;
+    kalsim_host_sim::report::plot::write_training_sizing(&tiers, sizes, dir)
+        .map_err(CliError::runtime)?;
     log.flush()
         .map_err(|e| CliError::runtime(format!("{}: {e}", log_path.display())))?;
     write_file(&a.output, &policy.to_json())?;
@@ -281,14 +282,14 @@ impl<'a> SizingProbe<'a> {
 
 impl Policy for SizingProbe<'_> {
     fn act(&mut self, obs: &[f32], mask: &[bool; kalsim_core::ACTION_COUNT]) -> u32 {
-        self.act_with(obs, mask, &crate::policy::ActContext::default())
+        self.act_with(obs, mask, &kalsim_host_sim::policy::ActContext::default())
     }
 
     fn act_with(
         &mut self,
         obs: &[f32],
         mask: &[bool; kalsim_core::ACTION_COUNT],
-        ctx: &crate::policy::ActContext,
+        ctx: &kalsim_host_sim::policy::ActContext,
     ) -> u32 {
         let a = self.inner.act_with(obs, mask, ctx);
         let signal = BookSignal::read(&self.ix, obs).value;

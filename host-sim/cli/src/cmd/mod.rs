@@ -93,9 +93,9 @@ enum Command {
     /// Serve the browser sandbox (static files) on 127.0.0.1.
     Serve(serve::ServeArgs),
     /// Trade a policy on live Kalshi market data, on the paper or the Kalshi venue.
-    Live(Box<crate::live::cli::LiveArgs>),
+    Live(Box<kalsim_host_sim::live::cli::LiveArgs>),
     /// Record Kalshi WebSocket frames as replayable JSON Lines (rotating files).
-    Record(crate::live::recorder::RecordArgs),
+    Record(kalsim_host_sim::live::recorder::RecordArgs),
 }
 
 /// Options of `kalsim bench`.
@@ -158,9 +158,11 @@ pub fn main() -> i32 {
         Command::Experiment(a) => experiment::experiment_cmd(&a),
         Command::Bench(a) => crate::bench::run(a.quick).map_err(CliError::runtime),
         Command::Serve(a) => serve::serve_cmd(&a),
-        Command::Live(a) => crate::live::cli::run(*a).map_err(|e| CliError::input(e.to_string())),
+        Command::Live(a) => {
+            kalsim_host_sim::live::cli::run(*a).map_err(|e| CliError::input(e.to_string()))
+        }
         Command::Record(a) => {
-            crate::live::recorder::run(a).map_err(|e| CliError::runtime(e.to_string()))
+            kalsim_host_sim::live::recorder::run(a).map_err(|e| CliError::runtime(e.to_string()))
         }
     };
     match result {

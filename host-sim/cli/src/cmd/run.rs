@@ -6,9 +6,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{CliError, CliResult, EnvArgs, EvalArgs, emit, table};
-use crate::env::{EnvConfig, Markets, load_markets};
-use crate::policy::{Policy, PolicyContext, TrainedPolicy, policy_with_context};
-use crate::report::{RunReport, plot, run_episodes};
+use kalsim_host_sim::env::{EnvConfig, Markets, load_markets};
+use kalsim_host_sim::policy::{Policy, PolicyContext, TrainedPolicy, policy_with_context};
+use kalsim_host_sim::report::{RunReport, plot, run_episodes};
 
 /// Options of `kalsim run`.
 #[derive(Debug, Args)]
@@ -62,8 +62,8 @@ pub(super) fn load_config(a: &EnvArgs) -> Result<EnvConfig, CliError> {
         cfg.data.lenient = true;
     }
     if let Some(s) = &a.sizing {
-        cfg.sizing =
-            crate::env::parse_name("--sizing", s).map_err(|e| CliError::input(e.to_string()))?;
+        cfg.sizing = kalsim_host_sim::env::parse_name("--sizing", s)
+            .map_err(|e| CliError::input(e.to_string()))?;
     }
     if let Some(p) = &a.preset {
         cfg.apply_preset(p);

@@ -5,6 +5,7 @@
 
 mod batch;
 mod config;
+pub mod held_out;
 mod session;
 mod single;
 mod vec;

@@ -7,6 +7,9 @@
 
 #[cfg(feature = "cli")]
 pub mod plot;
+mod probe;
+
+pub use probe::{SizingProbe, SizingStats};
 
 use std::collections::BTreeMap;
 

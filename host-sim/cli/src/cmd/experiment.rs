@@ -14,26 +14,23 @@
 //! `--eval-data`.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use clap::Args;
 use serde_json::{Value, json};
 
 use super::run::{create_dir, load_config, load_data, write_file};
-use super::train::{SizingProbe, SizingStats, TrainOpts, ppo_config, train_one};
+use super::train::{TrainOpts, ppo_config, train_one};
 use super::{CliError, CliResult, EnvArgs, emit};
-use kalsim_host_sim::env::{EnvConfig, Markets};
+use kalsim_host_sim::env::{EnvConfig, Markets, held_out};
 use kalsim_host_sim::policy::{
     Policy, PolicyContext, TrainedPolicy, forecast_posterior, policy_with_context,
 };
 use kalsim_host_sim::report::{RunReport, run_episodes};
+use kalsim_host_sim::report::{SizingProbe, SizingStats};
 
-/// Offset of the synthetic generator seed of the held-out evaluation markets.
-pub const EVAL_SEED_OFFSET: u64 = 1_000;
 /// Reset seed of every evaluation, independent of the training seeds.
 const EVAL_SEED: u64 = 1_000_003;
-/// Share of each market's events used for training under `--split time`.
-const TIME_SPLIT: f64 = 0.7;
 
 /// Options of `kalsim experiment`.
 #[derive(Debug, Args)]
@@ -94,8 +91,7 @@ fn split_markets(
         return Ok((markets.clone(), ecfg, eval, what));
     }
     if cfg.data.files.is_empty() {
-        let mut ecfg = cfg.clone();
-        ecfg.data.synthetic_seed = cfg.data.synthetic_seed.wrapping_add(EVAL_SEED_OFFSET);
+        let ecfg = held_out::held_out_synthetic(cfg);
         let eval = load_data(&ecfg)?;
         let what = format!(
             "held-out synthetic markets (generator seed {}, disjoint from training seed {})",
@@ -104,48 +100,30 @@ fn split_markets(
         return Ok((markets.clone(), ecfg, eval, what));
     }
     if a.split == "time" {
-        let (mut train, mut eval) = (Vec::new(), Vec::new());
-        for m in markets.iter() {
-            if m.events.len() < 4 {
-                continue;
-            }
-            let cut = ((m.events.len() as f64) * TIME_SPLIT) as usize;
-            let (t, e) = m.split_at(cut);
-            train.push(t);
-            eval.push(e);
-        }
-        if train.is_empty() {
+        let Some((train, eval)) = held_out::split_by_time(markets, held_out::TIME_SPLIT) else {
             return Err(CliError::input(
                 "experiment: no market has enough events to split by time",
             ));
-        }
+        };
         let what = format!(
             "held-out by time: each of {} markets' first {:.0} % of events for training, the rest for evaluation",
             train.len(),
-            TIME_SPLIT * 100.0
+            held_out::TIME_SPLIT * 100.0
         );
-        return Ok((Arc::new(train), cfg.clone(), Arc::new(eval), what));
+        return Ok((train, cfg.clone(), eval, what));
     }
-    if markets.len() < 2 {
+    let Some((train, eval)) = held_out::split_by_market(markets) else {
         return Err(CliError::input(
             "experiment: one market cannot be split into training and held-out markets; \
              pass --split time, --eval-data or --in-sample",
         ));
-    }
-    let (mut train, mut eval) = (Vec::new(), Vec::new());
-    for (i, m) in markets.iter().enumerate() {
-        if i % 4 == 3 || (markets.len() < 4 && i == markets.len() - 1) {
-            eval.push(m.clone());
-        } else {
-            train.push(m.clone());
-        }
-    }
+    };
     let what = format!(
         "held-out split by market: {} training, {} evaluation markets (every 4th)",
         train.len(),
         eval.len()
     );
-    Ok((Arc::new(train), cfg.clone(), Arc::new(eval), what))
+    Ok((train, cfg.clone(), eval, what))
 }
 
 /// `{mean, std, ci95_low, ci95_high}` of a sample (normal interval of the mean).

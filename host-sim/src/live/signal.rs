@@ -2,11 +2,15 @@
 //! optional kill file polled by the actor.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
-/// Set by the signal handler; read through every [`KillSwitch`].
-static SIGNALLED: AtomicBool = AtomicBool::new(false);
+/// Set by SIGINT/SIGTERM (signal-hook's async-signal-safe flag handler); read through
+/// every [`KillSwitch`] built `with_signals`.
+fn signalled() -> &'static Arc<AtomicBool> {
+    static SIGNALLED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    SIGNALLED.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
 
 /// Stop requests: a shared flag, SIGINT/SIGTERM (after [`install_signal_handlers`]) and the
 /// existence of a kill file.
@@ -42,7 +46,7 @@ impl KillSwitch {
     pub fn tripped(&self) -> Option<&'static str> {
         if self.flag.load(Ordering::SeqCst) {
             Some("kill switch")
-        } else if self.signals && SIGNALLED.load(Ordering::SeqCst) {
+        } else if self.signals && signalled().load(Ordering::SeqCst) {
             Some("signal")
         } else if self.file.as_ref().is_some_and(|f| f.exists()) {
             Some("kill file")
@@ -52,37 +56,16 @@ impl KillSwitch {
     }
 }
 
-#[cfg(unix)]
-mod unix {
-    use super::{Ordering, SIGNALLED};
-
-    const SIGINT: i32 = 2;
-    const SIGTERM: i32 = 15;
-
-    unsafe extern "C" {
-        fn signal(signum: i32, handler: usize) -> usize;
-    }
-
-    pub(super) extern "C" fn on_signal(_: i32) {
-        // Async-signal-safe: one atomic store.
-        SIGNALLED.store(true, Ordering::SeqCst);
-    }
-
-    pub(super) fn install() {
-        let handler = on_signal as extern "C" fn(i32) as usize;
-        // SAFETY: `signal` is the C library's; the handler only stores to an atomic.
-        unsafe {
-            signal(SIGINT, handler);
-            signal(SIGTERM, handler);
-        }
-    }
-}
-
-/// Route SIGINT and SIGTERM to every [`KillSwitch`] built `with_signals` (Unix; elsewhere a
-/// no-op, use the kill file).
+/// Route SIGINT and SIGTERM to every [`KillSwitch`] built `with_signals` (Unix, through
+/// signal-hook; elsewhere a no-op: use the kill file). A handler that cannot be installed
+/// is reported on stderr (the kill file and the flag still work).
 pub fn install_signal_handlers() {
     #[cfg(unix)]
-    unix::install();
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(signalled())) {
+            eprintln!("live: cannot install the handler of signal {sig}: {e}");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -106,14 +89,16 @@ mod tests {
         let deaf = KillSwitch::new(None);
         #[cfg(unix)]
         {
-            unix::on_signal(15);
+            // A real SIGTERM to this process, caught by the installed handler.
+            install_signal_handlers();
+            signal_hook::low_level::raise(signal_hook::consts::SIGTERM).unwrap();
             assert_eq!(s.tripped(), Some("signal"));
             assert_eq!(
                 deaf.tripped(),
                 None,
                 "only switches built with_signals listen"
             );
-            SIGNALLED.store(false, Ordering::SeqCst);
+            signalled().store(false, Ordering::SeqCst);
         }
         let _ = (s, deaf);
     }

@@ -134,9 +134,11 @@ pub fn policy_with_context(
     })
 }
 
-/// `encode(intent, tier)` of SPEC §2 for intents 1..=4 and tiers 0..=4.
+/// The action id of intent `intent` (1..=4, the codec's numbering) at tier index `tier`
+/// (0..=4): the core's [`encode`](kalsim_core::action::encode) of SPEC §2.
 pub const fn action_id(intent: u32, tier: usize) -> u32 {
-    (intent - 1) * 5 + tier as u32 + 1
+    let intent = kalsim_core::Intent::TRADES[(intent - 1) as usize];
+    kalsim_core::action::encode(intent, kalsim_core::Tier::ALL[tier]) as u32
 }
 
 /// `action` if allowed by `mask`, else HOLD.

@@ -25,8 +25,8 @@ pub use ppo::{PpoConfig, TrainError, Trainer};
 
 use serde::{Deserialize, Serialize};
 
-/// Number of discrete actions (HOLD, 4 intents × 5 tiers, 4 reserved ids).
-pub const ACTION_COUNT: usize = 25;
+/// Number of discrete actions (HOLD, 4 intents × 5 tiers, 4 reserved ids): the core's.
+pub use kalsim_core::ACTION_COUNT;
 
 /// A batch of environments stepped in lock-step (the lead's `VecEnv` implements this).
 ///

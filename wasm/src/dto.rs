@@ -13,11 +13,11 @@ pub struct DecodedAction {
     pub action: u32,
     /// 0 HOLD, 1 BUY_YES, 2 SELL_YES, 3 BUY_NO, 4 SELL_NO.
     pub intent: u8,
-    /// Intent name.
+    /// The core's intent name (`Intent::name`: `HOLD`, `BUY_YES`, ...).
     pub intent_name: &'static str,
     /// Tier 0..=4, −1 for HOLD.
     pub tier: i8,
-    /// Tier name (`""` for HOLD).
+    /// The core's tier name (`Tier::name`: `Small` … `Giant`; `""` for HOLD).
     pub tier_name: &'static str,
 }
 

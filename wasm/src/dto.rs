@@ -1,4 +1,5 @@
-//! Plain data that crosses to JS as objects (shapes mirrored in `types.d.ts`).
+//! Plain data that crosses to JS as objects (shapes declared in `types.d.ts`, pinned by
+//! `tests/types.test.mjs`).
 
 use std::collections::BTreeMap;
 

@@ -10,7 +10,8 @@
 //!   `obsSchema`, `loadCapture`, `generateSynthetic`;
 //! - the trainer and policy ([`train`]);
 //! - the host's baselines by name (`Baseline`, `baselineNames`) and evaluation runs with the
-//!   SPEC §9 report and the size-vs-edge numbers (`evaluate`, [`eval`]).
+//!   SPEC §9 report and the size-vs-edge numbers (`evaluate`, `evaluateScript`, [`eval`]):
+//!   the host's episode runner, so the sandbox's numbers are `kalsim run`'s.
 //!
 //! Every fallible export returns `Result<_, JsError>`: a JS `Error` carrying the core's
 //! message. Nothing unwraps caller input. Observations and masks cross as `Float32Array` and

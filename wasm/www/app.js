@@ -570,7 +570,7 @@ function buildReport() {
     obs_schema_version: k.obsSchemaVersion(),
     config: configObject(),
     data: { source: source(), summary: state.dataSummary },
-    episode: { seed: Number($('episodeSeed').value || 0), policy: state.policy, steps: state.steps, done: state.done, final_info: state.lastInfo, metrics: state.metrics, equity_dollars: state.equity, round_trips: state.trips },
+    episode: { seed: Number($('episodeSeed').value || 0), policy: state.policy, steps: state.steps, done: state.done, final_info: state.lastInfo, metrics: state.metrics, equity_dollars: state.equity, round_trips: state.trips, report: state.episodeReport },
     comparison: state.comparison,
     evaluation: state.evaluation,
     training: state.learning.length ? { request: state.trainRequest, iterations: state.learning } : null,

@@ -4,7 +4,7 @@
 // fixed-vs-variable columns, evaluations, trained policies) equal `kalsim run` on the same
 // data, config and seed — the native binary, run here so the expectation cannot go stale —
 // that training in the worker produces a learning curve and a policy, and write screenshots.
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,7 +55,15 @@ function assertSameReport(browser, native, what) {
 
 const skip = !existsSync(chromium) ? `${chromium} not found` : !existsSync(vectorFile) ? `${vectorFile} missing` : false;
 
-test('sandbox in Chromium: scripted episode = native, charts, training, screenshot', { skip, timeout: 420_000 }, async () => {
+// The native `kalsim` binary, built once before the browser test's own timeout starts (a
+// no-op after `cargo test --workspace`, which builds it).
+before(() => {
+  if (skip) return;
+  const r = spawnSync('cargo', ['build', '-q', '--locked', '--bin', 'kalsim'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`cargo build --bin kalsim failed (${r.status})`);
+}, { timeout: 1_200_000 });
+
+test('sandbox in Chromium: scripted episode = native, numbers = kalsim run, training, screenshot', { skip, timeout: 420_000 }, async () => {
   const { chromium: pw } = await import('playwright-core');
   const text = readFileSync(vectorFile, 'utf8');
   const v = JSON.parse(text);

@@ -1,4 +1,5 @@
-//! Plain data that crosses to JS as objects (shapes mirrored in `types.d.ts`).
+//! Plain data that crosses to JS as objects (shapes declared in `types.d.ts`, pinned by
+//! `tests/types.test.mjs`).
 
 use std::collections::BTreeMap;
 
@@ -13,11 +14,11 @@ pub struct DecodedAction {
     pub action: u32,
     /// 0 HOLD, 1 BUY_YES, 2 SELL_YES, 3 BUY_NO, 4 SELL_NO.
     pub intent: u8,
-    /// Intent name.
+    /// The core's intent name (`Intent::name`: `HOLD`, `BUY_YES`, ...).
     pub intent_name: &'static str,
     /// Tier 0..=4, −1 for HOLD.
     pub tier: i8,
-    /// Tier name (`""` for HOLD).
+    /// The core's tier name (`Tier::name`: `Small` … `Giant`; `""` for HOLD).
     pub tier_name: &'static str,
 }
 

@@ -1,8 +1,8 @@
 //! `Env` and `VecEnv` for JS: thin wrappers over `kalsim_host_sim::env`.
 
 use js_sys::{Float32Array, Float64Array, Object, Uint8Array};
-use kalsim_core::{ACTION_COUNT, OBS_DIM};
-use kalsim_host_sim::env::{Env, EnvConfig, StepInfo, VecEnv, invalid_action_name};
+use kalsim_core::{ACTION_COUNT, OBS_DIM, invalid_action_name};
+use kalsim_host_sim::env::{Env, EnvConfig, StepInfo, VecEnv};
 use wasm_bindgen::prelude::*;
 
 pub use crate::data::WasmDataset;
@@ -400,9 +400,14 @@ impl WasmVecEnv {
     pub fn masks(&self) -> Uint8Array {
         Uint8Array::from(&self.masks[..])
     }
-    /// The infos of the last reset/step, one per env.
+    /// The infos of the last reset/step, one per env (with `invalid_action_name`, as
+    /// `Env.info()`).
     #[wasm_bindgen(unchecked_return_type = "StepInfo[]")]
     pub fn infos(&self) -> Result<JsValue, JsError> {
-        to_js(self.venv.infos())
+        let out = js_sys::Array::new();
+        for info in self.venv.infos() {
+            out.push(&info_js(info)?);
+        }
+        Ok(out.into())
     }
 }

@@ -186,6 +186,25 @@ fn report_js(r: &RunReport) -> Result<JsValue, JsError> {
     Ok(out.into())
 }
 
+/// The actions of a script, then HOLD: the sandbox's scripted episode as a [`Policy`], so
+/// the host's episode runner reports it like any other (an input adapter; no rule here).
+#[derive(Debug)]
+struct ScriptPolicy {
+    actions: Vec<u32>,
+    next: usize,
+}
+
+impl Policy for ScriptPolicy {
+    fn act(&mut self, _obs: &[f32], _mask: &[bool; ACTION_COUNT]) -> u32 {
+        let a = self.actions.get(self.next).copied().unwrap_or(0);
+        self.next += 1;
+        a
+    }
+    fn name(&self) -> String {
+        "scripted".into()
+    }
+}
+
 /// Run `policy` — a baseline name (`baselineNames()`) or a checkpoint's JSON
 /// (`Trainer.policyJson()`, greedy) — for `episodes` episodes over `dataset` with
 /// `envConfig`, resetting with `seed` first and then moving on to the next market (as
@@ -216,6 +235,41 @@ pub fn evaluate(
         dataset.markets().clone(),
         p.as_mut(),
         episodes,
+        seed,
+        &mut |_| {},
+    )
+    .map_err(js_err)?;
+    report_js(&report)
+}
+
+/// One episode of a script (action ids, as the sandbox's scripted policy plays them) through
+/// the host's episode runner: reset with `seed`, the actions in order (masked ones run as
+/// HOLD and count as invalid, as in `Env`), truncated where the script ends (`max_steps` =
+/// the script's length unless the config's is shorter). Returns what `evaluate` returns.
+#[wasm_bindgen(js_name = evaluateScript, unchecked_return_type = "Evaluation")]
+pub fn evaluate_script(
+    #[wasm_bindgen(unchecked_param_type = "EnvConfigInput | string | undefined")]
+    env_config: JsValue,
+    dataset: &WasmDataset,
+    actions: Vec<u32>,
+    #[wasm_bindgen(unchecked_param_type = "number | bigint | string | undefined")] seed: JsValue,
+) -> Result<JsValue, JsError> {
+    if actions.is_empty() {
+        return Err(JsError::new("script: no actions"));
+    }
+    let mut cfg = parse_config(&env_config)?;
+    let len =
+        u32::try_from(actions.len()).map_err(|_| JsError::new("script: more than 2^32 actions"))?;
+    if cfg.max_steps == 0 || cfg.max_steps > len {
+        cfg.max_steps = len;
+    }
+    let seed = parse_seed(&seed)?.unwrap_or(0);
+    let mut p = ScriptPolicy { actions, next: 0 };
+    let report = run_episodes(
+        &cfg,
+        dataset.markets().clone(),
+        &mut p,
+        1,
         seed,
         &mut |_| {},
     )

@@ -10,7 +10,8 @@
 //!   `obsSchema`, `loadCapture`, `generateSynthetic`;
 //! - the trainer and policy ([`train`]);
 //! - the host's baselines by name (`Baseline`, `baselineNames`) and evaluation runs with the
-//!   SPEC §9 report and the size-vs-edge numbers (`evaluate`, [`eval`]).
+//!   SPEC §9 report and the size-vs-edge numbers (`evaluate`, `evaluateScript`, [`eval`]):
+//!   the host's episode runner, so the sandbox's numbers are `kalsim run`'s.
 //!
 //! Every fallible export returns `Result<_, JsError>`: a JS `Error` carrying the core's
 //! message. Nothing unwraps caller input. Observations and masks cross as `Float32Array` and
@@ -28,7 +29,7 @@ use js_sys::{Object, Reflect, Uint8Array};
 use kalsim_core::action::{Action, Intent, Tier, decode, encode};
 use kalsim_core::{FeeSchedule, Limits, Price};
 use kalsim_host_sim::data::{GenConfig, generate_string};
-use kalsim_host_sim::env::{EnvConfig, LimitsConfig};
+use kalsim_host_sim::env::EnvConfig;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -136,42 +137,54 @@ fn price(cents: u32, what: &str) -> Result<Price, JsError> {
         .ok_or_else(|| JsError::new(&format!("{what}: {cents} is not a price in 1..=99 cents")))
 }
 
-const INTENT_NAMES: [&str; 5] = ["HOLD", "BUY_YES", "SELL_YES", "BUY_NO", "SELL_NO"];
-const TIER_NAMES: [&str; 5] = ["SMALL", "MEDIUM", "LARGE", "HUGE", "GIANT"];
+/// Every intent in codec order (HOLD, then the trades): the core's names.
+fn intents() -> impl Iterator<Item = Intent> {
+    core::iter::once(Intent::Hold).chain(Intent::TRADES)
+}
 
+/// `a, b, c` of `names`.
+fn listed(names: impl Iterator<Item = &'static str>) -> String {
+    names.collect::<Vec<_>>().join(", ")
+}
+
+/// An intent from its code 0..=4 or its core name (`Intent::name`, case-insensitive).
 fn intent_from(value: &JsValue) -> Result<Intent, JsError> {
     if let Some(n) = value.as_f64() {
         if n.fract() == 0.0 && (0.0..=255.0).contains(&n) {
-            return Intent::try_from(n as u8).map_err(|e| JsError::new(&e.to_string()));
+            return Intent::try_from(n as u8).map_err(js_err);
         }
-    } else if let Some(s) = value.as_string() {
-        let up = s.to_ascii_uppercase();
-        if let Some(i) = INTENT_NAMES.iter().position(|n| *n == up) {
-            return Intent::try_from(i as u8).map_err(|e| JsError::new(&e.to_string()));
-        }
+    } else if let Some(s) = value.as_string()
+        && let Some(i) = intents().find(|i| i.name().eq_ignore_ascii_case(&s))
+    {
+        return Ok(i);
     }
-    Err(JsError::new(
-        "intent: expected 0..=4 or one of HOLD, BUY_YES, SELL_YES, BUY_NO, SELL_NO",
-    ))
+    Err(JsError::new(&format!(
+        "intent: expected 0..=4 or one of {}",
+        listed(intents().map(Intent::name))
+    )))
 }
 
+/// A tier from its index 0..=4 or its core name (`Tier::name`, case-insensitive); Small
+/// when absent.
 fn tier_from(value: &JsValue) -> Result<Tier, JsError> {
     if value.is_undefined() || value.is_null() {
         return Ok(Tier::Small);
     }
     if let Some(n) = value.as_f64() {
         if n.fract() == 0.0 && (0.0..=255.0).contains(&n) {
-            return Tier::try_from(n as u8).map_err(|e| JsError::new(&e.to_string()));
+            return Tier::try_from(n as u8).map_err(js_err);
         }
-    } else if let Some(s) = value.as_string() {
-        let up = s.to_ascii_uppercase();
-        if let Some(i) = TIER_NAMES.iter().position(|n| *n == up) {
-            return Tier::try_from(i as u8).map_err(|e| JsError::new(&e.to_string()));
-        }
+    } else if let Some(s) = value.as_string()
+        && let Some(t) = Tier::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(&s))
+    {
+        return Ok(t);
     }
-    Err(JsError::new(
-        "tier: expected 0..=4 or one of SMALL, MEDIUM, LARGE, HUGE, GIANT",
-    ))
+    Err(JsError::new(&format!(
+        "tier: expected 0..=4 or one of {}",
+        listed(Tier::ALL.into_iter().map(Tier::name))
+    )))
 }
 
 /// `encode(intent, tier)` of SPEC §2: intent 0..=4 or its name, tier 0..=4 or its name
@@ -200,19 +213,15 @@ pub fn decode_action(action: f64) -> Result<JsValue, JsError> {
     };
     let decoded = decode(id).map_err(|e| JsError::new(&e.to_string()))?;
     let (intent, tier) = match decoded {
-        Action::Hold => (0u8, -1i8),
-        Action::Trade { intent, tier } => (intent as u8, tier as i8),
+        Action::Hold => (Intent::Hold, None),
+        Action::Trade { intent, tier } => (intent, Some(tier)),
     };
     to_js(&DecodedAction {
         action: id,
-        intent,
-        intent_name: INTENT_NAMES[intent as usize],
-        tier,
-        tier_name: if tier < 0 {
-            ""
-        } else {
-            TIER_NAMES[tier as usize]
-        },
+        intent: intent as u8,
+        intent_name: intent.name(),
+        tier: tier.map_or(-1, |t| t as i8),
+        tier_name: tier.map_or("", Tier::name),
     })
 }
 
@@ -244,13 +253,7 @@ pub fn validate_order(
             .unwrap_or_default();
         let cfg = EnvConfig::from_json(&format!("{{\"limits\":{text}}}"))
             .map_err(|e| JsError::new(&e.to_string()))?;
-        let l: LimitsConfig = cfg.limits;
-        Limits {
-            max_position_per_market: l.max_position_per_market,
-            max_position_value: kalsim_core::Cents(l.max_position_value_cents),
-            max_portfolio_fraction: kalsim_core::Bps(l.max_portfolio_fraction_bps),
-            min_cash_buffer: kalsim_core::Cents(l.min_cash_buffer_cents),
-        }
+        cfg.limits.to_limits().map_err(js_err)?
     };
     let r = limits.validate_order(
         int(size, "size")?,

@@ -27,7 +27,7 @@ export interface EnvConfigInput {
   data?: { lenient?: boolean; synthetic_markets?: number; synthetic_events?: number; synthetic_seed?: number;
     synthetic_edge_bps?: number; preset?: "" | "default" | "informed" };
 }
-/** SPEC §7 info (cents are integers, contracts whole). */
+/** SPEC §7 info (cents are integers, contracts whole). Pinned to the host's `StepInfo` by tests/types.test.mjs. */
 export interface StepInfo {
   step: number; market_index: number; event_index: number;
   cash_cents: number; position: number; portfolio_value_cents: number;
@@ -78,14 +78,38 @@ export interface IterStats {
   policy_loss: number; explained_variance: number; hold_fraction: number;
   action_histogram: number[]; size_tiers: number[]; learning_rate: number;
 }
-export interface PolicyMeta { obs_schema_version: number; obs_dim: number; action_count: number; size_table: number[]; sizing: string; }
-/** `evaluate` result: the host's run report (SPEC §9) and its series as typed arrays. */
+/** What a checkpoint was trained on (the host's `PolicyMeta`); `pricing` e.g. `"sweep:2:cancel"`, `decision_interval` e.g. `"events=1"`. */
+export interface PolicyMeta {
+  obs_schema_version: number; obs_dim: number; action_count: number; size_table: number[]; sizing: string;
+  pricing: string; decision_interval: string; preset: string;
+}
+/** One episode of a run report (the host's `EpisodeRow`, snake_case as `report.json`). */
+export interface EpisodeRow {
+  episode: number; market: string; steps: number; end: "settled_yes" | "settled_no" | "truncated" | "bankrupt";
+  initial_pv_cents: number; final_pv_cents: number; total_return: number; sharpe: number;
+  max_drawdown: number; win_rate: number; round_trips: number; fees_cents: number;
+  hold_fraction: number; fills_per_tier: number[]; avg_winning_position_size: number;
+  avg_losing_position_size: number; size_efficiency: number; max_position_reached: number;
+  size_changes: number; invalid_actions: number; avg_position_size: number; action_histogram: number[];
+}
+/** A run's SPEC §9 aggregate (the host's `Aggregate`): means over episodes, `*_pooled` over all round trips. */
+export interface Aggregate {
+  episodes: number; steps: number; total_return: number; sharpe: number; max_drawdown: number;
+  max_drawdown_worst: number; win_rate: number; win_rate_pooled: number; round_trips: number;
+  fees_cents: number; fees_cents_total: number; hold_fraction: number; fills_per_tier: number[];
+  position_size_distribution: Record<string, number>; avg_winning_position_size: number;
+  avg_losing_position_size: number; size_efficiency: number; size_efficiency_pooled: number;
+  max_position_reached: number; size_changes_per_episode: number; invalid_actions: number;
+  avg_position_size: number;
+}
+/** The run report's scalar part, as `kalsim run` writes it to `report.json` (without `config` and the series). */
+export interface RunReport {
+  schema: string; policy: string; seed: string; obs_schema_version: number; tier_sizes: number[];
+  markets: number; per_episode: EpisodeRow[]; aggregate: Aggregate; action_histogram: number[];
+}
+/** `evaluate` / `evaluateScript` result: the host's run report (SPEC §9) and its series as typed arrays. */
 export interface Evaluation {
-  report: {
-    schema: string; policy: string; seed: string; obs_schema_version: number; tier_sizes: number[];
-    markets: number; per_episode: Record<string, unknown>[]; aggregate: Record<string, unknown>;
-    action_histogram: number[];
-  };
+  report: RunReport;
   /** Pearson r of filled contracts and the signed forecast edge over opening trades (null when undefined). */
   sizeEdgeR: number | null;
   /** Pearson r of round-trip size and profit over the run (0 when undefined). */

@@ -1,11 +1,14 @@
 // End to end in a real browser: serve wasm/www on 127.0.0.1, drive the sandbox in Debian's
 // Chromium through playwright-core (never downloads a browser), check that a scripted
-// episode ends on the native PV of a golden vector, that the charts hold data, that training
-// in the worker produces a learning curve and a policy, that the informed preset's
-// size-vs-edge chart is drawn from the module's numbers (equal to Node's), and write a screenshot.
-import { test } from 'node:test';
+// episode ends on the native PV of a golden vector, that the sandbox's numbers (episode,
+// fixed-vs-variable columns, evaluations, trained policies) equal `kalsim run` on the same
+// data, config and seed — the native binary, run here so the expectation cannot go stale —
+// that training in the worker produces a learning curve and a policy, and write screenshots.
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { kalsim, wasmDir, repoRoot, rawSeed } from './load.mjs';
 import { serve, launchChromium } from './serve.mjs';
@@ -13,9 +16,54 @@ import { serve, launchChromium } from './serve.mjs';
 const www = path.join(wasmDir, 'www');
 const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
 const vectorFile = path.join(repoRoot, 'tests', 'vectors', 'all_25_actions_cycle.json');
+
+/**
+ * `kalsim run --config <config> --policy <policy> --episodes N --seed S` natively (the
+ * workspace's `kalsim` binary through cargo); its report.json. `policy` is a baseline name or
+ * a checkpoint's JSON (written to a file, as the CLI takes it).
+ */
+function kalsimRun(config, policy, episodes, seed) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kalsim-run-'));
+  try {
+    const cfgPath = path.join(dir, 'config.json');
+    writeFileSync(cfgPath, JSON.stringify(config));
+    let policyArg = policy;
+    if (policy.trim().startsWith('{')) {
+      policyArg = path.join(dir, 'policy.json');
+      writeFileSync(policyArg, policy);
+    }
+    const args = ['run', '-q', '--locked', '--bin', 'kalsim', '--', 'run', '--config', cfgPath, '--policy', policyArg,
+      '--episodes', String(episodes), '--seed', String(seed), '--out', path.join(dir, 'out')];
+    const r = spawnSync('cargo', args, { cwd: repoRoot, encoding: 'utf8', timeout: 600_000 });
+    if (r.status !== 0) throw new Error(`cargo ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+    return JSON.parse(readFileSync(path.join(dir, 'out', 'report.json'), 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The sandbox's report (scalar part of `evaluate`) equals the native report.json. */
+function assertSameReport(browser, native, what) {
+  assert.equal(browser.schema, native.schema, `${what}: schema`);
+  assert.equal(browser.seed, String(native.seed), `${what}: seed`);
+  assert.deepEqual(browser.tier_sizes, native.tier_sizes, `${what}: tier sizes`);
+  assert.equal(browser.markets, native.markets, `${what}: markets`);
+  assert.deepEqual(browser.per_episode, native.per_episode, `${what}: per-episode SPEC §9 rows = kalsim run`);
+  assert.deepEqual(browser.aggregate, native.aggregate, `${what}: aggregate = kalsim run`);
+  assert.deepEqual(browser.action_histogram, native.action_histogram, `${what}: action histogram = kalsim run`);
+}
+
 const skip = !existsSync(chromium) ? `${chromium} not found` : !existsSync(vectorFile) ? `${vectorFile} missing` : false;
 
-test('sandbox in Chromium: scripted episode = native, charts, training, screenshot', { skip, timeout: 420_000 }, async () => {
+// The native `kalsim` binary, built once before the browser test's own timeout starts (a
+// no-op after `cargo test --workspace`, which builds it).
+before(() => {
+  if (skip) return;
+  const r = spawnSync('cargo', ['build', '-q', '--locked', '--bin', 'kalsim'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`cargo build --bin kalsim failed (${r.status})`);
+}, { timeout: 1_200_000 });
+
+test('sandbox in Chromium: scripted episode = native, numbers = kalsim run, training, screenshot', { skip, timeout: 420_000 }, async () => {
   const { chromium: pw } = await import('playwright-core');
   const text = readFileSync(vectorFile, 'utf8');
   const v = JSON.parse(text);
@@ -58,6 +106,11 @@ test('sandbox in Chromium: scripted episode = native, charts, training, screensh
     assert.equal(scripted.info.cash_cents, last.cash_cents);
     assert.equal(scripted.info.position, last.position);
     assert.equal(scripted.info.fees_paid_cents, last.fees_paid_cents);
+    // The episode panel shows the host runner's report of the same script (same final PV).
+    const scriptedReport = await page.evaluate(() => window.kalsimState.episodeReport);
+    assert.equal(scriptedReport.policy, 'scripted');
+    assert.equal(scriptedReport.per_episode[0].final_pv_cents, last.portfolio_value_cents);
+    assert.equal(scriptedReport.per_episode[0].steps, v.steps.length);
 
     // 2. A full episode with the Rust Kelly baseline on default-size data: charts hold data.
     await page.fill('#dataMarkets', '4');
@@ -68,20 +121,32 @@ test('sandbox in Chromium: scripted episode = native, charts, training, screensh
     await page.waitForFunction(() => window.kalsimState.done, null, { timeout: 60_000 });
     const ep = await page.evaluate(() => {
       const s = window.kalsimState;
-      return { steps: s.steps, equity: s.equity.length, actions: s.metrics.action_histogram.reduce((a, b) => a + b, 0), trips: s.trips.length, metrics: s.metrics };
+      return { steps: s.steps, equity: s.equity.length, actions: s.metrics.action_histogram.reduce((a, b) => a + b, 0), trips: s.trips, metrics: s.metrics, report: s.episodeReport, config: s.config, seed: s.seed, finalPv: s.lastInfo.portfolio_value_cents };
     });
     assert.ok(ep.steps > 100, `steps ${ep.steps}`);
     assert.equal(ep.equity, ep.steps + 1);
     assert.equal(ep.actions, ep.steps);
     assert.ok(ep.metrics && ep.metrics.steps === ep.steps);
-    assert.ok(ep.trips >= 1, 'round trips recorded');
+    assert.ok(ep.trips.length >= 1, 'round trips recorded');
+    // The episode's numbers are `kalsim run --policy kelly --episodes 1` on the same data,
+    // config and seed: SPEC §9 row, round trips (size, profit) and the stepped episode's PV.
+    const nativeEp = kalsimRun(ep.config, 'kelly', 1, ep.seed);
+    assertSameReport(ep.report, nativeEp, 'kelly episode');
+    assert.equal(nativeEp.per_episode[0].final_pv_cents, ep.finalPv, 'stepped episode PV = kalsim run');
+    assert.deepEqual(ep.trips, nativeEp.round_trips.map((t) => ({ x: t.size, y: t.profit_cents / 100 })), 'round trips = kalsim run');
+    assert.equal(ep.metrics.size_efficiency, nativeEp.per_episode[0].size_efficiency);
 
-    // 3. Fixed vs variable on the same data and seed.
+    // 3. Fixed vs variable on the same data and seed: kelly choosing sizes against kelly
+    // forced to the fixed size; each column equals `kalsim run` of that policy and sizing.
     await page.click('#compare');
     await page.waitForFunction(() => window.kalsimState.comparison !== null, null, { timeout: 60_000 });
     const cmp = await page.evaluate(() => window.kalsimState.comparison);
-    assert.equal(cmp.rows.length, 2);
-    assert.match(cmp.rows[0].sizing, /^fixed/);
+    assert.deepEqual(cmp.columns.map((c) => [c.policy, c.sizing]), [['kelly', 'variable'], ['kelly', 'fixed']]);
+    assert.match(cmp.columns[0].label, /^kelly: chooses sizes \[5, 10, 20, 50, 100\]/);
+    assert.match(cmp.columns[1].label, /^kelly: forced to fixed 10/);
+    assert.deepEqual(cmp.columns[1].report.tier_sizes, [10, 10, 10, 10, 10]);
+    assert.notDeepEqual(cmp.columns[0].report.aggregate, cmp.columns[1].report.aggregate, 'the two columns differ');
+    for (const c of cmp.columns) assertSameReport(c.report, kalsimRun(c.config, c.policy, cmp.episodes, cmp.seed), `compare ${c.label}`);
 
     const outDir = path.join(wasmDir, 'test-output');
     mkdirSync(outDir, { recursive: true });
@@ -144,6 +209,18 @@ test('sandbox in Chromium: scripted episode = native, charts, training, screensh
     assert.deepEqual(fk.openingTrades.edge, Array.from(nodeFk.openingTrades.edge));
     assert.deepEqual(fk.report.aggregate, nodeFk.report.aggregate);
     assert.match(await page.textContent('#sizeEdgeCorr'), /Pearson r = -?\d/);
+    assertSameReport(fk.report, kalsimRun(fk.config, 'forecast-kelly', fk.episodes, fk.seed), 'evaluate forecast-kelly');
+    // Fixed vs variable on the informed preset: forecast-kelly against forecast-fixed (the
+    // same rule targeting the fixed size), as `kalsim experiment` pairs them.
+    await page.click('#compare');
+    await page.waitForFunction(() => window.kalsimState.comparison.columns[0].policy === 'forecast-kelly', null, { timeout: 60_000 });
+    const fcmp = await page.evaluate(() => window.kalsimState.comparison);
+    // The capture-trained checkpoint does not fit the informed preset: left out, with the reason.
+    assert.deepEqual(fcmp.columns.map((c) => [c.policy, c.sizing]), [['forecast-kelly', 'variable'], ['forecast-fixed', 'fixed']]);
+    assert.equal(fcmp.skipped.length, 1);
+    assert.match(fcmp.skipped[0], /^PPO trained with variable sizing \(policy does not fit this environment/);
+    assert.match(fcmp.columns[1].label, /^forecast-fixed: same rule, fixed 10/);
+    assertSameReport(fcmp.columns[1].report, kalsimRun(fcmp.columns[1].config, 'forecast-fixed', fcmp.episodes, fcmp.seed), 'compare forecast-fixed');
 
     // 5c. A short training run on the informed preset: the worker evaluates the checkpoint
     // and the chart shows the module's numbers (equal to Node evaluating the same bytes).
@@ -158,6 +235,23 @@ test('sandbox in Chromium: scripted episode = native, charts, training, screensh
     assert.equal(te.ev.sizeEdgeR, nodeTe.sizeEdgeR, 'trained size_edge_r: Chromium = Node');
     assert.deepEqual(te.ev.report.aggregate, nodeTe.report.aggregate);
     nodeData.free();
+
+    // 5d. The same training with fixed sizing: the table then compares the two trained
+    // policies too, each column equal to `kalsim run --policy checkpoint.json`.
+    await page.selectOption('#sizing', 'fixed');
+    await page.click('#trainStart');
+    await page.waitForFunction(() => window.kalsimState.training === false && window.kalsimState.trainedBySizing.fixed !== null, null, { timeout: 180_000 });
+    await page.selectOption('#sizing', 'variable');
+    await page.click('#compare');
+    await page.waitForFunction(() => window.kalsimState.comparison.columns.length === 4, null, { timeout: 60_000 });
+    const tcmp = await page.evaluate(() => ({ cmp: window.kalsimState.comparison, trained: window.kalsimState.trainedBySizing }));
+    assert.deepEqual(tcmp.cmp.columns.map((c) => [c.policy, c.sizing]),
+      [['forecast-kelly', 'variable'], ['forecast-fixed', 'fixed'], ['trained-variable', 'variable'], ['trained-fixed', 'fixed']]);
+    assert.match(JSON.parse(tcmp.trained.fixed).meta.sizing, /^fixed/);
+    for (const c of tcmp.cmp.columns.slice(2)) {
+      const native = kalsimRun(c.config, tcmp.trained[c.sizing], tcmp.cmp.episodes, tcmp.cmp.seed);
+      assertSameReport({ ...c.report }, native, `compare ${c.label}`);
+    }
     await page.screenshot({ path: path.join(outDir, 'sandbox-informed.png'), fullPage: true });
 
     // 6. The trained policy runs an episode.

@@ -106,8 +106,14 @@ test('codec round trip over all valid actions; reserved and out of range throw',
   assert.throws(() => kalsim.decodeAction(25), /out of range/);
   assert.throws(() => kalsim.encodeAction(5, 0), /intent/);
   assert.throws(() => kalsim.encodeAction(1, 5), /tier/);
-  assert.equal(kalsim.encodeAction('BUY_YES', 'SMALL'), 1);
-  assert.equal(kalsim.encodeAction('SELL_NO', 'GIANT'), 20);
+  // Names are the core's (Intent::name, Tier::name); parsing ignores case.
+  assert.equal(kalsim.encodeAction('BUY_YES', 'Small'), 1);
+  assert.equal(kalsim.encodeAction('SELL_NO', 'Giant'), 20);
+  assert.equal(kalsim.encodeAction('sell_no', 'GIANT'), 20);
+  assert.deepEqual(kalsim.decodeAction(1), { action: 1, intent: 1, intentName: 'BUY_YES', tier: 0, tierName: 'Small' });
+  assert.deepEqual(kalsim.decodeAction(0), { action: 0, intent: 0, intentName: 'HOLD', tier: -1, tierName: '' });
+  assert.throws(() => kalsim.encodeAction('BUY_YES', 'Tiny'), /one of Small, Medium, Large, Huge, Giant/);
+  assert.throws(() => kalsim.encodeAction('BUY', 0), /one of HOLD, BUY_YES, SELL_YES, BUY_NO, SELL_NO/);
 });
 
 test('fees match SPEC §4 vectors', () => {

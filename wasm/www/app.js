@@ -27,10 +27,16 @@ function actionNames() {
 const state = {
   ready: false, error: null, running: false, training: false,
   episodes: 0, steps: 0, done: false, policy: null,
-  equity: [], trips: [],
+  // `trips`: the finished episode's round trips `{x: size, y: profit $}`, from the host's
+  // episode runner (`episodeReport`); `metrics`: its SPEC §9 row (`kalsim run --episodes 1`).
+  equity: [], trips: [], episodeReport: null,
   lastInfo: null, metrics: null, finalPvCents: null, totalReturn: null,
   learning: [], trainIterations: 0, trainTimesteps: 0, policyJson: null, trainRequest: null,
+  // The episode's configuration and reset seed (what `kalsim run --config --seed` takes).
+  config: null, seed: 0,
   comparison: null, dataSummary: null, baselines: [],
+  // The last checkpoint trained under each sizing mode (JSON), for the fixed-vs-variable table.
+  trainedBySizing: { variable: null, fixed: null },
   // The last evaluation run (Evaluate button or after training), as the WASM module returned it.
   evaluation: null,
 };
@@ -46,9 +52,6 @@ let act = null;
 let script = [];
 let scriptPos = 0;
 let lastAction = null;
-let trip = null;
-let prevPv = 0;
-let trained = null;
 let worker = null;
 
 function status(text, isError = false) {
@@ -142,9 +145,12 @@ function makePolicy(name, cfg, seed) {
     return f;
   }
   switch (name) {
-    case 'trained':
-      if (!trained) throw new Error('no trained policy yet: train first');
-      return (o, m) => trained.act(o, m, true);
+    case 'trained': {
+      const p = k.Policy.fromJson(trainedJson(cfg.sizing));
+      const f = (o, m) => p.act(o, m, true);
+      f.free = () => p.free();
+      return f;
+    }
     case 'scripted': {
       const acts = script.slice();
       let i = 0;
@@ -166,12 +172,15 @@ function resetEpisode() {
   obs = r.obs;
   mask = r.mask;
   state.policy = $('policy').value;
+  state.config = cfg;
+  state.seed = seed;
   script = $('script').value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   scriptPos = 0;
   if (act && act.free) act.free();
   act = makePolicy(state.policy, cfg, seed);
   state.equity = [r.info.portfolio_value_cents / 100];
   state.trips = [];
+  state.episodeReport = null;
   state.lastInfo = r.info;
   state.metrics = null;
   state.finalPvCents = null;
@@ -179,25 +188,8 @@ function resetEpisode() {
   state.steps = 0;
   state.done = false;
   lastAction = null;
-  trip = null;
-  prevPv = r.info.portfolio_value_cents;
   renderAll();
   status(`episode ready: ${env.ticker}, ${env.marketEvents} events, policy ${state.policy}`);
-}
-
-/** Track round trips (flat → flat): size = largest |position|, profit = PV change (SPEC §9). */
-function trackTrip(info, ended) {
-  const pos = info.position;
-  const pv = info.portfolio_value_cents;
-  if (!trip && pos !== 0) trip = { startPv: prevPv, size: 0 };
-  if (trip) {
-    trip.size = Math.max(trip.size, Math.abs(pos));
-    if (pos === 0 || ended) {
-      state.trips.push({ x: trip.size, y: (pv - trip.startPv) / 100 });
-      trip = null;
-    }
-  }
-  prevPv = pv;
 }
 
 /** One step; false when the episode is over (or the script ran out). */
@@ -217,17 +209,36 @@ function stepOnce() {
   state.lastInfo = info;
   state.equity.push(info.portfolio_value_cents / 100);
   const ended = env.terminated || env.truncated;
-  trackTrip(info, ended);
   if (ended) finishEpisode(env.terminated ? 'terminated' : 'truncated');
   return !ended;
+}
+
+/**
+ * The episode as the host's runner reports it (`kalsim run --episodes 1` with the episode
+ * seed): the same policy, data, config and seed, so the same steps as the one just stepped
+ * here. A script runs through `evaluateScript` (truncated where it ends).
+ */
+function episodeReport() {
+  const cfg = configObject();
+  const seed = BigInt(Number($('episodeSeed').value || 0));
+  if (state.policy === 'scripted') return k.evaluateScript(cfg, ensureData(), Uint32Array.from(script), seed);
+  return k.evaluate(cfg, ensureData(), policySpec(state.policy), 1, seed);
 }
 
 function finishEpisode(why) {
   state.done = true;
   state.running = false;
-  state.metrics = env.metrics();
-  state.finalPvCents = state.lastInfo.portfolio_value_cents;
-  state.totalReturn = state.metrics.total_return;
+  const ev = episodeReport();
+  const row = ev.report.per_episode[0];
+  if (row.final_pv_cents !== state.lastInfo.portfolio_value_cents || row.steps !== state.steps) {
+    throw new Error(`episode runner disagrees with the stepped episode: PV ${row.final_pv_cents} vs ${state.lastInfo.portfolio_value_cents}, steps ${row.steps} vs ${state.steps}`);
+  }
+  state.episodeReport = ev.report;
+  // One episode: the aggregate's size distribution is this episode's.
+  state.metrics = { ...row, position_size_distribution: ev.report.aggregate.position_size_distribution };
+  state.trips = Array.from(ev.roundTrips.size, (size, i) => ({ x: size, y: ev.roundTrips.profitCents[i] / 100 }));
+  state.finalPvCents = row.final_pv_cents;
+  state.totalReturn = row.total_return;
   state.episodes++;
   renderAll();
   updateReportLink();
@@ -249,13 +260,17 @@ function runLoop() {
 
 // ---------------------------------------------------------------- fixed vs variable
 
+/** The checkpoint trained with `sizing` (a policy only acts under the sizing it was trained with), else the last one. */
+function trainedJson(sizing) {
+  const json = state.trainedBySizing[sizing] || state.policyJson;
+  if (!json) throw new Error('no trained policy yet: train first');
+  return json;
+}
+
 /** The policy as `evaluate` takes it: a baseline name or the trained checkpoint's JSON. */
 function policySpec(name) {
   if (state.baselines.includes(name)) return name;
-  if (name === 'trained') {
-    if (!state.policyJson) throw new Error('no trained policy yet: train first');
-    return state.policyJson;
-  }
+  if (name === 'trained') return trainedJson($('sizing').value);
   throw new Error(`policy ${name} cannot be evaluated (choose a baseline or the trained policy)`);
 }
 
@@ -287,21 +302,64 @@ function comparisonRow(label, ev) {
   };
 }
 
-/** The same policy under the configured size table and forced to the fixed size. */
+/**
+ * Size-choosing policies and the fixed-size counterpart each is compared with, as `kalsim
+ * experiment` pairs them: `forecast-kelly` (variable sizes) against `forecast-fixed` (the same
+ * rule targeting the fixed size, under fixed sizing); the others against themselves under
+ * `sizing = fixed`, where the environment trades every trade action at `fixed_size` (what
+ * `kalsim run --sizing fixed` does). Policies that do not choose sizes (`hold`, `fixed`, a
+ * script) fall back to the forecast pair on the informed preset and to `kelly` otherwise.
+ */
+const SIZING_PAIRS = {
+  'forecast-kelly': 'forecast-fixed', 'forecast-fixed': 'forecast-fixed',
+  kelly: 'kelly', oracle: 'oracle', random: 'random',
+};
+
+/** The columns of the fixed-vs-variable table: `{label, policy, spec, sizing}`. */
+function comparisonColumns() {
+  let chooser = $('policy').value;
+  if (!(chooser in SIZING_PAIRS)) chooser = $('dataPreset').value === 'informed' && source() === 'synthetic' ? 'forecast-kelly' : 'kelly';
+  if (chooser === 'forecast-fixed') chooser = 'forecast-kelly';
+  const counterpart = SIZING_PAIRS[chooser];
+  const sizes = configObject('variable').sizes.join(', ');
+  const fixedSize = num('fixedSize');
+  const cols = [
+    { label: `${chooser}: chooses sizes [${sizes}]`, policy: chooser, spec: chooser, sizing: 'variable' },
+    counterpart === chooser
+      ? { label: `${chooser}: forced to fixed ${fixedSize} (sizing = fixed)`, policy: chooser, spec: chooser, sizing: 'fixed' }
+      : { label: `${counterpart}: same rule, fixed ${fixedSize}`, policy: counterpart, spec: counterpart, sizing: 'fixed' },
+  ];
+  for (const sizing of ['variable', 'fixed']) {
+    const json = state.trainedBySizing[sizing];
+    if (json) cols.push({ label: `PPO trained with ${sizing} sizing`, policy: `trained-${sizing}`, spec: json, sizing });
+  }
+  return cols;
+}
+
+/** A size-choosing policy against the same forced to fixed size (and the trained pair). */
 function compare() {
-  const policyName = $('policy').value === 'scripted' ? 'kelly' : $('policy').value;
-  const spec = policySpec(policyName);
   const seed = Number($('episodeSeed').value || 0);
   const episodes = evalEpisodes();
-  const rows = ['fixed', 'variable'].map((sizing) => {
-    const cfg = configObject(sizing);
-    const label = sizing === 'fixed' ? `fixed ${cfg.fixed_size}` : `variable [${cfg.sizes.join(', ')}]`;
-    return comparisonRow(label, k.evaluate(cfg, ensureData(), spec, episodes, BigInt(seed)));
-  });
-  state.comparison = { policy: policyName, seed, rows };
+  const columns = [];
+  const skipped = [];
+  for (const c of comparisonColumns()) {
+    const config = configObject(c.sizing);
+    let ev;
+    try {
+      ev = k.evaluate(config, ensureData(), c.spec, episodes, BigInt(seed));
+    } catch (e) {
+      // A checkpoint trained on other data or settings does not fit (the host checks it).
+      if (c.spec === c.policy) throw e;
+      skipped.push(`${c.label} (${e.message})`);
+      continue;
+    }
+    columns.push({ label: c.label, policy: c.policy, sizing: c.sizing, config, report: ev.report, row: comparisonRow(c.label, ev) });
+  }
+  state.comparison = { seed, episodes, columns, rows: columns.map((c) => c.row), skipped };
   renderComparison();
   updateReportLink();
-  status(`compared fixed and variable sizing over ${episodes} episode(s), policy ${policyName}, seed ${seed}`);
+  status(`compared ${columns.map((c) => c.label).join(' | ')} over ${episodes} episode(s), seed ${seed}` +
+    (skipped.length ? `; left out: ${skipped.join('; ')}` : ''));
 }
 
 /** Keep an evaluation (from the module, here or in the worker) and draw it. */
@@ -378,8 +436,7 @@ function startTraining() {
       renderLearning();
     } else if (m.type === 'done') {
       state.policyJson = m.policy;
-      if (trained) trained.free();
-      trained = k.Policy.fromJson(m.policy);
+      state.trainedBySizing[msg.config.sizing] = m.policy;
       const url = URL.createObjectURL(new Blob([m.policy], { type: 'application/json' }));
       $('exportPolicy').href = url;
       $('exportPolicy').classList.remove('disabled');
@@ -456,8 +513,8 @@ function renderCharts() {
     const labels = Object.keys(m.position_size_distribution).sort((a, b) => a - b);
     barChart($('sizeHist'), labels, labels.map((l) => m.position_size_distribution[l]), { color: '#1a7f4b' });
   }
-  scatter($('scatter'), state.trips, { xlabel: 'round-trip size (contracts)' });
-  $('corr').textContent = `n = ${state.trips.length}` + (m ? `, size_efficiency r = ${m.size_efficiency.toFixed(3)} (core)` : '');
+  scatter($('scatter'), state.trips, { xlabel: 'round-trip size (contracts)', empty: state.done ? 'no round trips' : 'round trips appear when the episode ends' });
+  $('corr').textContent = state.episodeReport ? `n = ${state.trips.length}, size_efficiency r = ${m.size_efficiency.toFixed(3)} (host report)` : '';
   const colors = (i) => (i === 0 ? '#667085' : i <= 5 ? '#1a7f4b' : i <= 10 ? '#7fb89a' : i <= 15 ? '#b42318' : i <= 20 ? '#d98a82' : '#c0c4cc');
   const hist = m ? m.action_histogram : new Array(25).fill(0);
   barChart($('actionHist'), hist.map((_, i) => String(i)), hist, { color: colors, labelEvery: 2 });
@@ -468,7 +525,7 @@ function renderSizeEdge() {
   const ev = state.evaluation;
   const t = ev ? ev.openingTrades : { filled: [], edge: [] };
   const points = t.edge.map((x, i) => ({ x, y: t.filled[i] }));
-  scatter($('sizeEdge'), points, { xlabel: 'signed forecast edge at the decision (probability)', fit: false, empty: ev ? 'no opening trade on a forecast' : 'press Evaluate, or train' });
+  scatter($('sizeEdge'), points, { xlabel: 'signed forecast edge at the decision (probability)', empty: ev ? 'no opening trade on a forecast' : 'press Evaluate, or train' });
   if (!ev) return;
   const r = ev.sizeEdgeR === null ? 'undefined' : ev.sizeEdgeR.toFixed(3);
   $('sizeEdgeCorr').textContent = `— ${ev.policy}, n = ${t.filled.length}, Pearson r = ${r}`;
@@ -513,7 +570,7 @@ function buildReport() {
     obs_schema_version: k.obsSchemaVersion(),
     config: configObject(),
     data: { source: source(), summary: state.dataSummary },
-    episode: { seed: Number($('episodeSeed').value || 0), policy: state.policy, steps: state.steps, done: state.done, final_info: state.lastInfo, metrics: state.metrics, equity_dollars: state.equity, round_trips: state.trips },
+    episode: { seed: Number($('episodeSeed').value || 0), policy: state.policy, steps: state.steps, done: state.done, final_info: state.lastInfo, metrics: state.metrics, equity_dollars: state.equity, round_trips: state.trips, report: state.episodeReport },
     comparison: state.comparison,
     evaluation: state.evaluation,
     training: state.learning.length ? { request: state.trainRequest, iterations: state.learning } : null,

@@ -163,8 +163,8 @@ export function barChart(canvas, labels, values, { color = '#2e5aac', labelEvery
   ctx.stroke();
 }
 
-/** Scatter of `{x, y}` points, with a least-squares guide line when `fit`. */
-export function scatter(canvas, points, { xlabel = '', fit = true, empty: emptyText = 'no round trips yet' } = {}) {
+/** Scatter of `{x, y}` points (no fit: the statistics come from the module's report). */
+export function scatter(canvas, points, { xlabel = '', empty: emptyText = 'no round trips yet' } = {}) {
   const c = setup(canvas);
   if (points.length === 0) return empty(c, emptyText);
   const xs = points.map((p) => p.x);
@@ -191,26 +191,5 @@ export function scatter(canvas, points, { xlabel = '', fit = true, empty: emptyT
     ctx.beginPath();
     ctx.arc(X(p.x), Y(p.y), 3, 0, 2 * Math.PI);
     ctx.fill();
-  }
-  const n = points.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) { sxy += (xs[i] - mx) * (ys[i] - my); sxx += (xs[i] - mx) ** 2; }
-  if (fit && sxx > 0) {
-    const b = sxy / sxx;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(PAD.l, PAD.t, c.w, c.h);
-    ctx.clip();
-    ctx.strokeStyle = '#2e5aac';
-    ctx.setLineDash([5, 3]);
-    ctx.beginPath();
-    ctx.moveTo(X(xlo), Y(my + b * (xlo - mx)));
-    ctx.lineTo(X(xhi), Y(my + b * (xhi - mx)));
-    ctx.stroke();
-    ctx.setLineDash([]);
-    ctx.restore();
   }
 }

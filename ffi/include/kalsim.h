@@ -381,11 +381,11 @@ typedef struct kalsim_metrics {
   /**
    * Orders that filled at least one contract, by size tier (`position_size_distribution`).
    */
-  uint64_t fills_per_tier[5];
+  uint64_t fills_per_tier[KALSIM_TIER_COUNT];
   /**
    * Actions taken, by id.
    */
-  uint64_t action_histogram[25];
+  uint64_t action_histogram[KALSIM_ACTION_COUNT];
   /**
    * Largest |position| reached, contracts.
    */

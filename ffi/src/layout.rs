@@ -364,7 +364,7 @@ mod tests {
             .map(|l| {
                 let decl = l.trim_end_matches(';');
                 let (decl, count) = match decl.split_once('[') {
-                    Some((d, n)) => (d, n.trim_end_matches(']').parse().unwrap()),
+                    Some((d, n)) => (d, array_len(header, n.trim_end_matches(']'))),
                     None => (decl, 1),
                 };
                 let split = decl.rfind([' ', '*']).unwrap() + 1;
@@ -372,6 +372,15 @@ mod tests {
                 (ty.trim().to_string(), field.to_string(), count)
             })
             .collect()
+    }
+
+    /// An array length as the header writes it: a number or one of its `#define`s.
+    fn array_len(header: &str, len: &str) -> usize {
+        len.parse().unwrap_or_else(|_| {
+            let define = format!("#define {len} ");
+            let line = header.lines().find(|l| l.starts_with(&define)).unwrap();
+            line[define.len()..].trim().parse().unwrap()
+        })
     }
 
     fn kind_of_c_type(ty: &str) -> kalsim_field_kind {

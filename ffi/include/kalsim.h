@@ -4,8 +4,10 @@
  *
  * Conventions: every fallible function returns a kalsim_status (KALSIM_STATUS_OK = 0) and
  * writes its outputs only on success; kalsim_status_str() gives a static message and
- * kalsim_last_error() the detail of the last failure on the calling thread. Handles are
- * freed with their _free function; _free(NULL) is a no-op.
+ * kalsim_last_error() the detail of the last failure on the calling thread. Every array
+ * parameter comes with its length in elements; a buffer shorter than the call needs gives
+ * KALSIM_STATUS_BUFFER before anything moves. Handles are freed with their _free function;
+ * _free(NULL) is a no-op.
  */
 
 #ifndef KALSIM_H
@@ -101,7 +103,8 @@ enum kalsim_status
    */
   KALSIM_STATUS_EPISODE_OVER = 9,
   /**
-   * A caller buffer has the wrong length.
+   * A caller buffer is shorter than the call needs (the last error names it, with the
+   * required and the given length).
    */
   KALSIM_STATUS_BUFFER = 10,
   /**

@@ -115,10 +115,6 @@ _KIND_CTYPES: dict[int, Any] = {
 }
 _KIND_STRUCT = 10
 
-# ``kalsim_struct_id`` values.
-STRUCT_STEP_INFO, STRUCT_STEP, STRUCT_METRICS, STRUCT_OBS_FEATURE, STRUCT_VEC_STEP_BUFFERS, STRUCT_FIELD = range(6)
-
-
 def _open() -> ctypes.CDLL:
     path = find_library()
     lib = ctypes.CDLL(str(path))
@@ -163,37 +159,53 @@ def _check_layout(cls: Any, name: str, size: int, fields: list[Field]) -> None:
 
 
 def _build_structs(lib: ctypes.CDLL) -> dict[int, Any]:
-    name, size, fields = _layout(lib, STRUCT_FIELD)
+    """Every struct the library describes, by ``kalsim_struct_id`` (ids are looked up by the
+    structs' C names, so none is restated here)."""
+    ids = {lib.kalsim_struct_name(i).decode(): i for i in range(lib.kalsim_struct_count())}
+    field_id = ids["kalsim_field"]
+    name, size, fields = _layout(lib, field_id)
     if [f.name.decode() for f in fields] != [n for n, _ in Field._fields_]:
         raise ImportError(f"kalsim: {name} has fields {[f.name for f in fields]}, this package knows others")
     _check_layout(Field, name, size, fields)
-    built: dict[int, Any] = {STRUCT_FIELD: Field}
-    # Nested structs come first in id order (``kalsim_step_info`` before ``kalsim_step``).
-    for struct_id in range(lib.kalsim_struct_count()):
-        if struct_id in built:
-            continue
-        name, size, fields = _layout(lib, struct_id)
-        members = []
-        for f in fields:
-            t = built[f.struct_id] if f.kind == _KIND_STRUCT else _KIND_CTYPES[f.kind]
-            members.append((f.name.decode(), t * f.count if f.count != 1 else t))
-        cls = type(
-            name,
-            (KalsimStruct,),
-            {"_fields_": members, "__doc__": f"``{name}``, built from the library's layout description."},
-        )
-        _check_layout(cls, name, size, fields)
-        built[struct_id] = cls
+    built: dict[int, Any] = {field_id: Field}
+    pending = [i for i in ids.values() if i != field_id]
+    while pending:
+        progress = False
+        for struct_id in list(pending):
+            name, size, fields = _layout(lib, struct_id)
+            if any(f.kind == _KIND_STRUCT and f.struct_id not in built for f in fields):
+                continue  # a nested struct not built yet
+            members = []
+            for f in fields:
+                if f.kind == _KIND_STRUCT:
+                    t = built[f.struct_id]
+                elif f.kind in _KIND_CTYPES:
+                    t = _KIND_CTYPES[f.kind]
+                else:
+                    raise ImportError(f"kalsim: {name}.{f.name.decode()} has field kind {f.kind}, unknown here")
+                members.append((f.name.decode(), t * f.count if f.count != 1 else t))
+            cls = type(
+                name,
+                (KalsimStruct,),
+                {"_fields_": members, "__doc__": f"``{name}``, built from the library's layout description."},
+            )
+            _check_layout(cls, name, size, fields)
+            built[struct_id] = cls
+            pending.remove(struct_id)
+            progress = True
+        if not progress:
+            raise ImportError(f"kalsim: structs {pending} nest in a cycle")
     return built
 
 
 lib = _open()
 _STRUCTS = _build_structs(lib)
-StepInfo: Any = _STRUCTS[STRUCT_STEP_INFO]
-Step: Any = _STRUCTS[STRUCT_STEP]
-Metrics: Any = _STRUCTS[STRUCT_METRICS]
-ObsFeature: Any = _STRUCTS[STRUCT_OBS_FEATURE]
-VecStepBuffers: Any = _STRUCTS[STRUCT_VEC_STEP_BUFFERS]
+_BY_NAME = {cls.__name__: cls for cls in _STRUCTS.values()}
+StepInfo: Any = _BY_NAME["kalsim_step_info"]
+Step: Any = _BY_NAME["kalsim_step"]
+Metrics: Any = _BY_NAME["kalsim_metrics"]
+ObsFeature: Any = _BY_NAME["kalsim_obs_feature"]
+VecStepBuffers: Any = _BY_NAME["kalsim_vec_step_buffers"]
 
 INFO_FIELDS: tuple[str, ...] = tuple(name for name, _ in StepInfo._fields_)
 

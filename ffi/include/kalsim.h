@@ -4,8 +4,10 @@
  *
  * Conventions: every fallible function returns a kalsim_status (KALSIM_STATUS_OK = 0) and
  * writes its outputs only on success; kalsim_status_str() gives a static message and
- * kalsim_last_error() the detail of the last failure on the calling thread. Handles are
- * freed with their _free function; _free(NULL) is a no-op.
+ * kalsim_last_error() the detail of the last failure on the calling thread. Every array
+ * parameter comes with its length in elements; a buffer shorter than the call needs gives
+ * KALSIM_STATUS_BUFFER before anything moves. Handles are freed with their _free function;
+ * _free(NULL) is a no-op.
  */
 
 #ifndef KALSIM_H
@@ -19,7 +21,7 @@
  * Version of this C ABI; bumped on any incompatible change. Compare with
  * `kalsim_abi_version()` at run time.
  */
-#define KALSIM_ABI_VERSION 1
+#define KALSIM_ABI_VERSION 2
 
 /**
  * Number of discrete actions (SPEC §2).
@@ -30,6 +32,16 @@
  * Number of size tiers.
  */
 #define KALSIM_TIER_COUNT 5
+
+/**
+ * Number of intents (HOLD, BUY_YES, SELL_YES, BUY_NO, SELL_NO).
+ */
+#define KALSIM_INTENT_COUNT 5
+
+/**
+ * Largest `invalid_action` code (8, "reserved"); 0 is "none".
+ */
+#define KALSIM_INVALID_ACTION_MAX_CODE 8
 
 /**
  * Length of the observation vector (SPEC §8).
@@ -91,7 +103,8 @@ enum kalsim_status
    */
   KALSIM_STATUS_EPISODE_OVER = 9,
   /**
-   * A caller buffer has the wrong length.
+   * A caller buffer is shorter than the call needs (the last error names it, with the
+   * required and the given length).
    */
   KALSIM_STATUS_BUFFER = 10,
   /**
@@ -108,6 +121,108 @@ enum kalsim_status
 typedef enum kalsim_status kalsim_status;
 #else
 typedef uint32_t kalsim_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The structs `kalsim_struct_*` describe (passed as `uint32_t`).
+ */
+enum kalsim_struct_id
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * `kalsim_step_info`.
+   */
+  KALSIM_STRUCT_ID_STEP_INFO = 0,
+  /**
+   * `kalsim_step`.
+   */
+  KALSIM_STRUCT_ID_STEP = 1,
+  /**
+   * `kalsim_metrics`.
+   */
+  KALSIM_STRUCT_ID_METRICS = 2,
+  /**
+   * `kalsim_obs_feature`.
+   */
+  KALSIM_STRUCT_ID_OBS_FEATURE = 3,
+  /**
+   * `kalsim_vec_step_buffers`.
+   */
+  KALSIM_STRUCT_ID_VEC_STEP_BUFFERS = 4,
+  /**
+   * `kalsim_field` itself, so a binding can check the mirror it bootstraps with.
+   */
+  KALSIM_STRUCT_ID_FIELD = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum kalsim_struct_id kalsim_struct_id;
+#else
+typedef uint32_t kalsim_struct_id;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The C type of a struct field (passed as `uint32_t` in `kalsim_field.kind`).
+ */
+enum kalsim_field_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * `uint8_t`.
+   */
+  KALSIM_FIELD_KIND_U8 = 0,
+  /**
+   * `bool` (one byte, 0 or 1).
+   */
+  KALSIM_FIELD_KIND_BOOL = 1,
+  /**
+   * `uint32_t`.
+   */
+  KALSIM_FIELD_KIND_U32 = 2,
+  /**
+   * `uint64_t`.
+   */
+  KALSIM_FIELD_KIND_U64 = 3,
+  /**
+   * `int64_t`.
+   */
+  KALSIM_FIELD_KIND_I64 = 4,
+  /**
+   * `float`.
+   */
+  KALSIM_FIELD_KIND_F32 = 5,
+  /**
+   * `double`.
+   */
+  KALSIM_FIELD_KIND_F64 = 6,
+  /**
+   * `size_t`.
+   */
+  KALSIM_FIELD_KIND_USIZE = 7,
+  /**
+   * `const char *`: a NUL-terminated string.
+   */
+  KALSIM_FIELD_KIND_C_STRING = 8,
+  /**
+   * Any other data pointer.
+   */
+  KALSIM_FIELD_KIND_POINTER = 9,
+  /**
+   * A nested struct, named by `kalsim_field.struct_id`.
+   */
+  KALSIM_FIELD_KIND_STRUCT = 10,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum kalsim_field_kind kalsim_field_kind;
+#else
+typedef uint32_t kalsim_field_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -269,11 +384,11 @@ typedef struct kalsim_metrics {
   /**
    * Orders that filled at least one contract, by size tier (`position_size_distribution`).
    */
-  uint64_t fills_per_tier[5];
+  uint64_t fills_per_tier[KALSIM_TIER_COUNT];
   /**
    * Actions taken, by id.
    */
-  uint64_t action_histogram[25];
+  uint64_t action_histogram[KALSIM_ACTION_COUNT];
   /**
    * Largest |position| reached, contracts.
    */
@@ -317,6 +432,33 @@ typedef struct kalsim_metrics {
 } kalsim_metrics;
 
 /**
+ * One field of a struct: what a binding needs to mirror it.
+ */
+typedef struct kalsim_field {
+  /**
+   * The field's name in the header (static).
+   */
+  const char *name;
+  /**
+   * Byte offset from the start of the struct (`offsetof`).
+   */
+  size_t offset;
+  /**
+   * A `kalsim_field_kind`.
+   */
+  uint32_t kind;
+  /**
+   * Elements: 1 for a scalar, N for an array `T name[N]`.
+   */
+  size_t count;
+  /**
+   * The nested struct's `kalsim_struct_id` when `kind` is `KALSIM_FIELD_KIND_STRUCT`,
+   * else 0.
+   */
+  uint32_t struct_id;
+} kalsim_field;
+
+/**
  * One feature of the observation schema (SPEC §8). The strings are static.
  */
 typedef struct kalsim_obs_feature {
@@ -341,6 +483,61 @@ typedef struct kalsim_obs_feature {
    */
   float max;
 } kalsim_obs_feature;
+
+/**
+ * The caller's buffers of one `kalsim_vec_env_step`: pointer and length (in elements) of
+ * each. N = `kalsim_vec_env_num_envs`; each length must be at least the one noted.
+ */
+typedef struct kalsim_vec_step_buffers {
+  /**
+   * Input: one action per env (N).
+   */
+  const uint32_t *actions;
+  /**
+   * Length of `actions`.
+   */
+  size_t actions_len;
+  /**
+   * Output: N x `KALSIM_OBS_DIM` observations, row-major.
+   */
+  float *obs_out;
+  /**
+   * Length of `obs_out`.
+   */
+  size_t obs_len;
+  /**
+   * Output: N rewards.
+   */
+  double *rewards_out;
+  /**
+   * Length of `rewards_out`.
+   */
+  size_t rewards_len;
+  /**
+   * Output: N terminated flags (0/1).
+   */
+  uint8_t *terminated_out;
+  /**
+   * Length of `terminated_out`.
+   */
+  size_t terminated_len;
+  /**
+   * Output: N truncated flags (0/1).
+   */
+  uint8_t *truncated_out;
+  /**
+   * Length of `truncated_out`.
+   */
+  size_t truncated_len;
+  /**
+   * Output: N x `KALSIM_ACTION_COUNT` masks, row-major.
+   */
+  uint8_t *masks_out;
+  /**
+   * Length of `masks_out`.
+   */
+  size_t masks_len;
+} kalsim_vec_step_buffers;
 
 #ifdef __cplusplus
 extern "C" {
@@ -394,13 +591,19 @@ size_t kalsim_env_market_count(const struct kalsim_env *env);
 
 /**
  * Gymnasium `reset(seed)`: reseed, restart the market cycle and write the first
- * observation (`KALSIM_OBS_DIM` floats) to `obs_out`. The info is read with
+ * observation to `obs_out` (`obs_len` >= `KALSIM_OBS_DIM` floats). The info is read with
  * `kalsim_env_info`.
  *
+ * Errors: `KALSIM_STATUS_NULL_POINTER`, `KALSIM_STATUS_BUFFER` (`obs_len` too short; the
+ * environment is left as it was).
+ *
  * # Safety
- * `env` is NULL or a live handle; `obs_out` is NULL or holds `KALSIM_OBS_DIM` floats.
+ * `env` is NULL or a live handle; `obs_out` is NULL or holds `obs_len` floats.
  */
-kalsim_status kalsim_env_reset(struct kalsim_env *env, uint64_t seed, float *obs_out);
+kalsim_status kalsim_env_reset(struct kalsim_env *env,
+                               uint64_t seed,
+                               float *obs_out,
+                               size_t obs_len);
 
 /**
  * Gymnasium `reset()` without a seed: go on to the next market of the cycle.
@@ -408,25 +611,26 @@ kalsim_status kalsim_env_reset(struct kalsim_env *env, uint64_t seed, float *obs
  * # Safety
  * As `kalsim_env_reset`.
  */
-kalsim_status kalsim_env_reset_next(struct kalsim_env *env, float *obs_out);
+kalsim_status kalsim_env_reset_next(struct kalsim_env *env, float *obs_out, size_t obs_len);
 
 /**
  * Gymnasium `step(action)`: `action` in 0..=24 (reserved 21..=24 run as HOLD with
  * `invalid_action = 8` unless the config says `invalid_action = "error"`). Writes the
- * result to `*out` and the next observation to `obs_out`.
+ * result to `*out` and the next observation to `obs_out` (`obs_len` >= `KALSIM_OBS_DIM`).
  *
  * Errors: `KALSIM_STATUS_INVALID_ACTION` (>= 25), `KALSIM_STATUS_MASKED_ACTION` /
  * `KALSIM_STATUS_RESERVED_ACTION` (strict mode), `KALSIM_STATUS_NOT_RESET`,
- * `KALSIM_STATUS_EPISODE_OVER`. Nothing is written on failure.
+ * `KALSIM_STATUS_EPISODE_OVER`, `KALSIM_STATUS_BUFFER`. Nothing is written on failure.
  *
  * # Safety
  * `env` is NULL or a live handle; `out` is NULL or writable; `obs_out` is NULL or holds
- * `KALSIM_OBS_DIM` floats.
+ * `obs_len` floats.
  */
 kalsim_status kalsim_env_step(struct kalsim_env *env,
                               uint32_t action,
                               struct kalsim_step *out,
-                              float *obs_out);
+                              float *obs_out,
+                              size_t obs_len);
 
 /**
  * The info of the last reset or step (zeros before the first reset).
@@ -437,13 +641,16 @@ kalsim_status kalsim_env_step(struct kalsim_env *env,
 kalsim_status kalsim_env_info(const struct kalsim_env *env, struct kalsim_step_info *out);
 
 /**
- * The action mask of SPEC §6 into `mask_out[25]` (1 = allowed; HOLD always, reserved
- * never).
+ * The action mask of SPEC §6 into `mask_out` (`mask_len` >= `KALSIM_ACTION_COUNT` bytes;
+ * 1 = allowed; HOLD always, reserved never). Errors: `KALSIM_STATUS_BUFFER` on a short
+ * buffer.
  *
  * # Safety
- * `env` is NULL or a live handle; `mask_out` is NULL or holds 25 bytes.
+ * `env` is NULL or a live handle; `mask_out` is NULL or holds `mask_len` bytes.
  */
-kalsim_status kalsim_env_action_mask(const struct kalsim_env *env, uint8_t *mask_out);
+kalsim_status kalsim_env_action_mask(const struct kalsim_env *env,
+                                     uint8_t *mask_out,
+                                     size_t mask_len);
 
 /**
  * SPEC §9 metrics of the current (or just finished) episode.
@@ -455,12 +662,40 @@ kalsim_status kalsim_env_metrics(const struct kalsim_env *env, struct kalsim_met
 
 /**
  * The environment's effective size table (contracts per tier Small..Giant; every entry
- * is `fixed_size` in fixed sizing) into `out[5]`.
+ * is `fixed_size` in fixed sizing) into `out` (`out_len` >= `KALSIM_TIER_COUNT`).
  *
  * # Safety
- * `env` is NULL or a live handle; `out` is NULL or holds 5 `uint32_t`.
+ * `env` is NULL or a live handle; `out` is NULL or holds `out_len` `uint32_t`.
  */
-kalsim_status kalsim_env_size_table(const struct kalsim_env *env, uint32_t *out);
+kalsim_status kalsim_env_size_table(const struct kalsim_env *env, uint32_t *out, size_t out_len);
+
+/**
+ * Number of struct ids (`kalsim_struct_id` runs 0..it).
+ */
+uint32_t kalsim_struct_count(void);
+
+/**
+ * Static C name of struct `struct_id` (e.g. "kalsim_step_info"); NULL when out of range.
+ */
+const char *kalsim_struct_name(uint32_t struct_id);
+
+/**
+ * `sizeof` struct `struct_id` in bytes and its number of fields.
+ * Errors: `KALSIM_STATUS_INVALID_ARGUMENT` for an unknown id.
+ *
+ * # Safety
+ * `size_out` and `field_count_out` are NULL or writable.
+ */
+kalsim_status kalsim_struct_layout(uint32_t struct_id, size_t *size_out, size_t *field_count_out);
+
+/**
+ * Field `index` (declaration order) of struct `struct_id`.
+ * Errors: `KALSIM_STATUS_INVALID_ARGUMENT` for an unknown id or an index past the last.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+kalsim_status kalsim_struct_field(uint32_t struct_id, size_t index, struct kalsim_field *out);
 
 /**
  * Load a policy checkpoint (the JSON text `kalsim train` writes). Its sampling RNG starts
@@ -498,41 +733,48 @@ kalsim_status kalsim_policy_check_env(const struct kalsim_policy *policy,
                                       const struct kalsim_env *env);
 
 /**
- * Choose an action for `obs[KALSIM_OBS_DIM]` under `mask[25]`: the masked argmax when
- * `greedy`, else a draw from the masked softmax with the handle's RNG. Never a masked or
- * reserved action (HOLD when everything is masked).
+ * Choose an action for `obs` (`obs_len` >= `KALSIM_OBS_DIM`) under `mask` (`mask_len` >=
+ * `KALSIM_ACTION_COUNT`): the masked argmax when `greedy`, else a draw from the masked
+ * softmax with the handle's RNG. Never a masked or reserved action (HOLD when everything
+ * is masked). Errors: `KALSIM_STATUS_BUFFER` on a short buffer.
  *
  * # Safety
- * `policy` is NULL or live; `obs` and `mask` NULL or of the sizes above; `action_out` NULL
- * or writable.
+ * `policy` is NULL or live; `obs` and `mask` NULL or of their stated lengths; `action_out`
+ * NULL or writable.
  */
 kalsim_status kalsim_policy_act(struct kalsim_policy *policy,
                                 const float *obs,
+                                size_t obs_len,
                                 const uint8_t *mask,
+                                size_t mask_len,
                                 bool greedy,
                                 uint32_t *action_out);
 
 /**
- * The masked action probabilities for `obs` into `probs_out[25]` (0 for masked and
- * reserved actions).
+ * The masked action probabilities for `obs` into `probs_out` (`probs_len` >=
+ * `KALSIM_ACTION_COUNT`; 0 for masked and reserved actions).
  *
  * # Safety
- * `policy` is NULL or live; `obs`, `mask`, `probs_out` NULL or of the documented sizes.
+ * `policy` is NULL or live; `obs`, `mask`, `probs_out` NULL or of their stated lengths.
  */
 kalsim_status kalsim_policy_action_probs(const struct kalsim_policy *policy,
                                          const float *obs,
+                                         size_t obs_len,
                                          const uint8_t *mask,
-                                         float *probs_out);
+                                         size_t mask_len,
+                                         float *probs_out,
+                                         size_t probs_len);
 
 /**
- * The critic's value estimate for `obs` (reward units) into `*value_out`.
+ * The critic's value estimate for `obs` (`obs_len` >= `KALSIM_OBS_DIM`; reward units) into
+ * `*value_out`.
  *
  * # Safety
- * `policy` is NULL or live; `obs` NULL or `KALSIM_OBS_DIM` floats; `value_out` NULL or
- * writable.
+ * `policy` is NULL or live; `obs` NULL or `obs_len` floats; `value_out` NULL or writable.
  */
 kalsim_status kalsim_policy_value(const struct kalsim_policy *policy,
                                   const float *obs,
+                                  size_t obs_len,
                                   float *value_out);
 
 /**
@@ -592,19 +834,51 @@ kalsim_status kalsim_maker_fee_cents(uint32_t contracts, uint32_t price_cents, i
 
 /**
  * The default size table (contracts per tier Small..Giant: 5, 10, 20, 50, 100) into
- * `out[5]`.
+ * `out` (`out_len` >= `KALSIM_TIER_COUNT`). Errors: `KALSIM_STATUS_BUFFER` when short.
  *
  * # Safety
- * `out` is NULL or holds 5 `uint32_t`.
+ * `out` is NULL or holds `out_len` `uint32_t`.
  */
-kalsim_status kalsim_size_table(uint32_t *out);
+kalsim_status kalsim_size_table(uint32_t *out, size_t out_len);
 
 /**
- * Static name of an `invalid_action` / `validate_order` reason code: "none",
- * "position_limit", "position_value", "portfolio_fraction", "cash_buffer",
- * "insufficient_holdings", "no_price", "overflow", "reserved"; "unknown" otherwise.
+ * Static name of an `invalid_action` / `validate_order` reason code, as the core names it:
+ * "none" (0), the limit rule (1..=7, e.g. "position_limit"), "reserved"
+ * (`KALSIM_INVALID_ACTION_MAX_CODE`); "unknown" otherwise. Never NULL.
  */
 const char *kalsim_invalid_action_name(uint32_t code);
+
+/**
+ * Largest `invalid_action` code (`KALSIM_INVALID_ACTION_MAX_CODE`); codes run 0..=it.
+ */
+uint32_t kalsim_invalid_action_max_code(void);
+
+/**
+ * Number of discrete actions (`KALSIM_ACTION_COUNT`).
+ */
+size_t kalsim_action_count(void);
+
+/**
+ * Number of intents (`KALSIM_INTENT_COUNT`: HOLD and the four trades).
+ */
+size_t kalsim_intent_count(void);
+
+/**
+ * Number of size tiers (`KALSIM_TIER_COUNT`).
+ */
+size_t kalsim_tier_count(void);
+
+/**
+ * Static name of intent `intent` (0..=4: "HOLD", "BUY_YES", "SELL_YES", "BUY_NO",
+ * "SELL_NO"); NULL when out of range.
+ */
+const char *kalsim_intent_name(uint32_t intent);
+
+/**
+ * Static name of size tier `tier` (0..=4: "Small", "Medium", "Large", "Huge", "Giant");
+ * NULL when out of range.
+ */
+const char *kalsim_tier_name(uint32_t tier);
 
 /**
  * Number of observation features (`KALSIM_OBS_DIM`).
@@ -675,45 +949,45 @@ size_t kalsim_vec_env_num_envs(const struct kalsim_vec_env *venv);
 
 /**
  * Reset every environment (env `i` seeded from `(seed, i)`): writes N x `KALSIM_OBS_DIM`
- * observations and N x 25 masks.
+ * observations to `obs_out` and N x `KALSIM_ACTION_COUNT` masks to `masks_out`.
+ * Errors: `KALSIM_STATUS_BUFFER` when `obs_len` or `masks_len` is short (nothing moves).
  *
  * # Safety
- * `venv` is NULL or live; the buffers are NULL or hold the sizes above.
+ * `venv` is NULL or live; each buffer is NULL or holds its stated length.
  */
 kalsim_status kalsim_vec_env_reset(struct kalsim_vec_env *venv,
                                    uint64_t seed,
                                    float *obs_out,
-                                   uint8_t *masks_out);
+                                   size_t obs_len,
+                                   uint8_t *masks_out,
+                                   size_t masks_len);
 
 /**
  * Step every environment with `actions[i]`. An environment whose episode ended on the
  * previous step ignores its action and resets to its next market (reward 0, flags 0).
- * Actions >= 25 are rejected (`KALSIM_STATUS_INVALID_ACTION`) before any env moves.
+ * Actions >= 25 are rejected (`KALSIM_STATUS_INVALID_ACTION`) and short buffers
+ * (`KALSIM_STATUS_BUFFER`, naming the buffer) before any env moves.
  *
- * On an error other than a bad action, the batch may be partly stepped (and the buffers
- * partly written): reset it.
+ * On an error other than a bad action or buffer, the batch may be partly stepped (and the
+ * buffers partly written): reset it.
  *
  * # Safety
- * `venv` is NULL or live; `actions`, `rewards`, `terminated`, `truncated` are NULL or hold
- * N elements; `obs_out` N x `KALSIM_OBS_DIM`; `masks_out` N x 25.
+ * `venv` is NULL or live; `buffers` is NULL or readable, and each of its pointers is NULL
+ * or holds its stated length, the output buffers distinct.
  */
 kalsim_status kalsim_vec_env_step(struct kalsim_vec_env *venv,
-                                  const uint32_t *actions,
-                                  float *obs_out,
-                                  double *rewards,
-                                  uint8_t *terminated,
-                                  uint8_t *truncated,
-                                  uint8_t *masks_out);
+                                  const struct kalsim_vec_step_buffers *buffers);
 
 /**
- * The infos of the last reset/step into `out[len]` (`len` must equal N).
+ * The infos of the last reset/step into `out` (`out_len` >= N).
+ * Errors: `KALSIM_STATUS_BUFFER` on a short buffer.
  *
  * # Safety
- * `venv` is NULL or live; `out` is NULL or holds `len` elements.
+ * `venv` is NULL or live; `out` is NULL or holds `out_len` elements.
  */
 kalsim_status kalsim_vec_env_infos(const struct kalsim_vec_env *venv,
                                    struct kalsim_step_info *out,
-                                   size_t len);
+                                   size_t out_len);
 
 /**
  * SPEC §9 metrics of env `index`'s current episode (right after a step that ended it:

@@ -2,6 +2,7 @@
 
 use std::ffi::c_char;
 
+use kalsim_core::action::TIER_COUNT;
 use kalsim_core::{ACTION_COUNT, OBS_DIM};
 use kalsim_host_sim::env::{Env, EnvConfig, StepInfo, load_markets};
 
@@ -192,31 +193,35 @@ pub unsafe extern "C" fn kalsim_env_market_count(env: *const kalsim_env) -> usiz
     }
 }
 
-fn reset(env: &mut kalsim_env, seed: Option<u64>, obs_out: *mut f32) -> FfiResult {
+fn reset(env: &mut kalsim_env, seed: Option<u64>, obs_out: *mut f32, obs_len: usize) -> FfiResult {
+    // SAFETY: caller contract: `obs_out` holds `obs_len` floats. Checked before the env moves.
+    let obs_out = unsafe { ptr::slice_mut(obs_out, obs_len, OBS_DIM, "obs_out") }?;
     let mut obs = [0f32; OBS_DIM];
     env.info = env.env.reset(seed, &mut obs)?;
-    // SAFETY: caller contract: `obs_out` holds `KALSIM_OBS_DIM` floats.
-    unsafe { ptr::slice_mut(obs_out, OBS_DIM, "obs_out") }?.copy_from_slice(&obs);
+    obs_out.copy_from_slice(&obs);
     Ok(())
 }
 
 /// Gymnasium `reset(seed)`: reseed, restart the market cycle and write the first
-/// observation (`KALSIM_OBS_DIM` floats) to `obs_out`. The info is read with
+/// observation to `obs_out` (`obs_len` >= `KALSIM_OBS_DIM` floats). The info is read with
 /// `kalsim_env_info`.
 ///
+/// Errors: `KALSIM_STATUS_NULL_POINTER`, `KALSIM_STATUS_BUFFER` (`obs_len` too short; the
+/// environment is left as it was).
+///
 /// # Safety
-/// `env` is NULL or a live handle; `obs_out` is NULL or holds `KALSIM_OBS_DIM` floats.
+/// `env` is NULL or a live handle; `obs_out` is NULL or holds `obs_len` floats.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kalsim_env_reset(
     env: *mut kalsim_env,
     seed: u64,
     obs_out: *mut f32,
+    obs_len: usize,
 ) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let env = unsafe { ptr::as_mut(env, "env") }?;
-        ptr_check(obs_out)?;
-        reset(env, Some(seed), obs_out)
+        reset(env, Some(seed), obs_out, obs_len)
     })
 }
 
@@ -228,40 +233,33 @@ pub unsafe extern "C" fn kalsim_env_reset(
 pub unsafe extern "C" fn kalsim_env_reset_next(
     env: *mut kalsim_env,
     obs_out: *mut f32,
+    obs_len: usize,
 ) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let env = unsafe { ptr::as_mut(env, "env") }?;
-        ptr_check(obs_out)?;
-        reset(env, None, obs_out)
+        reset(env, None, obs_out, obs_len)
     })
-}
-
-fn ptr_check(p: *mut f32) -> FfiResult {
-    if p.is_null() {
-        Err(crate::status::FfiError::null("obs_out"))
-    } else {
-        Ok(())
-    }
 }
 
 /// Gymnasium `step(action)`: `action` in 0..=24 (reserved 21..=24 run as HOLD with
 /// `invalid_action = 8` unless the config says `invalid_action = "error"`). Writes the
-/// result to `*out` and the next observation to `obs_out`.
+/// result to `*out` and the next observation to `obs_out` (`obs_len` >= `KALSIM_OBS_DIM`).
 ///
 /// Errors: `KALSIM_STATUS_INVALID_ACTION` (>= 25), `KALSIM_STATUS_MASKED_ACTION` /
 /// `KALSIM_STATUS_RESERVED_ACTION` (strict mode), `KALSIM_STATUS_NOT_RESET`,
-/// `KALSIM_STATUS_EPISODE_OVER`. Nothing is written on failure.
+/// `KALSIM_STATUS_EPISODE_OVER`, `KALSIM_STATUS_BUFFER`. Nothing is written on failure.
 ///
 /// # Safety
 /// `env` is NULL or a live handle; `out` is NULL or writable; `obs_out` is NULL or holds
-/// `KALSIM_OBS_DIM` floats.
+/// `obs_len` floats.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kalsim_env_step(
     env: *mut kalsim_env,
     action: u32,
     out: *mut kalsim_step,
     obs_out: *mut f32,
+    obs_len: usize,
 ) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
@@ -269,7 +267,7 @@ pub unsafe extern "C" fn kalsim_env_step(
         // SAFETY: caller contract.
         let out = unsafe { ptr::as_mut(out, "out") }?;
         // SAFETY: caller contract.
-        let obs_out = unsafe { ptr::slice_mut(obs_out, OBS_DIM, "obs_out") }?;
+        let obs_out = unsafe { ptr::slice_mut(obs_out, obs_len, OBS_DIM, "obs_out") }?;
         let mut obs = [0f32; OBS_DIM];
         let r = env.env.step(action, &mut obs)?;
         env.info = r.info;
@@ -303,21 +301,23 @@ pub unsafe extern "C" fn kalsim_env_info(
     })
 }
 
-/// The action mask of SPEC §6 into `mask_out[25]` (1 = allowed; HOLD always, reserved
-/// never).
+/// The action mask of SPEC §6 into `mask_out` (`mask_len` >= `KALSIM_ACTION_COUNT` bytes;
+/// 1 = allowed; HOLD always, reserved never). Errors: `KALSIM_STATUS_BUFFER` on a short
+/// buffer.
 ///
 /// # Safety
-/// `env` is NULL or a live handle; `mask_out` is NULL or holds 25 bytes.
+/// `env` is NULL or a live handle; `mask_out` is NULL or holds `mask_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kalsim_env_action_mask(
     env: *const kalsim_env,
     mask_out: *mut u8,
+    mask_len: usize,
 ) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let env = unsafe { ptr::as_ref(env, "env") }?;
         // SAFETY: caller contract.
-        let mask = unsafe { ptr::slice_mut(mask_out, ACTION_COUNT, "mask_out") }?;
+        let mask = unsafe { ptr::slice_mut(mask_out, mask_len, ACTION_COUNT, "mask_out") }?;
         env.env.action_mask_into(mask);
         Ok(())
     })
@@ -343,20 +343,21 @@ pub unsafe extern "C" fn kalsim_env_metrics(
 }
 
 /// The environment's effective size table (contracts per tier Small..Giant; every entry
-/// is `fixed_size` in fixed sizing) into `out[5]`.
+/// is `fixed_size` in fixed sizing) into `out` (`out_len` >= `KALSIM_TIER_COUNT`).
 ///
 /// # Safety
-/// `env` is NULL or a live handle; `out` is NULL or holds 5 `uint32_t`.
+/// `env` is NULL or a live handle; `out` is NULL or holds `out_len` `uint32_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kalsim_env_size_table(
     env: *const kalsim_env,
     out: *mut u32,
+    out_len: usize,
 ) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let env = unsafe { ptr::as_ref(env, "env") }?;
         // SAFETY: caller contract.
-        let out = unsafe { ptr::slice_mut(out, 5, "out") }?;
+        let out = unsafe { ptr::slice_mut(out, out_len, TIER_COUNT, "out") }?;
         let table = env.env.engine().config().sizes;
         for (o, tier) in out.iter_mut().zip(kalsim_core::Tier::ALL) {
             *o = table.size(tier).0;

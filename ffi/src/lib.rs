@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 mod env;
+mod layout;
 mod metrics;
 mod policy;
 mod primitives;
@@ -20,6 +21,7 @@ mod status;
 mod vec_env;
 
 pub use env::*;
+pub use layout::*;
 pub use metrics::*;
 pub use policy::*;
 pub use primitives::*;
@@ -28,11 +30,15 @@ pub use vec_env::*;
 
 /// Version of this C ABI; bumped on any incompatible change. Compare with
 /// `kalsim_abi_version()` at run time.
-pub const KALSIM_ABI_VERSION: u32 = 1;
+pub const KALSIM_ABI_VERSION: u32 = 2;
 /// Number of discrete actions (SPEC §2).
 pub const KALSIM_ACTION_COUNT: usize = 25;
 /// Number of size tiers.
 pub const KALSIM_TIER_COUNT: usize = 5;
+/// Number of intents (HOLD, BUY_YES, SELL_YES, BUY_NO, SELL_NO).
+pub const KALSIM_INTENT_COUNT: usize = 5;
+/// Largest `invalid_action` code (8, "reserved"); 0 is "none".
+pub const KALSIM_INVALID_ACTION_MAX_CODE: u32 = 8;
 /// Length of the observation vector (SPEC §8).
 pub const KALSIM_OBS_DIM: usize = 40;
 /// Observation schema version this header was generated with.
@@ -42,6 +48,9 @@ const _: () = assert!(KALSIM_ACTION_COUNT == kalsim_core::ACTION_COUNT);
 const _: () = assert!(KALSIM_OBS_DIM == kalsim_core::OBS_DIM);
 const _: () = assert!(KALSIM_OBS_SCHEMA_VERSION == kalsim_core::OBS_SCHEMA_VERSION);
 const _: () = assert!(KALSIM_TIER_COUNT == kalsim_core::action::TIER_COUNT);
+const _: () = assert!(KALSIM_INTENT_COUNT == primitives::INTENT_COUNT);
+const _: () =
+    assert!(KALSIM_INVALID_ACTION_MAX_CODE == kalsim_core::INVALID_ACTION_MAX_CODE as u32);
 
 /// The ABI version of the loaded library (`KALSIM_ABI_VERSION` it was built with).
 #[unsafe(no_mangle)]

@@ -2,6 +2,8 @@
 
 use kalsim_core::SizingMetrics;
 
+use crate::{KALSIM_ACTION_COUNT, KALSIM_TIER_COUNT};
+
 /// SPEC §9 metrics of one episode (so far).
 #[allow(non_camel_case_types)]
 #[repr(C)]
@@ -22,9 +24,9 @@ pub struct kalsim_metrics {
     /// Pearson correlation of round-trip size and profit (0 when undefined).
     pub size_efficiency: f64,
     /// Orders that filled at least one contract, by size tier (`position_size_distribution`).
-    pub fills_per_tier: [u64; 5],
+    pub fills_per_tier: [u64; KALSIM_TIER_COUNT],
     /// Actions taken, by id.
-    pub action_histogram: [u64; 25],
+    pub action_histogram: [u64; KALSIM_ACTION_COUNT],
     /// Largest |position| reached, contracts.
     pub max_position_reached: u64,
     /// Trades whose tier differs from the previous trade's.

@@ -115,26 +115,38 @@ pub unsafe extern "C" fn kalsim_policy_check_env(
     })
 }
 
-fn inputs<'a>(obs: *const f32, mask: *const u8) -> FfiResult<(&'a [f32], &'a [u8])> {
-    // SAFETY: caller contract of the exported functions below.
-    let obs = unsafe { ptr::slice(obs, OBS_DIM, "obs") }?;
+/// The observation and mask inputs, length-checked.
+///
+/// # Safety
+/// `obs` is NULL or holds `obs_len` floats, `mask` NULL or `mask_len` bytes, for `'a`.
+unsafe fn inputs<'a>(
+    obs: *const f32,
+    obs_len: usize,
+    mask: *const u8,
+    mask_len: usize,
+) -> FfiResult<(&'a [f32], &'a [u8])> {
+    // SAFETY: caller contract.
+    let obs = unsafe { ptr::slice(obs, obs_len, OBS_DIM, "obs") }?;
     // SAFETY: as above.
-    let mask = unsafe { ptr::slice(mask, ACTION_COUNT, "mask") }?;
+    let mask = unsafe { ptr::slice(mask, mask_len, ACTION_COUNT, "mask") }?;
     Ok((obs, mask))
 }
 
-/// Choose an action for `obs[KALSIM_OBS_DIM]` under `mask[25]`: the masked argmax when
-/// `greedy`, else a draw from the masked softmax with the handle's RNG. Never a masked or
-/// reserved action (HOLD when everything is masked).
+/// Choose an action for `obs` (`obs_len` >= `KALSIM_OBS_DIM`) under `mask` (`mask_len` >=
+/// `KALSIM_ACTION_COUNT`): the masked argmax when `greedy`, else a draw from the masked
+/// softmax with the handle's RNG. Never a masked or reserved action (HOLD when everything
+/// is masked). Errors: `KALSIM_STATUS_BUFFER` on a short buffer.
 ///
 /// # Safety
-/// `policy` is NULL or live; `obs` and `mask` NULL or of the sizes above; `action_out` NULL
-/// or writable.
+/// `policy` is NULL or live; `obs` and `mask` NULL or of their stated lengths; `action_out`
+/// NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kalsim_policy_act(
     policy: *mut kalsim_policy,
     obs: *const f32,
+    obs_len: usize,
     mask: *const u8,
+    mask_len: usize,
     greedy: bool,
     action_out: *mut u32,
 ) -> kalsim_status {
@@ -143,30 +155,35 @@ pub unsafe extern "C" fn kalsim_policy_act(
         let p = unsafe { ptr::as_mut(policy, "policy") }?;
         // SAFETY: caller contract.
         let out = unsafe { ptr::as_mut(action_out, "action_out") }?;
-        let (obs, mask) = inputs(obs, mask)?;
+        // SAFETY: caller contract.
+        let (obs, mask) = unsafe { inputs(obs, obs_len, mask, mask_len) }?;
         *out = p.policy.act(obs, mask, greedy, &mut p.rng) as u32;
         Ok(())
     })
 }
 
-/// The masked action probabilities for `obs` into `probs_out[25]` (0 for masked and
-/// reserved actions).
+/// The masked action probabilities for `obs` into `probs_out` (`probs_len` >=
+/// `KALSIM_ACTION_COUNT`; 0 for masked and reserved actions).
 ///
 /// # Safety
-/// `policy` is NULL or live; `obs`, `mask`, `probs_out` NULL or of the documented sizes.
+/// `policy` is NULL or live; `obs`, `mask`, `probs_out` NULL or of their stated lengths.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kalsim_policy_action_probs(
     policy: *const kalsim_policy,
     obs: *const f32,
+    obs_len: usize,
     mask: *const u8,
+    mask_len: usize,
     probs_out: *mut f32,
+    probs_len: usize,
 ) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let p = unsafe { ptr::as_ref(policy, "policy") }?;
         // SAFETY: caller contract.
-        let out = unsafe { ptr::slice_mut(probs_out, ACTION_COUNT, "probs_out") }?;
-        let (obs, mask) = inputs(obs, mask)?;
+        let out = unsafe { ptr::slice_mut(probs_out, probs_len, ACTION_COUNT, "probs_out") }?;
+        // SAFETY: caller contract.
+        let (obs, mask) = unsafe { inputs(obs, obs_len, mask, mask_len) }?;
         let mut probs = [0f32; ACTION_COUNT];
         p.policy.action_probs(obs, mask, &mut probs);
         out.copy_from_slice(&probs);
@@ -174,15 +191,16 @@ pub unsafe extern "C" fn kalsim_policy_action_probs(
     })
 }
 
-/// The critic's value estimate for `obs` (reward units) into `*value_out`.
+/// The critic's value estimate for `obs` (`obs_len` >= `KALSIM_OBS_DIM`; reward units) into
+/// `*value_out`.
 ///
 /// # Safety
-/// `policy` is NULL or live; `obs` NULL or `KALSIM_OBS_DIM` floats; `value_out` NULL or
-/// writable.
+/// `policy` is NULL or live; `obs` NULL or `obs_len` floats; `value_out` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kalsim_policy_value(
     policy: *const kalsim_policy,
     obs: *const f32,
+    obs_len: usize,
     value_out: *mut f32,
 ) -> kalsim_status {
     boundary(|| {
@@ -191,7 +209,7 @@ pub unsafe extern "C" fn kalsim_policy_value(
         // SAFETY: caller contract.
         let out = unsafe { ptr::as_mut(value_out, "value_out") }?;
         // SAFETY: caller contract.
-        let obs = unsafe { ptr::slice(obs, OBS_DIM, "obs") }?;
+        let obs = unsafe { ptr::slice(obs, obs_len, OBS_DIM, "obs") }?;
         *out = p.policy.value(obs);
         Ok(())
     })

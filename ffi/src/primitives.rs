@@ -1,13 +1,17 @@
 //! Core rules for hosts with their own data: the action codec, limits, fees, the size
-//! table and the observation schema. No handle needed.
+//! table, the observation schema and the core's names and counts. No handle needed.
 
 use std::ffi::{CString, c_char};
 use std::sync::OnceLock;
 
+use kalsim_core::action::TIER_COUNT;
 use kalsim_core::{
-    Action, Cents, FeeSchedule, Intent, Limits, OBS_DIM, OBS_FEATURES, OBS_SCHEMA_VERSION, Price,
-    SizeTable, Tier, action,
+    ACTION_COUNT, Action, Cents, FeeSchedule, INVALID_ACTION_MAX_CODE, Intent, Limits, OBS_DIM,
+    OBS_FEATURES, OBS_SCHEMA_VERSION, Price, SizeTable, Tier, action,
 };
+
+/// Number of intents: HOLD and the four trades.
+pub(crate) const INTENT_COUNT: usize = Intent::TRADES.len() + 1;
 
 use crate::ptr;
 use crate::status::{FfiError, FfiResult, boundary, kalsim_status};
@@ -154,38 +158,110 @@ pub unsafe extern "C" fn kalsim_maker_fee_cents(
 }
 
 /// The default size table (contracts per tier Small..Giant: 5, 10, 20, 50, 100) into
-/// `out[5]`.
+/// `out` (`out_len` >= `KALSIM_TIER_COUNT`). Errors: `KALSIM_STATUS_BUFFER` when short.
 ///
 /// # Safety
-/// `out` is NULL or holds 5 `uint32_t`.
+/// `out` is NULL or holds `out_len` `uint32_t`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kalsim_size_table(out: *mut u32) -> kalsim_status {
+pub unsafe extern "C" fn kalsim_size_table(out: *mut u32, out_len: usize) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
-        let out = unsafe { ptr::slice_mut(out, 5, "out") }?;
+        let out = unsafe { ptr::slice_mut(out, out_len, TIER_COUNT, "out") }?;
         out.copy_from_slice(&SizeTable::DEFAULT.sizes());
         Ok(())
     })
 }
 
-/// Static name of an `invalid_action` / `validate_order` reason code: "none",
-/// "position_limit", "position_value", "portfolio_fraction", "cash_buffer",
-/// "insufficient_holdings", "no_price", "overflow", "reserved"; "unknown" otherwise.
+/// The core's names as C strings, built once: invalid-action codes `0..=MAX_CODE` and one
+/// past it ("unknown"), intents and tiers in codec order.
+struct Names {
+    invalid_action: [CString; INVALID_ACTION_MAX_CODE as usize + 2],
+    intent: [CString; INTENT_COUNT],
+    tier: [CString; TIER_COUNT],
+}
+
+fn names() -> &'static Names {
+    static NAMES: OnceLock<Names> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        // The core's names are static ASCII without NUL; `unwrap_or_default` never fires.
+        let c = |s: &str| CString::new(s).unwrap_or_default();
+        Names {
+            invalid_action: std::array::from_fn(|i| c(kalsim_core::invalid_action_name(i as u8))),
+            intent: std::array::from_fn(|i| c(INTENTS[i].name())),
+            tier: std::array::from_fn(|i| c(Tier::ALL[i].name())),
+        }
+    })
+}
+
+/// All intents in codec order (0..=4).
+const INTENTS: [Intent; INTENT_COUNT] = [
+    Intent::Hold,
+    Intent::BuyYes,
+    Intent::SellYes,
+    Intent::BuyNo,
+    Intent::SellNo,
+];
+const _: () = {
+    let mut i = 0;
+    while i < INTENT_COUNT {
+        assert!(INTENTS[i] as usize == i);
+        i += 1;
+    }
+};
+
+/// Static name of an `invalid_action` / `validate_order` reason code, as the core names it:
+/// "none" (0), the limit rule (1..=7, e.g. "position_limit"), "reserved"
+/// (`KALSIM_INVALID_ACTION_MAX_CODE`); "unknown" otherwise. Never NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn kalsim_invalid_action_name(code: u32) -> *const c_char {
-    let name: &'static std::ffi::CStr = match code {
-        0 => c"none",
-        1 => c"position_limit",
-        2 => c"position_value",
-        3 => c"portfolio_fraction",
-        4 => c"cash_buffer",
-        5 => c"insufficient_holdings",
-        6 => c"no_price",
-        7 => c"overflow",
-        8 => c"reserved",
-        _ => c"unknown",
-    };
-    name.as_ptr()
+    let table = &names().invalid_action;
+    let unknown = table.len() - 1;
+    let index = usize::try_from(code).map_or(unknown, |c| c.min(unknown));
+    table[index].as_ptr()
+}
+
+/// Largest `invalid_action` code (`KALSIM_INVALID_ACTION_MAX_CODE`); codes run 0..=it.
+#[unsafe(no_mangle)]
+pub extern "C" fn kalsim_invalid_action_max_code() -> u32 {
+    u32::from(INVALID_ACTION_MAX_CODE)
+}
+
+/// Number of discrete actions (`KALSIM_ACTION_COUNT`).
+#[unsafe(no_mangle)]
+pub extern "C" fn kalsim_action_count() -> usize {
+    ACTION_COUNT
+}
+
+/// Number of intents (`KALSIM_INTENT_COUNT`: HOLD and the four trades).
+#[unsafe(no_mangle)]
+pub extern "C" fn kalsim_intent_count() -> usize {
+    INTENT_COUNT
+}
+
+/// Number of size tiers (`KALSIM_TIER_COUNT`).
+#[unsafe(no_mangle)]
+pub extern "C" fn kalsim_tier_count() -> usize {
+    TIER_COUNT
+}
+
+/// Static name of intent `intent` (0..=4: "HOLD", "BUY_YES", "SELL_YES", "BUY_NO",
+/// "SELL_NO"); NULL when out of range.
+#[unsafe(no_mangle)]
+pub extern "C" fn kalsim_intent_name(intent: u32) -> *const c_char {
+    match names().intent.get(intent as usize) {
+        Some(s) => s.as_ptr(),
+        None => std::ptr::null(),
+    }
+}
+
+/// Static name of size tier `tier` (0..=4: "Small", "Medium", "Large", "Huge", "Giant");
+/// NULL when out of range.
+#[unsafe(no_mangle)]
+pub extern "C" fn kalsim_tier_name(tier: u32) -> *const c_char {
+    match names().tier.get(tier as usize) {
+        Some(s) => s.as_ptr(),
+        None => std::ptr::null(),
+    }
 }
 
 /// One feature of the observation schema (SPEC §8). The strings are static.

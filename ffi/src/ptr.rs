@@ -1,11 +1,12 @@
 //! The little unsafe there is: turning C pointers into references and slices.
 //!
-//! Each helper checks for NULL and reports the argument's name; the caller's contract (the
-//! header documents it) is that non-NULL pointers are valid for the stated length.
+//! Each helper checks for NULL and reports the argument's name; buffers come with the
+//! caller's length, checked against the length the call needs. The caller's contract (the
+//! header documents it) is that a non-NULL pointer is valid for the length it passes.
 
 use std::ffi::{CStr, c_char};
 
-use crate::status::{FfiError, FfiResult};
+use crate::status::{FfiError, FfiResult, kalsim_status};
 
 /// A shared reference from a non-NULL pointer.
 ///
@@ -25,28 +26,50 @@ pub(crate) unsafe fn as_mut<'a, T>(p: *mut T, name: &str) -> FfiResult<&'a mut T
     unsafe { p.as_mut() }.ok_or_else(|| FfiError::null(name))
 }
 
-/// A slice of `len` elements from a non-NULL pointer.
+/// Check a caller buffer of `len` elements against the `required` length: NULL gives
+/// `KALSIM_STATUS_NULL_POINTER`, a short buffer `KALSIM_STATUS_BUFFER` naming both lengths.
+fn check_buffer<T>(p: *const T, len: usize, required: usize, name: &str) -> FfiResult {
+    if p.is_null() {
+        return Err(FfiError::null(name));
+    }
+    if len < required {
+        return Err(FfiError::new(
+            kalsim_status::Buffer,
+            format!("buffer `{name}` is too short: {required} elements required, {len} given"),
+        ));
+    }
+    Ok(())
+}
+
+/// The first `required` elements of a caller buffer of `len` elements (an input array).
 ///
 /// # Safety
 /// `p` is NULL or valid for reads of `len` elements for `'a`.
-pub(crate) unsafe fn slice<'a, T>(p: *const T, len: usize, name: &str) -> FfiResult<&'a [T]> {
-    if p.is_null() {
-        return Err(FfiError::null(name));
-    }
-    // SAFETY: non-NULL, and the caller guarantees `len` readable elements.
-    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+pub(crate) unsafe fn slice<'a, T>(
+    p: *const T,
+    len: usize,
+    required: usize,
+    name: &str,
+) -> FfiResult<&'a [T]> {
+    check_buffer(p, len, required, name)?;
+    // SAFETY: non-NULL, and the caller guarantees `len >= required` readable elements.
+    Ok(unsafe { std::slice::from_raw_parts(p, required) })
 }
 
-/// A mutable slice of `len` elements from a non-NULL pointer.
+/// The first `required` elements of a caller buffer of `len` elements (an output array;
+/// elements past `required` are left untouched).
 ///
 /// # Safety
 /// `p` is NULL or valid for reads and writes of `len` elements for `'a`, with no alias.
-pub(crate) unsafe fn slice_mut<'a, T>(p: *mut T, len: usize, name: &str) -> FfiResult<&'a mut [T]> {
-    if p.is_null() {
-        return Err(FfiError::null(name));
-    }
-    // SAFETY: non-NULL, and the caller guarantees `len` writable elements.
-    Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
+pub(crate) unsafe fn slice_mut<'a, T>(
+    p: *mut T,
+    len: usize,
+    required: usize,
+    name: &str,
+) -> FfiResult<&'a mut [T]> {
+    check_buffer(p, len, required, name)?;
+    // SAFETY: non-NULL, and the caller guarantees `len >= required` writable elements.
+    Ok(unsafe { std::slice::from_raw_parts_mut(p, required) })
 }
 
 /// A UTF-8 string from a C string; NULL reads as "".

@@ -37,7 +37,8 @@ pub enum kalsim_status {
     NotReset = 8,
     /// `step` was called after the episode ended, without `reset`.
     EpisodeOver = 9,
-    /// A caller buffer has the wrong length.
+    /// A caller buffer is shorter than the call needs (the last error names it, with the
+    /// required and the given length).
     Buffer = 10,
     /// A policy could not be loaded or applied.
     Policy = 11,
@@ -61,7 +62,7 @@ impl kalsim_status {
             kalsim_status::Data => c"invalid or unreadable market data",
             kalsim_status::NotReset => c"step called before reset",
             kalsim_status::EpisodeOver => c"step called after the episode ended; call reset",
-            kalsim_status::Buffer => c"a buffer has the wrong length",
+            kalsim_status::Buffer => c"a buffer is too short",
             kalsim_status::Policy => c"policy error",
             kalsim_status::Panic => c"internal error: a panic was caught at the C boundary",
         }

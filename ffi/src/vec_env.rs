@@ -2,7 +2,8 @@
 //!
 //! Buffers are contiguous and row-major (numpy's default), so a host can pass its arrays
 //! by pointer: N x `KALSIM_OBS_DIM` floats, N rewards, N terminated and truncated bytes,
-//! N x 25 mask bytes. Autoreset is Gymnasium's next-step mode.
+//! N x 25 mask bytes, each with its length (checked: `KALSIM_STATUS_BUFFER` when short).
+//! Autoreset is Gymnasium's next-step mode.
 
 use std::ffi::c_char;
 
@@ -12,7 +13,7 @@ use kalsim_host_sim::env::VecEnv;
 use crate::env::{kalsim_step_info, load};
 use crate::metrics::kalsim_metrics;
 use crate::ptr;
-use crate::status::{FfiError, FfiResult, boundary, from_boxed, kalsim_status};
+use crate::status::{FfiError, boundary, from_boxed, kalsim_status};
 
 /// A vector of environments (opaque). Create with `kalsim_vec_env_new`, free with
 /// `kalsim_vec_env_free`. Not thread-safe itself (it runs its own worker threads).
@@ -80,82 +81,118 @@ pub unsafe extern "C" fn kalsim_vec_env_num_envs(venv: *const kalsim_vec_env) ->
 }
 
 /// Reset every environment (env `i` seeded from `(seed, i)`): writes N x `KALSIM_OBS_DIM`
-/// observations and N x 25 masks.
+/// observations to `obs_out` and N x `KALSIM_ACTION_COUNT` masks to `masks_out`.
+/// Errors: `KALSIM_STATUS_BUFFER` when `obs_len` or `masks_len` is short (nothing moves).
 ///
 /// # Safety
-/// `venv` is NULL or live; the buffers are NULL or hold the sizes above.
+/// `venv` is NULL or live; each buffer is NULL or holds its stated length.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kalsim_vec_env_reset(
     venv: *mut kalsim_vec_env,
     seed: u64,
     obs_out: *mut f32,
+    obs_len: usize,
     masks_out: *mut u8,
+    masks_len: usize,
 ) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let v = unsafe { ptr::as_mut(venv, "venv") }?;
         let n = v.inner.num_envs();
         // SAFETY: caller contract.
-        let obs = unsafe { ptr::slice_mut(obs_out, n * OBS_DIM, "obs_out") }?;
+        let obs = unsafe { ptr::slice_mut(obs_out, obs_len, n * OBS_DIM, "obs_out") }?;
         // SAFETY: caller contract.
-        let masks = unsafe { ptr::slice_mut(masks_out, n * ACTION_COUNT, "masks_out") }?;
+        let masks = unsafe { ptr::slice_mut(masks_out, masks_len, n * ACTION_COUNT, "masks_out") }?;
         v.inner.reset(seed, obs, masks)?;
         Ok(())
     })
 }
 
+/// The caller's buffers of one `kalsim_vec_env_step`: pointer and length (in elements) of
+/// each. N = `kalsim_vec_env_num_envs`; each length must be at least the one noted.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct kalsim_vec_step_buffers {
+    /// Input: one action per env (N).
+    pub actions: *const u32,
+    /// Length of `actions`.
+    pub actions_len: usize,
+    /// Output: N x `KALSIM_OBS_DIM` observations, row-major.
+    pub obs_out: *mut f32,
+    /// Length of `obs_out`.
+    pub obs_len: usize,
+    /// Output: N rewards.
+    pub rewards_out: *mut f64,
+    /// Length of `rewards_out`.
+    pub rewards_len: usize,
+    /// Output: N terminated flags (0/1).
+    pub terminated_out: *mut u8,
+    /// Length of `terminated_out`.
+    pub terminated_len: usize,
+    /// Output: N truncated flags (0/1).
+    pub truncated_out: *mut u8,
+    /// Length of `truncated_out`.
+    pub truncated_len: usize,
+    /// Output: N x `KALSIM_ACTION_COUNT` masks, row-major.
+    pub masks_out: *mut u8,
+    /// Length of `masks_out`.
+    pub masks_len: usize,
+}
+
 /// Step every environment with `actions[i]`. An environment whose episode ended on the
 /// previous step ignores its action and resets to its next market (reward 0, flags 0).
-/// Actions >= 25 are rejected (`KALSIM_STATUS_INVALID_ACTION`) before any env moves.
+/// Actions >= 25 are rejected (`KALSIM_STATUS_INVALID_ACTION`) and short buffers
+/// (`KALSIM_STATUS_BUFFER`, naming the buffer) before any env moves.
 ///
-/// On an error other than a bad action, the batch may be partly stepped (and the buffers
-/// partly written): reset it.
+/// On an error other than a bad action or buffer, the batch may be partly stepped (and the
+/// buffers partly written): reset it.
 ///
 /// # Safety
-/// `venv` is NULL or live; `actions`, `rewards`, `terminated`, `truncated` are NULL or hold
-/// N elements; `obs_out` N x `KALSIM_OBS_DIM`; `masks_out` N x 25.
+/// `venv` is NULL or live; `buffers` is NULL or readable, and each of its pointers is NULL
+/// or holds its stated length, the output buffers distinct.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kalsim_vec_env_step(
     venv: *mut kalsim_vec_env,
-    actions: *const u32,
-    obs_out: *mut f32,
-    rewards: *mut f64,
-    terminated: *mut u8,
-    truncated: *mut u8,
-    masks_out: *mut u8,
+    buffers: *const kalsim_vec_step_buffers,
 ) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let v = unsafe { ptr::as_mut(venv, "venv") }?;
+        // SAFETY: caller contract.
+        let b = unsafe { ptr::as_ref(buffers, "buffers") }?;
         let n = v.inner.num_envs();
-        // SAFETY (all five): caller contract on lengths; distinct buffers.
-        let actions = unsafe { ptr::slice(actions, n, "actions") }?;
-        let obs = unsafe { ptr::slice_mut(obs_out, n * OBS_DIM, "obs_out") }?;
-        let rewards = unsafe { ptr::slice_mut(rewards, n, "rewards") }?;
-        let term = unsafe { ptr::slice_mut(terminated, n, "terminated") }?;
-        let trunc = unsafe { ptr::slice_mut(truncated, n, "truncated") }?;
-        let masks = unsafe { ptr::slice_mut(masks_out, n * ACTION_COUNT, "masks_out") }?;
+        // SAFETY (all six): caller contract on lengths; distinct buffers.
+        let actions = unsafe { ptr::slice(b.actions, b.actions_len, n, "actions") }?;
+        let obs = unsafe { ptr::slice_mut(b.obs_out, b.obs_len, n * OBS_DIM, "obs_out") }?;
+        let rewards = unsafe { ptr::slice_mut(b.rewards_out, b.rewards_len, n, "rewards_out") }?;
+        let term =
+            unsafe { ptr::slice_mut(b.terminated_out, b.terminated_len, n, "terminated_out") }?;
+        let trunc =
+            unsafe { ptr::slice_mut(b.truncated_out, b.truncated_len, n, "truncated_out") }?;
+        let masks =
+            unsafe { ptr::slice_mut(b.masks_out, b.masks_len, n * ACTION_COUNT, "masks_out") }?;
         v.inner.step(actions, obs, rewards, term, trunc, masks)?;
         Ok(())
     })
 }
 
-/// The infos of the last reset/step into `out[len]` (`len` must equal N).
+/// The infos of the last reset/step into `out` (`out_len` >= N).
+/// Errors: `KALSIM_STATUS_BUFFER` on a short buffer.
 ///
 /// # Safety
-/// `venv` is NULL or live; `out` is NULL or holds `len` elements.
+/// `venv` is NULL or live; `out` is NULL or holds `out_len` elements.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kalsim_vec_env_infos(
     venv: *const kalsim_vec_env,
     out: *mut kalsim_step_info,
-    len: usize,
+    out_len: usize,
 ) -> kalsim_status {
     boundary(|| {
         // SAFETY: caller contract.
         let v = unsafe { ptr::as_ref(venv, "venv") }?;
-        check_len(len, v.inner.num_envs())?;
         // SAFETY: caller contract.
-        let out = unsafe { ptr::slice_mut(out, len, "out") }?;
+        let out = unsafe { ptr::slice_mut(out, out_len, v.inner.num_envs(), "out") }?;
         for (o, i) in out.iter_mut().zip(v.inner.infos()) {
             *o = (*i).into();
         }
@@ -188,15 +225,4 @@ pub unsafe extern "C" fn kalsim_vec_env_metrics(
         *out = kalsim_metrics::from(env.metrics());
         Ok(())
     })
-}
-
-fn check_len(len: usize, n: usize) -> FfiResult {
-    if len == n {
-        Ok(())
-    } else {
-        Err(FfiError::new(
-            kalsim_status::Buffer,
-            format!("buffer out has length {len}, expected {n}"),
-        ))
-    }
 }

@@ -42,23 +42,39 @@ fn policy_acts_within_the_mask_for_a_whole_episode() {
         let mut probs = [0f32; KALSIM_ACTION_COUNT];
         let mut step = kalsim_step::default();
         assert_eq!(
-            kalsim_env_reset(env, 3, obs.as_mut_ptr()),
+            kalsim_env_reset(env, 3, obs.as_mut_ptr(), obs.len()),
             kalsim_status::Ok
         );
         for i in 0..400 {
             assert_eq!(
-                kalsim_env_action_mask(env, mask.as_mut_ptr()),
+                kalsim_env_action_mask(env, mask.as_mut_ptr(), mask.len()),
                 kalsim_status::Ok
             );
             let mut action = 99u32;
             let greedy = i % 2 == 0;
             assert_eq!(
-                kalsim_policy_act(policy, obs.as_ptr(), mask.as_ptr(), greedy, &mut action),
+                kalsim_policy_act(
+                    policy,
+                    obs.as_ptr(),
+                    obs.len(),
+                    mask.as_ptr(),
+                    mask.len(),
+                    greedy,
+                    &mut action
+                ),
                 kalsim_status::Ok
             );
             assert!(mask[action as usize] == 1, "action {action} is masked");
             assert_eq!(
-                kalsim_policy_action_probs(policy, obs.as_ptr(), mask.as_ptr(), probs.as_mut_ptr()),
+                kalsim_policy_action_probs(
+                    policy,
+                    obs.as_ptr(),
+                    obs.len(),
+                    mask.as_ptr(),
+                    mask.len(),
+                    probs.as_mut_ptr(),
+                    probs.len()
+                ),
                 kalsim_status::Ok
             );
             let total: f32 = probs.iter().sum();
@@ -66,12 +82,12 @@ fn policy_acts_within_the_mask_for_a_whole_episode() {
             assert!(probs[21..].iter().all(|&p| p == 0.0));
             let mut value = f32::NAN;
             assert_eq!(
-                kalsim_policy_value(policy, obs.as_ptr(), &mut value),
+                kalsim_policy_value(policy, obs.as_ptr(), obs.len(), &mut value),
                 kalsim_status::Ok
             );
             assert!(value.is_finite());
             assert_eq!(
-                kalsim_env_step(env, action, &mut step, obs.as_mut_ptr()),
+                kalsim_env_step(env, action, &mut step, obs.as_mut_ptr(), obs.len()),
                 kalsim_status::Ok
             );
             if step.terminated || step.truncated {
@@ -112,9 +128,53 @@ fn bad_checkpoints_are_policy_errors() {
         let mut action = 0;
         let obs = [0f32; KALSIM_OBS_DIM];
         assert_eq!(
-            kalsim_policy_act(policy, obs.as_ptr(), ptr::null(), true, &mut action),
+            kalsim_policy_act(
+                policy,
+                obs.as_ptr(),
+                obs.len(),
+                ptr::null(),
+                25,
+                true,
+                &mut action
+            ),
             kalsim_status::NullPointer
         );
+        // Short buffers: named, with both lengths, and nothing written.
+        let mask = [1u8; 25];
+        assert_eq!(
+            kalsim_policy_act(
+                policy,
+                obs.as_ptr(),
+                39,
+                mask.as_ptr(),
+                25,
+                true,
+                &mut action
+            ),
+            kalsim_status::Buffer
+        );
+        assert!(
+            last_error().contains("`obs`")
+                && last_error().contains("40")
+                && last_error().contains("39"),
+            "{}",
+            last_error()
+        );
+        let mut probs = [7f32; 25];
+        assert_eq!(
+            kalsim_policy_action_probs(
+                policy,
+                obs.as_ptr(),
+                obs.len(),
+                mask.as_ptr(),
+                mask.len(),
+                probs.as_mut_ptr(),
+                24
+            ),
+            kalsim_status::Buffer
+        );
+        assert!(last_error().contains("`probs_out`"), "{}", last_error());
+        assert!(probs.iter().all(|&p| p == 7.0));
         kalsim_policy_free(policy);
         kalsim_policy_free(ptr::null_mut());
         kalsim_env_free(env);

@@ -5,6 +5,20 @@ use kalsim_core::{
     Account, Bps, CentiContracts, Cents, Contracts, Engine, EngineConfig, FeeSchedule, Limits,
     MarkMode, OBS_DIM, OBS_FEATURES, Price, PricingMode, QueueModelKind, SellMode, SizeTable,
 };
+// The configuration bounds have one definition, in host-sim; the generator below stays inside
+// them (and reaches their edges) without restating them.
+use kalsim_host_sim::env::bounds::{
+    MAX_INITIAL_CASH_CENTS, MAX_POSITION_PER_MARKET, MAX_RATE_E4, MAX_SIZE,
+};
+
+/// `MAX_SIZE` in the cursor's unit.
+const MAX_SIZE_U64: u64 = MAX_SIZE as u64;
+/// `MAX_POSITION_PER_MARKET` in the cursor's unit.
+const MAX_POSITION_U64: u64 = MAX_POSITION_PER_MARKET as u64;
+/// `MAX_RATE_E4` in the cursor's unit.
+const MAX_RATE_U64: u64 = MAX_RATE_E4 as u64;
+/// `MAX_INITIAL_CASH_CENTS` in the cursor's unit (positive by definition).
+const MAX_CASH_U64: u64 = MAX_INITIAL_CASH_CENTS as u64;
 
 /// Reads fuzz bytes as numbers; past the end everything is zero.
 #[derive(Debug)]
@@ -75,11 +89,11 @@ pub fn engine_config(b: &mut Bytes<'_>) -> EngineConfig {
     let sizes = match b.u8() % 4 {
         0 => SizeTable::DEFAULT,
         mode => {
-            // Five strictly increasing sizes, the largest ≤ 1 000 000 contracts.
+            // Five strictly increasing sizes, the largest ≤ MAX_SIZE contracts.
             let step_max = match mode {
                 1 => 20,
                 2 => 1_000,
-                _ => 199_999,
+                _ => MAX_SIZE_U64 / 5,
             };
             let mut s = [0u32; 5];
             let mut prev = 0u64;
@@ -92,7 +106,7 @@ pub fn engine_config(b: &mut Bytes<'_>) -> EngineConfig {
     };
     let sizes = if b.u8() % 4 == 0 {
         sizes
-            .with_fixed(Contracts(b.range(1, 1_000_000) as u32))
+            .with_fixed(Contracts(b.range(1, MAX_SIZE_U64) as u32))
             .unwrap_or(sizes)
     } else {
         sizes
@@ -101,19 +115,19 @@ pub fn engine_config(b: &mut Bytes<'_>) -> EngineConfig {
         0 => Limits::PLAN,
         // Everything permissive but the cash: the regime where only rule 4 protects cash.
         1 => Limits {
-            max_position_per_market: 100_000_000,
+            max_position_per_market: MAX_POSITION_PER_MARKET,
             max_position_value: Cents(i64::MAX),
-            max_portfolio_fraction: Bps(10_000),
+            max_portfolio_fraction: Bps(MAX_RATE_E4),
             min_cash_buffer: Cents(0),
         },
         _ => Limits {
-            max_position_per_market: b.range(0, 100_000_000) as u32,
+            max_position_per_market: b.range(0, MAX_POSITION_U64) as u32,
             max_position_value: Cents(match b.u8() % 3 {
                 0 => b.range(0, 100_000) as i64,
                 1 => i64::MAX,
                 _ => (b.u64() >> 1) as i64,
             }),
-            max_portfolio_fraction: Bps(b.range(0, 10_000) as u32),
+            max_portfolio_fraction: Bps(b.range(0, MAX_RATE_U64) as u32),
             min_cash_buffer: Cents(match b.u8() % 3 {
                 0 => 0,
                 1 => b.range(0, 10_000) as i64,
@@ -129,8 +143,8 @@ pub fn engine_config(b: &mut Bytes<'_>) -> EngineConfig {
         },
         2 => FeeSchedule::FREE,
         _ => FeeSchedule {
-            taker_rate_e4: b.range(0, 10_000) as u32,
-            maker_rate_e4: b.range(0, 10_000) as u32,
+            taker_rate_e4: b.range(0, MAX_RATE_U64) as u32,
+            maker_rate_e4: b.range(0, MAX_RATE_U64) as u32,
             maker_fees: b.u8() & 1 == 1,
         },
     };
@@ -164,14 +178,16 @@ pub fn engine_config(b: &mut Bytes<'_>) -> EngineConfig {
         initial_cash: Cents(match b.u8() % 4 {
             0 => 100_000,
             1 => b.range(1, 10_000) as i64,
-            2 => 1_000_000_000_000,
-            _ => b.range(1, 1_000_000_000_000) as i64,
+            2 => MAX_INITIAL_CASH_CENTS,
+            _ => b.range(1, MAX_CASH_U64) as i64,
         }),
         queue: if b.u8() & 1 == 0 {
             QueueModelKind::Fifo
         } else {
             QueueModelKind::Probabilistic {
-                trade_prob_bps: b.range(0, 10_000) as u32,
+                // A share per 10 000, like the rates (host-sim checks `trade_prob_bps` against a
+                // literal 10 000, not a named bound).
+                trade_prob_bps: b.range(0, MAX_RATE_U64) as u32,
             }
         },
     }
@@ -282,4 +298,40 @@ pub fn check_replay(ds: &kalsim_host_sim::data::Dataset, actions: &[u8]) {
             }
         }
     }
+}
+
+/// A configuration JSON at (or one step past) the edges of `kalsim_host_sim::env::bounds`,
+/// on a tiny synthetic dataset, and whether it lies inside every bound (so must be accepted).
+pub fn bounded_config_json(b: &mut Bytes<'_>) -> (String, bool) {
+    use kalsim_host_sim::env::bounds::MAX_REWARD_SCALE;
+    let mut inside = true;
+    let mut pick = |b: &mut Bytes<'_>, at: u64, past: u64| {
+        if b.u8() % 8 == 0 {
+            inside = false;
+            past
+        } else {
+            at
+        }
+    };
+    let cash = pick(b, MAX_CASH_U64, MAX_CASH_U64 + 1);
+    let largest = pick(b, MAX_SIZE_U64, MAX_SIZE_U64 + 1);
+    let position = pick(b, MAX_POSITION_U64, MAX_POSITION_U64 + 1);
+    let rate = pick(b, MAX_RATE_U64, MAX_RATE_U64 + 1);
+    let fraction = pick(b, MAX_RATE_U64, MAX_RATE_U64 + 1);
+    let scale = match b.u8() % 8 {
+        0 => {
+            inside = false;
+            MAX_REWARD_SCALE * 2.0
+        }
+        1 => -MAX_REWARD_SCALE,
+        2 => MAX_REWARD_SCALE,
+        _ => 0.01,
+    };
+    let json = format!(
+        "{{\"initial_cash_cents\":{cash},\"sizes\":[1,2,3,4,{largest}],\"reward_scale\":{scale:?},\
+         \"limits\":{{\"max_position_per_market\":{position},\"max_portfolio_fraction_bps\":{fraction}}},\
+         \"fees\":{{\"taker_rate_e4\":{rate}}},\"max_steps\":20,\
+         \"data\":{{\"synthetic_markets\":1,\"synthetic_events\":20}}}}"
+    );
+    (json, inside)
 }

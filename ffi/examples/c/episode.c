@@ -108,18 +108,18 @@ int main(int argc, char **argv) {
     uint32_t sizes[KALSIM_TIER_COUNT];
     kalsim_step step;
     uint64_t rng = seed * 2654435761ULL + 1;
-    CHECK(kalsim_env_size_table(env, sizes));
-    CHECK(kalsim_env_reset(env, seed, obs));
+    CHECK(kalsim_env_size_table(env, sizes, KALSIM_TIER_COUNT));
+    CHECK(kalsim_env_reset(env, seed, obs, KALSIM_OBS_DIM));
 
     if (bench_steps > 0) {
         double start = now_seconds();
         double checksum = 0.0;
         for (long long i = 0; i < bench_steps; i++) {
-            CHECK(kalsim_env_action_mask(env, mask));
-            CHECK(kalsim_env_step(env, random_valid_action(mask, &rng), &step, obs));
+            CHECK(kalsim_env_action_mask(env, mask, KALSIM_ACTION_COUNT));
+            CHECK(kalsim_env_step(env, random_valid_action(mask, &rng), &step, obs, KALSIM_OBS_DIM));
             checksum += step.reward;
             if (step.terminated || step.truncated) {
-                CHECK(kalsim_env_reset_next(env, obs));
+                CHECK(kalsim_env_reset_next(env, obs, KALSIM_OBS_DIM));
             }
         }
         double secs = now_seconds() - start;
@@ -132,8 +132,8 @@ int main(int argc, char **argv) {
     double total_reward = 0.0;
     uint32_t steps = 0;
     do {
-        CHECK(kalsim_env_action_mask(env, mask));
-        CHECK(kalsim_env_step(env, random_valid_action(mask, &rng), &step, obs));
+        CHECK(kalsim_env_action_mask(env, mask, KALSIM_ACTION_COUNT));
+        CHECK(kalsim_env_step(env, random_valid_action(mask, &rng), &step, obs, KALSIM_OBS_DIM));
         total_reward += step.reward;
         steps++;
     } while (!step.terminated && !step.truncated);

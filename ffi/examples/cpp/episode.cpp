@@ -45,19 +45,19 @@ public:
 
     Obs reset(uint64_t seed) {
         Obs obs{};
-        check(kalsim_env_reset(handle_.get(), seed, obs.data()), "kalsim_env_reset");
+        check(kalsim_env_reset(handle_.get(), seed, obs.data(), obs.size()), "kalsim_env_reset");
         return obs;
     }
 
     kalsim_step step(uint32_t action, Obs &obs) {
         kalsim_step out{};
-        check(kalsim_env_step(handle_.get(), action, &out, obs.data()), "kalsim_env_step");
+        check(kalsim_env_step(handle_.get(), action, &out, obs.data(), obs.size()), "kalsim_env_step");
         return out;
     }
 
     Mask action_mask() const {
         Mask mask{};
-        check(kalsim_env_action_mask(handle_.get(), mask.data()), "kalsim_env_action_mask");
+        check(kalsim_env_action_mask(handle_.get(), mask.data(), mask.size()), "kalsim_env_action_mask");
         return mask;
     }
 
@@ -69,7 +69,7 @@ public:
 
     std::array<uint32_t, KALSIM_TIER_COUNT> sizes() const {
         std::array<uint32_t, KALSIM_TIER_COUNT> s{};
-        check(kalsim_env_size_table(handle_.get(), s.data()), "kalsim_env_size_table");
+        check(kalsim_env_size_table(handle_.get(), s.data(), s.size()), "kalsim_env_size_table");
         return s;
     }
 

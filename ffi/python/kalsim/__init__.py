@@ -18,6 +18,9 @@ from ._lib import find_library, lib
 from .core import (
     ACTION_COUNT,
     INTENTS,
+    INVALID_ACTIONS,
+    OBS_DIM,
+    TIER_COUNT,
     TIERS,
     decode_action,
     encode_action,
@@ -32,7 +35,7 @@ from .core import (
 from .env import KalsimEnv
 from .policy import Policy
 from .errors import (
-    BufferError,
+    BufferLengthError,
     ConfigError,
     DataError,
     EpisodeOverError,
@@ -63,8 +66,11 @@ __all__ = [
     "ACTION_COUNT",
     "ENV_ID",
     "INTENTS",
+    "INVALID_ACTIONS",
+    "OBS_DIM",
+    "TIER_COUNT",
     "TIERS",
-    "BufferError",
+    "BufferLengthError",
     "ConfigError",
     "DataError",
     "EpisodeOverError",

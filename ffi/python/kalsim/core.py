@@ -1,4 +1,8 @@
-"""Core rules without an environment: action codec, limits, fees, sizes, observation schema."""
+"""Core rules without an environment: action codec, limits, fees, sizes, observation schema.
+
+Every count and name here is read from the library (the core's one definition), never
+restated: `ACTION_COUNT`, `TIER_COUNT`, `OBS_DIM`, `INTENTS`, `TIERS`, `INVALID_ACTIONS`.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,20 @@ import numpy as np
 
 from ._lib import ObsFeature, check, lib
 
-ACTION_COUNT = 25
-TIER_COUNT = 5
-INTENTS = ("HOLD", "BUY_YES", "SELL_YES", "BUY_NO", "SELL_NO")
-TIERS = ("Small", "Medium", "Large", "Huge", "Giant")
+#: Number of discrete actions (``Discrete(ACTION_COUNT)``).
+ACTION_COUNT: int = lib.kalsim_action_count()
+#: Number of size tiers.
+TIER_COUNT: int = lib.kalsim_tier_count()
+#: Length of the observation vector.
+OBS_DIM: int = lib.kalsim_obs_feature_count()
+#: Intent names in codec order (``"HOLD"``, ``"BUY_YES"``, ...).
+INTENTS: tuple[str, ...] = tuple(lib.kalsim_intent_name(i).decode() for i in range(lib.kalsim_intent_count()))
+#: Tier names in size-table order (``"Small"`` ... ``"Giant"``).
+TIERS: tuple[str, ...] = tuple(lib.kalsim_tier_name(t).decode() for t in range(TIER_COUNT))
+#: ``info["invalid_action"]`` code -> name (``"none"``, the limit rules, ``"reserved"``).
+INVALID_ACTIONS: tuple[str, ...] = tuple(
+    lib.kalsim_invalid_action_name(c).decode() for c in range(lib.kalsim_invalid_action_max_code() + 1)
+)
 
 ConfigLike = Optional[Union[str, bytes, dict]]
 
@@ -53,17 +67,21 @@ def validate_order(size: int, position: int, cash_cents: int, price_cents: int) 
 
 
 def invalid_action_name(code: int) -> str:
-    """Name of an ``invalid_action`` reason code."""
-    return lib.kalsim_invalid_action_name(code).decode()
+    """Name of an ``invalid_action`` reason code (the library's ``"unknown"`` past the last)."""
+    if 0 <= code < len(INVALID_ACTIONS):
+        return INVALID_ACTIONS[code]
+    return lib.kalsim_invalid_action_name(code if 0 <= code <= 0xFFFF_FFFF else 0xFFFF_FFFF).decode()
 
 
 def taker_fee_cents(contracts: int, price_cents: int) -> int:
+    """Kalshi's taker fee for ``contracts`` filled at ``price_cents`` in one order and step."""
     out = ctypes.c_int64()
     check(lib.kalsim_taker_fee_cents(contracts, price_cents, ctypes.byref(out)))
     return out.value
 
 
 def maker_fee_cents(contracts: int, price_cents: int) -> int:
+    """Kalshi's maker fee on a maker-fee market."""
     out = ctypes.c_int64()
     check(lib.kalsim_maker_fee_cents(contracts, price_cents, ctypes.byref(out)))
     return out.value
@@ -72,7 +90,7 @@ def maker_fee_cents(contracts: int, price_cents: int) -> int:
 def size_table() -> list[int]:
     """Default contracts per tier."""
     out = (ctypes.c_uint32 * TIER_COUNT)()
-    check(lib.kalsim_size_table(out))
+    check(lib.kalsim_size_table(out, TIER_COUNT))
     return list(out)
 
 

@@ -51,7 +51,10 @@ class EpisodeOverError(KalsimError, RuntimeError):
     status = 9
 
 
-class BufferError(KalsimError, ValueError):  # noqa: A001 - mirrors KALSIM_STATUS_BUFFER
+class BufferLengthError(KalsimError, ValueError):
+    """``KALSIM_STATUS_BUFFER``: a buffer passed to the library is too short (the message names
+    it, with the required and the given length). Not the builtin ``BufferError``."""
+
     status = 10
 
 
@@ -75,7 +78,7 @@ _BY_STATUS = {
         DataError,
         NotResetError,
         EpisodeOverError,
-        BufferError,
+        BufferLengthError,
         PolicyError,
         PanicError,
     )

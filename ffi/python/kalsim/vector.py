@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import ctypes
 import os
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector.utils import batch_space
 
-from ._lib import INFO_FIELDS, Metrics, StepInfo, check, lib
+from ._lib import INFO_FIELDS, Metrics, StepInfo, VecStepBuffers, check, lib
 from .core import ACTION_COUNT, ConfigLike, config_json, obs_bounds
 from .errors import InvalidActionError
 
@@ -25,11 +25,11 @@ except ImportError:  # pragma: no cover
 _INFO_DTYPE = np.dtype(StepInfo)
 
 
-def _ptr(array: np.ndarray, ctype):
+def _ptr(array: np.ndarray, ctype: Any) -> Any:
     return array.ctypes.data_as(ctypes.POINTER(ctype))
 
 
-class KalsimVecEnv(gym.vector.VectorEnv):
+class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     """``num_envs`` kalsim environments over the same markets, stepped in the library on
     ``threads`` worker threads (default: all cores, at most ``num_envs``; results do not
     depend on it). Numpy buffers are handed to the library by pointer, no per-env copies.
@@ -38,12 +38,12 @@ class KalsimVecEnv(gym.vector.VectorEnv):
     ignores its action and returns the first observation of its next episode with reward 0
     and both flags false. Env ``i`` is seeded from ``(seed, i)``.
 
-    ``infos`` holds one array per SPEC §7 field (length N) plus ``action_mask`` (N x 25
-    bool). With ``copy=False`` the returned arrays are the internal buffers, overwritten by
-    the next call.
+    ``infos`` holds one array per SPEC §7 field (length N) plus ``action_mask`` (N x
+    ``ACTION_COUNT`` bool). With ``copy=False`` the returned arrays are the internal
+    buffers, overwritten by the next call. ``action_masks()`` never copies.
     """
 
-    metadata = {"render_modes": [], "autoreset_mode": _NEXT_STEP}
+    metadata: dict[str, Any] = {"render_modes": [], "autoreset_mode": _NEXT_STEP}
 
     def __init__(
         self,
@@ -70,37 +70,58 @@ class KalsimVecEnv(gym.vector.VectorEnv):
         self._rewards = np.zeros(n, dtype=np.float64)
         self._terminated = np.zeros(n, dtype=np.uint8)
         self._truncated = np.zeros(n, dtype=np.uint8)
-        self._masks = np.zeros((n, ACTION_COUNT), dtype=np.uint8)
+        # numpy bools are one byte holding 0 or 1: the library writes the masks into them.
+        self._masks = np.zeros((n, ACTION_COUNT), dtype=np.bool_)
         self._actions = np.zeros(n, dtype=np.uint32)
         self._infos = np.zeros(n, dtype=_INFO_DTYPE)
-        self._ptrs = (
-            _ptr(self._obs, ctypes.c_float),
-            _ptr(self._rewards, ctypes.c_double),
-            _ptr(self._terminated, ctypes.c_uint8),
-            _ptr(self._truncated, ctypes.c_uint8),
-            _ptr(self._masks, ctypes.c_uint8),
+        self._obs_ptr = _ptr(self._obs, ctypes.c_float)
+        self._masks_ptr = _ptr(self._masks, ctypes.c_uint8)
+        # Every step passes the same buffers: described once, by address and length.
+        self._buffers = VecStepBuffers(
+            actions=self._actions.ctypes.data,
+            actions_len=self._actions.size,
+            obs_out=self._obs.ctypes.data,
+            obs_len=self._obs.size,
+            rewards_out=self._rewards.ctypes.data,
+            rewards_len=self._rewards.size,
+            terminated_out=self._terminated.ctypes.data,
+            terminated_len=self._terminated.size,
+            truncated_out=self._truncated.ctypes.data,
+            truncated_len=self._truncated.size,
+            masks_out=self._masks.ctypes.data,
+            masks_len=self._masks.size,
         )
-        self._actions_ptr = _ptr(self._actions, ctypes.c_uint32)
+        self._buffers_ref = ctypes.byref(self._buffers)
         self._infos_ptr = self._infos.ctypes.data_as(ctypes.POINTER(StepInfo))
 
-    def reset(self, *, seed: Optional[int] = None, options: Optional[dict] = None):
+    def reset(
+        self, *, seed: Optional[Union[int, list[int]]] = None, options: Optional[dict[str, Any]] = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         if isinstance(seed, (list, tuple)):
             seed = seed[0]
         super().reset(seed=seed)
         if seed is None:
             seed = int(self.np_random.integers(0, 2**63))
-        obs, _, _, _, masks = self._ptrs
-        check(lib.kalsim_vec_env_reset(self._handle, seed & 0xFFFF_FFFF_FFFF_FFFF, obs, masks))
+        check(
+            lib.kalsim_vec_env_reset(
+                self._handle,
+                seed & 0xFFFF_FFFF_FFFF_FFFF,
+                self._obs_ptr,
+                self._obs.size,
+                self._masks_ptr,
+                self._masks.size,
+            )
+        )
         return self._out(self._obs), self._info_arrays()
 
-    def step(self, actions):
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         a = np.asarray(actions)
         if a.shape != (self.num_envs,):
             raise InvalidActionError(f"actions has shape {a.shape}, expected ({self.num_envs},)")
         if a.size and (a.min() < 0 or a.max() > 0xFFFF_FFFF):
-            raise InvalidActionError("actions must be within 0..=24")
+            raise InvalidActionError(f"actions must be within 0..={ACTION_COUNT - 1}")
         np.copyto(self._actions, a, casting="unsafe")
-        check(lib.kalsim_vec_env_step(self._handle, self._actions_ptr, *self._ptrs))
+        check(lib.kalsim_vec_env_step(self._handle, self._buffers_ref))
         return (
             self._out(self._obs),
             self._out(self._rewards),
@@ -110,8 +131,12 @@ class KalsimVecEnv(gym.vector.VectorEnv):
         )
 
     def action_masks(self) -> np.ndarray:
-        """N x 25 bool masks of the last reset/step."""
-        return self._masks.astype(bool)
+        """N x ``ACTION_COUNT`` bool masks of the last reset/step.
+
+        No copy: the array is the vector env's own buffer, overwritten by the next
+        ``reset``/``step``; copy it to keep it.
+        """
+        return self._masks
 
     def metrics(self, index: int) -> dict[str, Any]:
         """SPEC §9 metrics of env ``index`` (right after its episode ended: that episode's)."""
@@ -119,7 +144,7 @@ class KalsimVecEnv(gym.vector.VectorEnv):
         check(lib.kalsim_vec_env_metrics(self._handle, index, ctypes.byref(m)))
         return m.to_dict()
 
-    def close_extras(self, **kwargs) -> None:
+    def close_extras(self, **kwargs: Any) -> None:
         if getattr(self, "_handle", None):
             lib.kalsim_vec_env_free(self._handle)
             self._handle = None
@@ -136,5 +161,5 @@ class KalsimVecEnv(gym.vector.VectorEnv):
     def _info_arrays(self) -> dict[str, np.ndarray]:
         check(lib.kalsim_vec_env_infos(self._handle, self._infos_ptr, self.num_envs))
         infos = {name: self._infos[name].copy() for name in INFO_FIELDS}
-        infos["action_mask"] = self._masks.astype(bool)
+        infos["action_mask"] = self._out(self._masks)
         return infos

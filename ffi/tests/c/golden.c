@@ -238,36 +238,28 @@ static unsigned long long as_uint(const jval *v) {
 
 /* ---- replay ------------------------------------------------------------------------ */
 
-typedef enum { F_U8, F_U32, F_I64, F_F64 } ftype;
+/* The info fields as the library describes them (kalsim_struct_field): name, offset, kind.
+ * Nothing here restates the field list; a field the library adds is compared too. */
+#define MAX_INFO_FIELDS 64
+static kalsim_field INFO_FIELDS[MAX_INFO_FIELDS];
+static size_t INFO_FIELD_COUNT;
 
-typedef struct {
-    const char *name;
-    size_t offset;
-    ftype type;
-} info_field;
-
-#define FIELD(name, type) {#name, offsetof(kalsim_step_info, name), type}
-static const info_field INFO_FIELDS[] = {
-    FIELD(step, F_U32),
-    FIELD(market_index, F_U32),
-    FIELD(event_index, F_U32),
-    FIELD(cash_cents, F_I64),
-    FIELD(position, F_I64),
-    FIELD(portfolio_value_cents, F_I64),
-    FIELD(fees_paid_cents, F_I64),
-    FIELD(realized_pnl_cents, F_I64),
-    FIELD(last_order_intent, F_U8),
-    FIELD(last_order_tier, F_U8),
-    FIELD(last_order_limit_cents, F_U8),
-    FIELD(invalid_action, F_U8),
-    FIELD(settled, F_U8),
-    FIELD(last_order_size, F_U32),
-    FIELD(last_order_filled, F_U32),
-    FIELD(last_order_avg_fill_price, F_F64),
-    FIELD(filled_this_step, F_U32),
-    FIELD(working_order_remaining, F_U32),
-    FIELD(fee_this_step_cents, F_I64),
-};
+static int load_info_fields(void) {
+    size_t size = 0;
+    if (kalsim_struct_layout(KALSIM_STRUCT_ID_STEP_INFO, &size, &INFO_FIELD_COUNT) != KALSIM_STATUS_OK ||
+        size != sizeof(kalsim_step_info) || INFO_FIELD_COUNT > MAX_INFO_FIELDS) {
+        printf("ERROR kalsim_step_info: the library's layout (%zu bytes) is not this header's (%zu)\n", size,
+               sizeof(kalsim_step_info));
+        return 0;
+    }
+    for (size_t f = 0; f < INFO_FIELD_COUNT; f++) {
+        if (kalsim_struct_field(KALSIM_STRUCT_ID_STEP_INFO, f, &INFO_FIELDS[f]) != KALSIM_STATUS_OK) {
+            printf("ERROR kalsim_struct_field(%zu): %s\n", f, kalsim_last_error());
+            return 0;
+        }
+    }
+    return 1;
+}
 
 static int mismatches;
 
@@ -310,46 +302,51 @@ static void compare(const char *file, const char *where, const jval *want, const
     const jval *want_info = get(want, "info");
     for (size_t k = 0; want_info != NULL && k < want_info->count; k++) {
         size_t f = 0;
-        while (f < sizeof INFO_FIELDS / sizeof INFO_FIELDS[0] && strcmp(INFO_FIELDS[f].name, want_info->keys[k]) != 0) {
+        while (f < INFO_FIELD_COUNT && strcmp(INFO_FIELDS[f].name, want_info->keys[k]) != 0) {
             f++;
         }
-        if (f == sizeof INFO_FIELDS / sizeof INFO_FIELDS[0]) {
+        if (f == INFO_FIELD_COUNT) {
             snprintf(msg, sizeof msg, "info.%s is not reported by kalsim_step_info", want_info->keys[k]);
             mismatch(file, where, msg);
         }
     }
-    for (size_t f = 0; want_info != NULL && f < sizeof INFO_FIELDS / sizeof INFO_FIELDS[0]; f++) {
+    for (size_t f = 0; want_info != NULL && f < INFO_FIELD_COUNT; f++) {
         const jval *w = get(want_info, INFO_FIELDS[f].name);
         if (w == NULL) {
             continue;
         }
         const char *base = (const char *)info + INFO_FIELDS[f].offset;
         int equal;
-        switch (INFO_FIELDS[f].type) {
-        case F_U8: {
+        switch (INFO_FIELDS[f].kind) {
+        case KALSIM_FIELD_KIND_U8: {
             uint8_t v;
             memcpy(&v, base, sizeof v);
             equal = (long long)v == as_int(w);
             break;
         }
-        case F_U32: {
+        case KALSIM_FIELD_KIND_U32: {
             uint32_t v;
             memcpy(&v, base, sizeof v);
             equal = (long long)v == as_int(w);
             break;
         }
-        case F_I64: {
+        case KALSIM_FIELD_KIND_I64: {
             int64_t v;
             memcpy(&v, base, sizeof v);
             equal = (long long)v == as_int(w);
             break;
         }
-        default: {
+        case KALSIM_FIELD_KIND_F64: {
             double v;
             memcpy(&v, base, sizeof v);
             equal = v == as_double(w);
             break;
         }
+        default:
+            snprintf(msg, sizeof msg, "info.%s has a field kind %u this replayer does not read",
+                     INFO_FIELDS[f].name, (unsigned)INFO_FIELDS[f].kind);
+            mismatch(file, where, msg);
+            continue;
         }
         if (!equal) {
             snprintf(msg, sizeof msg, "info.%s differs", INFO_FIELDS[f].name);
@@ -428,8 +425,8 @@ static int replay(const char *file) {
     uint8_t mask[KALSIM_ACTION_COUNT];
     kalsim_step_info info;
     kalsim_step step;
-    if (kalsim_env_reset(env, (uint64_t)as_uint(get(&root, "seed")), obs) != KALSIM_STATUS_OK ||
-        kalsim_env_action_mask(env, mask) != KALSIM_STATUS_OK || kalsim_env_info(env, &info) != KALSIM_STATUS_OK) {
+    if (kalsim_env_reset(env, (uint64_t)as_uint(get(&root, "seed")), obs, KALSIM_OBS_DIM) != KALSIM_STATUS_OK ||
+        kalsim_env_action_mask(env, mask, KALSIM_ACTION_COUNT) != KALSIM_STATUS_OK || kalsim_env_info(env, &info) != KALSIM_STATUS_OK) {
         mismatch(file, "reset", kalsim_last_error());
     } else {
         compare(file, "reset", reset, obs, mask, &info);
@@ -438,8 +435,8 @@ static int replay(const char *file) {
         const jval *s = &steps->items[i];
         char where[64];
         snprintf(where, sizeof where, "step %zu", i);
-        st = kalsim_env_step(env, (uint32_t)as_uint(get(s, "action")), &step, obs);
-        if (st != KALSIM_STATUS_OK || kalsim_env_action_mask(env, mask) != KALSIM_STATUS_OK) {
+        st = kalsim_env_step(env, (uint32_t)as_uint(get(s, "action")), &step, obs, KALSIM_OBS_DIM);
+        if (st != KALSIM_STATUS_OK || kalsim_env_action_mask(env, mask, KALSIM_ACTION_COUNT) != KALSIM_STATUS_OK) {
             mismatch(file, where, kalsim_last_error());
             break;
         }
@@ -467,6 +464,9 @@ static int replay(const char *file) {
 
 int main(int argc, char **argv) {
     int failed = 0;
+    if (!load_info_fields()) {
+        return 1;
+    }
     for (int i = 1; i < argc; i++) {
         failed += !replay(argv[i]);
     }

@@ -8,7 +8,7 @@ use kalsim_core::{
 // The configuration bounds have one definition, in host-sim; the generator below stays inside
 // them (and reaches their edges) without restating them.
 use kalsim_host_sim::env::bounds::{
-    MAX_INITIAL_CASH_CENTS, MAX_POSITION_PER_MARKET, MAX_RATE_E4, MAX_SIZE,
+    MAX_INITIAL_CASH_CENTS, MAX_POSITION_PER_MARKET, MAX_RATE_E4, MAX_SIZE, MAX_TRADE_PROB_BPS,
 };
 
 /// `MAX_SIZE` in the cursor's unit.
@@ -185,9 +185,7 @@ pub fn engine_config(b: &mut Bytes<'_>) -> EngineConfig {
             QueueModelKind::Fifo
         } else {
             QueueModelKind::Probabilistic {
-                // A share per 10 000, like the rates (host-sim checks `trade_prob_bps` against a
-                // literal 10 000, not a named bound).
-                trade_prob_bps: b.range(0, MAX_RATE_U64) as u32,
+                trade_prob_bps: b.range(0, u64::from(MAX_TRADE_PROB_BPS)) as u32,
             }
         },
     }

@@ -406,7 +406,12 @@ fn serve_answers_with_mime_types_and_refuses_traversal() {
         .unwrap_or_else(|_| panic!("no port in {line:?}"));
     let get = |path: &str| {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        // HTTP/1.1 keeps connections alive; ask for the close this reader waits for.
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut resp = String::new();
         s.read_to_string(&mut resp).unwrap();
         resp

@@ -326,6 +326,8 @@ pub mod bounds {
     pub const MAX_RATE_E4: u32 = 10_000;
     /// Largest `|reward_scale|`.
     pub const MAX_REWARD_SCALE: f64 = 1e6;
+    /// Largest `trade_prob_bps` of the probabilistic queue model, per 10 000.
+    pub const MAX_TRADE_PROB_BPS: u32 = 10_000;
 }
 
 impl LimitsConfig {
@@ -496,7 +498,7 @@ impl EnvConfig {
         let queue = match self.queue_model {
             QueueModel::Fifo => QueueModelKind::Fifo,
             QueueModel::Probabilistic => {
-                if self.trade_prob_bps > 10_000 {
+                if self.trade_prob_bps > bounds::MAX_TRADE_PROB_BPS {
                     return Err(bad("trade_prob_bps", "must be at most 10000"));
                 }
                 QueueModelKind::Probabilistic {

@@ -1,16 +1,13 @@
-//! `kalsim serve`: a small static file server for the browser sandbox.
+//! `kalsim serve`: a small static file server for the browser sandbox (tiny_http).
 //!
-//! Binds 127.0.0.1 only, answers GET and HEAD, one thread per connection, no keep-alive.
-//! Paths are percent-decoded and resolved inside the root; any `..`, backslash, NUL or
-//! absolute component is refused, and the resolved file must stay under the canonical root
-//! (symlinks out of it are refused too).
+//! Binds 127.0.0.1 only, answers GET and HEAD. Paths are percent-decoded and resolved inside
+//! the root; any `..`, backslash, NUL or absolute component is refused, and the resolved file
+//! must stay under the canonical root (symlinks out of it are refused too).
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
-use std::time::Duration;
 
 use clap::Args;
+use tiny_http::{Header, Method, Response, Server};
 
 use super::{CliError, CliResult, emit};
 
@@ -25,52 +22,44 @@ pub struct ServeArgs {
     pub dir: PathBuf,
 }
 
-/// MIME type by file extension.
-pub fn mime_type(path: &Path) -> &'static str {
+/// MIME type by file extension (mime_guess; text types in UTF-8, WebAssembly and JSON Lines
+/// named explicitly).
+pub fn mime_type(path: &Path) -> String {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     match ext.as_str() {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "wasm" => "application/wasm",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "jsonl" => "application/jsonl",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "ico" => "image/x-icon",
-        "txt" | "md" => "text/plain; charset=utf-8",
-        "ts" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
+        "wasm" => return "application/wasm".into(),
+        "jsonl" => return "application/jsonl".into(),
+        "mjs" | "js" => return "text/javascript; charset=utf-8".into(),
+        "ts" | "md" => return "text/plain; charset=utf-8".into(),
+        _ => {}
     }
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let m = mime_guess::from_ext(&ext).first_or_octet_stream();
+    if m.type_() == mime_guess::mime::TEXT {
+        format!("{}; charset=utf-8", m.essence_str())
+    } else {
+        m.essence_str().to_owned()
     }
-    String::from_utf8(out).ok()
 }
 
 /// The file a request path names under `root`, or `None` when it is outside the root or
 /// malformed. `/` and directories map to their `index.html`.
 pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     let path = url_path.split(['?', '#']).next().unwrap_or("");
-    let decoded = percent_decode(path)?;
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()?
+        .into_owned();
+    // A malformed escape (`%zz`) is refused rather than passed through.
+    if path.match_indices('%').any(|(i, _)| {
+        path.get(i + 1..i + 3)
+            .is_none_or(|h| u8::from_str_radix(h, 16).is_err())
+    }) {
+        return None;
+    }
     if !decoded.starts_with('/') || decoded.contains(['\\', '\0']) {
         return None;
     }
@@ -91,73 +80,32 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     (full.starts_with(&root) && full.is_file()).then_some(full)
 }
 
-fn respond(stream: &mut TcpStream, status: &str, ctype: &str, body: &[u8], head_only: bool) {
-    let header = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(header.as_bytes());
-    if !head_only {
-        let _ = stream.write_all(body);
-    }
-    let _ = stream.flush();
+fn header(name: &str, value: &str) -> Header {
+    Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .expect("static header names and values are valid")
 }
 
-fn handle(mut stream: TcpStream, root: &Path) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(clone) = stream.try_clone() else {
-        return;
+/// Answer one request (tiny_http leaves the body out for HEAD).
+fn handle(request: tiny_http::Request, root: &Path) {
+    let plain = |status: u16, text: &str| {
+        Response::from_string(text)
+            .with_status_code(status)
+            .with_header(header("Content-Type", "text/plain; charset=utf-8"))
     };
-    let mut reader = BufReader::new(clone);
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    // Drain the headers (bounded) so the client sees a clean close.
-    let mut line = String::new();
-    for _ in 0..100 {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) if line.trim().is_empty() => break,
-            Ok(_) => {}
+    let response = match request.method() {
+        Method::Get | Method::Head => {
+            match resolve(root, request.url()).map(|p| (std::fs::read(&p), p)) {
+                Some((Ok(body), path)) => {
+                    Response::from_data(body).with_header(header("Content-Type", &mime_type(&path)))
+                }
+                _ => plain(404, "not found\n"),
+            }
         }
+        _ => plain(405, "only GET and HEAD\n"),
     }
-    let mut parts = request_line.split_whitespace();
-    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        respond(
-            &mut stream,
-            "400 Bad Request",
-            "text/plain",
-            b"bad request\n",
-            false,
-        );
-        return;
-    };
-    let head_only = method == "HEAD";
-    if method != "GET" && !head_only {
-        respond(
-            &mut stream,
-            "405 Method Not Allowed",
-            "text/plain",
-            b"only GET and HEAD\n",
-            false,
-        );
-        return;
-    }
-    match resolve(root, target).map(|p| (std::fs::read(&p), p)) {
-        Some((Ok(body), path)) => {
-            respond(&mut stream, "200 OK", mime_type(&path), &body, head_only)
-        }
-        _ => respond(
-            &mut stream,
-            "404 Not Found",
-            "text/plain",
-            b"not found\n",
-            head_only,
-        ),
-    }
+    .with_header(header("Cache-Control", "no-store"))
+    .with_header(header("X-Content-Type-Options", "nosniff"));
+    let _ = request.respond(response);
 }
 
 pub(super) fn serve_cmd(a: &ServeArgs) -> CliResult {
@@ -171,22 +119,19 @@ pub(super) fn serve_cmd(a: &ServeArgs) -> CliResult {
         .dir
         .canonicalize()
         .map_err(|e| CliError::input(format!("--dir {}: {e}", a.dir.display())))?;
-    let listener = TcpListener::bind(("127.0.0.1", a.port))
+    let server = Server::http(("127.0.0.1", a.port))
         .map_err(|e| CliError::input(format!("--port {}: {e}", a.port)))?;
-    let port = listener.local_addr().map(|s| s.port()).unwrap_or(a.port);
+    let port = server.server_addr().to_ip().map_or(a.port, |s| s.port());
     emit(&format!(
         "serving {} on http://127.0.0.1:{port}/\n",
         root.display()
     ));
-    for stream in listener.incoming() {
-        match stream {
-            Ok(s) => {
-                let root = root.clone();
-                std::thread::spawn(move || handle(s, &root));
-            }
-            Err(e) => eprintln!("warning: accept: {e}"),
+    std::thread::scope(|scope| {
+        for request in server.incoming_requests() {
+            let root = &root;
+            scope.spawn(move || handle(request, root));
         }
-    }
+    });
     Ok(())
 }
 
@@ -197,6 +142,9 @@ mod tests {
     #[test]
     fn mime_types() {
         assert_eq!(mime_type(Path::new("a/b.wasm")), "application/wasm");
+        assert_eq!(mime_type(Path::new("style.css")), "text/css; charset=utf-8");
+        assert_eq!(mime_type(Path::new("p.svg")), "image/svg+xml");
+        assert_eq!(mime_type(Path::new("x.bin")), "application/octet-stream");
         assert!(mime_type(Path::new("x.js")).starts_with("text/javascript"));
         assert!(mime_type(Path::new("x.MJS")).starts_with("text/javascript"));
         assert!(mime_type(Path::new("index.html")).starts_with("text/html"));

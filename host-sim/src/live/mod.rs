@@ -57,8 +57,9 @@
 //! - The observation's time feature uses the messages' exchange timestamps (`ts_ms` / `ts`),
 //!   as the environment does in replay; only messages without one fall back to wall-clock
 //!   time ([`Clock::Wall`]).
-//! - Replay and live still build the observation in two places (the environment's step and
-//!   this actor); one market session for both is future work.
+//! - Forecasts (SPEC §10) are not read from a live feed: the observation's forecast group
+//!   stays empty live, while replay of a capture with forecasts fills it. Replay and live
+//!   build the observation through the same [`MarketSession`](crate::env::MarketSession).
 
 mod actor;
 #[cfg(feature = "cli")]

@@ -10,12 +10,12 @@
 //!
 //! The actor on the Kalshi venue under faults is in `live_kalshi.rs`, the long soak in
 //! `live_soak.rs`.
-#![cfg(feature = "exchange")]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kalsim_core::{ACTION_COUNT, CentiContracts, OBS_DIM, Price};
+use kalsim_exchange::{Exchange, ExchangeConfig};
 use kalsim_host_sim::data::{GenConfig, generate_string};
 use kalsim_host_sim::env::{Env, EnvConfig, load_markets};
 use kalsim_host_sim::live::{
@@ -24,7 +24,6 @@ use kalsim_host_sim::live::{
 };
 use kalsim_host_sim::policy::{PolicyContext, policy_with_context};
 use kalsim_host_sim::train::{PolicyMeta, PpoConfig, Trainer};
-use kalsim_host_sim::venue::exchange::{Exchange, ExchangeConfig};
 use kalsim_host_sim::venue::{
     Credentials, MarketDataClient, MarketDataConfig, PaperVenue, SimVenue, Venue,
 };

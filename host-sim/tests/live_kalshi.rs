@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use kalsim_core::Cents;
 use kalsim_core::OBS_DIM;
+use kalsim_exchange::{Exchange, ExchangeConfig, Faults};
 use kalsim_host_sim::data::{GenConfig, generate_string};
 use kalsim_host_sim::env::{Env, EnvConfig, load_markets};
 use kalsim_host_sim::live::{
@@ -32,7 +33,6 @@ use kalsim_host_sim::live::{
     Verdict, WsFeed, obs_hash,
 };
 use kalsim_host_sim::policy::{PolicyContext, policy_with_context};
-use kalsim_host_sim::venue::exchange::{Exchange, ExchangeConfig, Faults};
 use kalsim_host_sim::venue::ws::Channels;
 use kalsim_host_sim::venue::{
     Credentials, KalshiConfig, KalshiVenue, MarketDataClient, MarketDataConfig, RateLimits, Venue,

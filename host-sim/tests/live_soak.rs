@@ -21,13 +21,13 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use kalsim_core::{ACTION_COUNT, Rng};
+use kalsim_exchange::{Exchange, ExchangeConfig, Faults};
 use kalsim_host_sim::data::{GenConfig, generate_string};
 use kalsim_host_sim::env::EnvConfig;
 use kalsim_host_sim::live::{
     Actor, ActorConfig, DecisionLog, KillSwitch, LivePolicy, StopReason, WsFeed,
 };
 use kalsim_host_sim::policy::Policy;
-use kalsim_host_sim::venue::exchange::{Exchange, ExchangeConfig, Faults};
 use kalsim_host_sim::venue::ws::Channels;
 use kalsim_host_sim::venue::{
     Credentials, KalshiConfig, KalshiVenue, MarketDataClient, MarketDataConfig, RateLimits,

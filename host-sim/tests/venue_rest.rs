@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use kalsim_core::{CentiContracts, Cents, Contracts, Intent, OrderBook, Price, Side};
+use kalsim_exchange::{Exchange, ExchangeConfig, Faults};
 use kalsim_host_sim::venue::auth::{
     HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, verify_signature,
 };
-use kalsim_host_sim::venue::exchange::{Exchange, ExchangeConfig, Faults};
 use kalsim_host_sim::venue::{
     Credentials, KalshiConfig, KalshiVenue, OrderOptions, OrderRequest, OrderStatus, RateLimits,
     RetryPolicy, TimeInForce, Venue, VenueError,

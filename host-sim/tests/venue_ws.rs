@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use kalsim_core::{CentiContracts, OrderBook, Price, Rng, Side};
-use kalsim_host_sim::venue::exchange::{Exchange, ExchangeConfig, Faults};
+use kalsim_exchange::{Exchange, ExchangeConfig, Faults};
 use kalsim_host_sim::venue::{
     BookUpdate, Credentials, MarketDataClient, MarketDataConfig, VenueError,
 };

@@ -9,10 +9,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use kalsim_core::{Price, Side};
+use kalsim_exchange::{Exchange, ExchangeConfig, Faults};
 use kalsim_host_sim::data::{self, GenConfig, LoadOptions, Mode, generate_string};
 use kalsim_host_sim::live::KillSwitch;
 use kalsim_host_sim::live::recorder::{Recorder, record_from};
-use kalsim_host_sim::venue::exchange::{Exchange, ExchangeConfig, Faults};
 use kalsim_host_sim::venue::ws::Channels;
 use kalsim_host_sim::venue::{Credentials, MarketDataClient, MarketDataConfig};
 use serde_json::{Value, json};

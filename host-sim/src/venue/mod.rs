@@ -7,8 +7,8 @@
 //! and onto the single YES book Kalshi matches on (SPEC §3), and the Kalshi venue sends the
 //! YES-book form (`side` bid/ask, `price` in fixed-point dollars).
 //!
-//! Everything in this module is behind the `live` feature (std, blocking I/O); the local test
-//! exchange is behind `exchange`.
+//! Everything in this module is behind the `live` feature (std, blocking I/O); the loopback
+//! test exchange is the `kalsim-exchange` crate (`host-sim/exchange`), never shipped.
 
 use std::fmt;
 
@@ -22,9 +22,6 @@ pub mod paper;
 pub mod ratelimit;
 pub mod sim;
 pub mod ws;
-
-#[cfg(any(test, feature = "exchange"))]
-pub mod exchange;
 
 pub use auth::{Credentials, RequestSigner};
 pub use kalshi::{Environment, KalshiConfig, KalshiVenue};

@@ -33,8 +33,10 @@ use kalsim_core::{Cents, FeeSchedule, OrderBook};
 use rsa::RsaPublicKey;
 use serde_json::Value;
 
-use super::auth::{HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, now_ms, verify_signature};
-use super::ratelimit::{Bucket, RateLimits, TokenBudget};
+use kalsim_host_sim::venue::auth::{
+    HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, now_ms, verify_signature,
+};
+use kalsim_host_sim::venue::ratelimit::{Bucket, RateLimits, TokenBudget};
 
 pub(crate) mod contract;
 mod http;

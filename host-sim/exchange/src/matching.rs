@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use super::contract::CreateOrder;
 use super::{ExchangeConfig, FillRec, MarketState, OrderRec, State};
-use crate::venue::auth::now_ms;
-use crate::wire::fixed::{format_centi_contracts, format_price_dollars};
+use kalsim_host_sim::venue::auth::now_ms;
+use kalsim_host_sim::wire::fixed::{format_centi_contracts, format_price_dollars};
 
 /// A refusal: HTTP status, error code, message.
 pub(crate) type Refusal = (u16, &'static str, String);

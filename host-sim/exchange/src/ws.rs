@@ -18,11 +18,8 @@ use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::{Message, WebSocket};
 
 use super::{Shared, State, matching};
-use crate::data::DataErrorKind;
-use crate::wire::fixed::{format_centi_contracts, format_price_dollars};
-use crate::wire::market::{self, Msg};
-use crate::wire::orders::parse_book;
-use serde::Deserialize;
+use kalsim_host_sim::wire::fixed::{format_centi_contracts, format_price_dollars};
+use kalsim_host_sim::wire::market_json;
 
 pub(super) fn serve(listener: TcpListener, shared: Arc<Shared>) {
     for stream in listener.incoming() {
@@ -78,17 +75,15 @@ fn apply_book(st: &mut State, cfg: &super::ExchangeConfig, m: &Value) -> Option<
     let ticker = msg.get("market_ticker")?.as_str()?.to_owned();
     match m.get("type")?.as_str()? {
         "orderbook_snapshot" => {
-            st.books.insert(ticker.clone(), parse_book(msg).ok()?.0);
+            st.books
+                .insert(ticker.clone(), market_json::book(msg).ok()?.0);
             matching::on_snapshot(st, &ticker);
         }
         "orderbook_delta" => {
-            let body = Msg::deserialize(msg).ok()?;
-            let (side, price, delta) = match market::delta(&body) {
-                Ok(d) => (d.side, d.price, d.delta_centi),
+            let (side, price, delta) = match market_json::delta(msg) {
+                Ok(Some(d)) => d,
                 // A deci-cent level: not modelled by this exchange's whole-cent book.
-                Err(e) if matches!(e.kind, DataErrorKind::SubCentPrice { .. }) => {
-                    return Some(ticker);
-                }
+                Ok(None) => return Some(ticker),
                 Err(_) => return None,
             };
             let effect = st

@@ -5,8 +5,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::venue::valid_client_order_id;
-use crate::wire::fixed::{parse_centi_contracts, parse_dollars_scaled};
+use kalsim_host_sim::venue::valid_client_order_id;
+use kalsim_host_sim::wire::fixed::{parse_centi_contracts, parse_dollars_scaled};
 
 /// A create request that passed the contract.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use super::contract;
 use super::http::{Outcome, PREFIX, Request, error};
 use super::matching::{self, count_value, fill_json, order_json, price_value};
 use super::{MarketState, Shared, State};
-use crate::venue::auth::now_ms;
-use crate::wire::fixed::format_centi_contracts;
+use kalsim_host_sim::venue::auth::now_ms;
+use kalsim_host_sim::wire::fixed::format_centi_contracts;
 
 fn violation(st: &mut State, what: String) -> Outcome {
     st.stats.contract_violations += 1;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::Shared;
-use crate::venue::ratelimit::{Bucket, EndpointCosts};
+use kalsim_host_sim::venue::ratelimit::{Bucket, EndpointCosts};
 
 /// The REST prefix every route sits under.
 pub(crate) const PREFIX: &str = "/trade-api/v2";

@@ -35,4 +35,5 @@ if [ "$status" -ne 0 ]; then
     echo "pytest failed with status $status" >&2
     exit "$status"
 fi
+bash "$here/test_wheel.sh"
 echo "== all ffi tests passed"

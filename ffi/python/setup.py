@@ -57,4 +57,29 @@ class BinaryDistribution(Distribution):
         return True
 
 
-setup(cmdclass={"build_py": BuildWithCargo}, distclass=BinaryDistribution)
+try:
+    from setuptools.command.bdist_wheel import bdist_wheel as _bdist_wheel
+except ImportError:  # setuptools < 70.1: the `wheel` package's
+    try:
+        from wheel.bdist_wheel import bdist_wheel as _bdist_wheel
+    except ImportError:
+        _bdist_wheel = None
+
+cmdclass = {"build_py": BuildWithCargo}
+if _bdist_wheel is not None:
+
+    class PlatformWheel(_bdist_wheel):
+        """``py3-none-<platform>``: the wheel holds a shared library reached through ctypes,
+        no CPython extension, so one wheel serves every Python 3 on the platform."""
+
+        def finalize_options(self):
+            super().finalize_options()
+            self.root_is_pure = False
+
+        def get_tag(self):
+            _, _, plat = super().get_tag()
+            return "py3", "none", plat
+
+    cmdclass["bdist_wheel"] = PlatformWheel
+
+setup(cmdclass=cmdclass, distclass=BinaryDistribution)

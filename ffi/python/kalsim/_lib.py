@@ -1,6 +1,7 @@
 """Loading ``libkalsim.so`` and declaring the C ABI for ctypes.
 
-Search order: ``$KALSIM_LIB`` (a path to the library), a copy bundled in this package, then
+Search order: ``$KALSIM_LIB`` (a path to the library; one that does not exist is reported
+with a warning and skipped), a copy bundled in this package, then
 the workspace build outputs ``target/{release,debug}`` (``$CARGO_TARGET_DIR`` first) found by
 walking up from this file, the most recently built first.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import warnings
 from ctypes import (
     POINTER,
     Structure,
@@ -47,11 +49,17 @@ else:
 
 
 def _candidates() -> list[Path]:
+    found = []
     env = os.environ.get("KALSIM_LIB")
     if env:
-        return [Path(env)]
+        if Path(env).exists():
+            return [Path(env)]
+        warnings.warn(
+            f"kalsim: KALSIM_LIB={env} does not exist; using the bundled or built library",
+            stacklevel=3,
+        )
     here = Path(__file__).resolve().parent
-    found = [here / LIB_NAME]
+    found.append(here / LIB_NAME)
     targets = []
     if os.environ.get("CARGO_TARGET_DIR"):
         targets.append(Path(os.environ["CARGO_TARGET_DIR"]))

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import pytest
 
-# Run against the source tree when the package is not installed.
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+# Against the source tree, unless testing an installed wheel (KALSIM_TEST_INSTALLED=1, the
+# tests copied outside the repository).
+if os.environ.get("KALSIM_TEST_INSTALLED") != "1":
+    sys.path.insert(0, str(HERE.parent))
 
 REPO = HERE.parent.parent.parent
 VECTORS = Path(os.environ.get("KALSIM_VECTORS", REPO / "tests" / "vectors"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
+from pathlib import Path
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -29,17 +31,49 @@ INVALID_ACTIONS: tuple[str, ...] = tuple(
     lib.kalsim_invalid_action_name(c).decode() for c in range(lib.kalsim_invalid_action_max_code() + 1)
 )
 
-ConfigLike = Optional[Union[str, bytes, dict]]
+ConfigLike = Optional[Union[str, bytes, dict, "os.PathLike[str]"]]
+
+
+def _config_file(config: Union[str, "os.PathLike[str]"]) -> Optional[Path]:
+    """The file a config argument names: any path object, or a string ending in ``.toml`` /
+    ``.json`` that is not JSON text."""
+    if isinstance(config, os.PathLike):
+        return Path(config)
+    text = config.strip()
+    if text.startswith("{") or not text.endswith((".toml", ".json")):
+        return None
+    return Path(text)
 
 
 def config_json(config: ConfigLike) -> bytes:
-    """An `EnvConfig` as JSON bytes: ``None`` = defaults, a dict is serialised, a str is JSON."""
+    """An `EnvConfig` as JSON bytes: ``None`` = defaults, a dict is serialised, a str is JSON
+    text, and a path (a ``Path``, or a string ending in ``.toml`` / ``.json``) names a config
+    file (TOML needs Python >= 3.11's ``tomllib``). Keys are those of docs/environment.md,
+    including ``data.preset = "informed"`` and ``decision_interval``."""
     if config is None:
         return b""
     if isinstance(config, dict):
         return json.dumps(config).encode()
-    if isinstance(config, str):
-        return config.encode()
+    if isinstance(config, (str, os.PathLike)):
+        path = _config_file(config)
+        if path is None:
+            return str(config).encode()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise FileNotFoundError(f"kalsim: config file {path}: {e.strerror or e}") from e
+        if path.suffix != ".toml":
+            return text.encode()
+        try:
+            import tomllib
+        except ImportError as e:  # Python < 3.11
+            raise ImportError(
+                f"kalsim: reading {path} needs Python >= 3.11 (tomllib); pass a dict or JSON"
+            ) from e
+        try:
+            return json.dumps(tomllib.loads(text)).encode()
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"kalsim: config file {path}: invalid TOML: {e}") from e
     return bytes(config)
 
 

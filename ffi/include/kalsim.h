@@ -49,6 +49,12 @@
 #define KALSIM_OBS_DIM 40
 
 /**
+ * The generator seed of held-out synthetic markets is the training seed plus this
+ * (`kalsim_config_held_out`, `kalsim experiment`).
+ */
+#define KALSIM_EVAL_SEED_OFFSET 1000
+
+/**
  * Observation schema version this header was generated with.
  */
 #define KALSIM_OBS_SCHEMA_VERSION 2
@@ -156,6 +162,10 @@ enum kalsim_struct_id
    * `kalsim_field` itself, so a binding can check the mirror it bootstraps with.
    */
   KALSIM_STRUCT_ID_FIELD = 5,
+  /**
+   * `kalsim_env_step_buffers`.
+   */
+  KALSIM_STRUCT_ID_ENV_STEP_BUFFERS = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -223,6 +233,34 @@ enum kalsim_field_kind
 typedef enum kalsim_field_kind kalsim_field_kind;
 #else
 typedef uint32_t kalsim_field_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The autoreset modes of a vector environment (passed as `uint32_t`).
+ */
+enum kalsim_autoreset
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Gymnasium's default: the step after an env ends ignores its action and returns the
+   * first observation of its next episode (reward 0, flags false).
+   */
+  KALSIM_AUTORESET_NEXT_STEP = 0,
+  /**
+   * Stable-Baselines3's: the step that ends an env returns its reward, flags and final
+   * info with the first observation and mask of the next episode; the final observation
+   * is read with `kalsim_vec_env_final_observations`.
+   */
+  KALSIM_AUTORESET_SAME_STEP = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum kalsim_autoreset kalsim_autoreset;
+#else
+typedef uint32_t kalsim_autoreset;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -432,6 +470,34 @@ typedef struct kalsim_metrics {
 } kalsim_metrics;
 
 /**
+ * The caller's buffers of `kalsim_env_step_into` / `kalsim_env_reset_into`, described once
+ * and passed by pointer every step (one ABI crossing per step for bindings where a call
+ * costs more than the step, such as Python's ctypes).
+ */
+typedef struct kalsim_env_step_buffers {
+  /**
+   * Output: the next observation (`KALSIM_OBS_DIM` floats).
+   */
+  float *obs_out;
+  /**
+   * Length of `obs_out`.
+   */
+  size_t obs_len;
+  /**
+   * Output: the action mask of the new state (`KALSIM_ACTION_COUNT` bytes, 1 = allowed).
+   */
+  uint8_t *mask_out;
+  /**
+   * Length of `mask_out`.
+   */
+  size_t mask_len;
+  /**
+   * Output: reward, flags and info.
+   */
+  struct kalsim_step *step_out;
+} kalsim_env_step_buffers;
+
+/**
  * One field of a struct: what a binding needs to mirror it.
  */
 typedef struct kalsim_field {
@@ -554,6 +620,27 @@ uint32_t kalsim_abi_version(void);
 const char *kalsim_version(void);
 
 /**
+ * The held-out evaluation configuration of `config_json` (NULL or "" = defaults), as
+ * `kalsim experiment` selects it: the same generator and preset with the synthetic seed
+ * moved by `KALSIM_EVAL_SEED_OFFSET`, so no evaluation market was seen in training. Written
+ * to `out` as NUL-terminated JSON (every key, defaults filled in) when `out_len` bytes hold
+ * it.
+ *
+ * `*required_out` gets the bytes needed including the NUL, on success and on
+ * `KALSIM_STATUS_BUFFER` (call with `out_len` 0 to size the buffer). Errors:
+ * `KALSIM_STATUS_CONFIG`, `KALSIM_STATUS_BUFFER`, `KALSIM_STATUS_NULL_POINTER` (`out` may be
+ * NULL only when `out_len` is 0).
+ *
+ * # Safety
+ * `config_json` is NULL or NUL-terminated; `out` is NULL or holds `out_len` bytes;
+ * `required_out` is NULL or writable.
+ */
+kalsim_status kalsim_config_held_out(const char *config_json,
+                                     char *out,
+                                     size_t out_len,
+                                     size_t *required_out);
+
+/**
  * Create an environment from a JSON configuration (NULL or "" = every default, on the
  * embedded synthetic data; `data.files` loads Kalshi JSONL captures).
  *
@@ -668,6 +755,32 @@ kalsim_status kalsim_env_metrics(const struct kalsim_env *env, struct kalsim_met
  * `env` is NULL or a live handle; `out` is NULL or holds `out_len` `uint32_t`.
  */
 kalsim_status kalsim_env_size_table(const struct kalsim_env *env, uint32_t *out, size_t out_len);
+
+/**
+ * `kalsim_env_step` and `kalsim_env_action_mask` in one call: step with `action`, then
+ * write the next observation, the new state's mask and the result (reward, flags, info)
+ * into `buffers`. Errors as `kalsim_env_step`; nothing is written on failure.
+ *
+ * # Safety
+ * `env` is NULL or a live handle; `buffers` is NULL or readable, each of its pointers
+ * NULL or valid for its stated length, the outputs distinct.
+ */
+kalsim_status kalsim_env_step_into(struct kalsim_env *env,
+                                   uint32_t action,
+                                   const struct kalsim_env_step_buffers *buffers);
+
+/**
+ * `kalsim_env_reset` (`use_seed` true) or `kalsim_env_reset_next` (false, `seed` ignored)
+ * and the mask in one call: the first observation, its mask and the info (reward 0, flags
+ * false) into `buffers`. Errors as `kalsim_env_reset`; nothing moves on a bad buffer.
+ *
+ * # Safety
+ * As `kalsim_env_step_into`.
+ */
+kalsim_status kalsim_env_reset_into(struct kalsim_env *env,
+                                    uint64_t seed,
+                                    bool use_seed,
+                                    const struct kalsim_env_step_buffers *buffers);
 
 /**
  * Number of struct ids (`kalsim_struct_id` runs 0..it).
@@ -991,7 +1104,7 @@ kalsim_status kalsim_vec_env_infos(const struct kalsim_vec_env *venv,
 
 /**
  * SPEC §9 metrics of env `index`'s current episode (right after a step that ended it:
- * the finished episode's).
+ * the finished episode's, in either autoreset mode).
  *
  * # Safety
  * `venv` is NULL or live; `out` is NULL or writable.
@@ -999,6 +1112,39 @@ kalsim_status kalsim_vec_env_infos(const struct kalsim_vec_env *venv,
 kalsim_status kalsim_vec_env_metrics(const struct kalsim_vec_env *venv,
                                      size_t index,
                                      struct kalsim_metrics *out);
+
+/**
+ * Choose the autoreset mode (`kalsim_autoreset`), from the next step on. Errors:
+ * `KALSIM_STATUS_INVALID_ARGUMENT` for an unknown mode.
+ *
+ * # Safety
+ * `venv` is NULL or live.
+ */
+kalsim_status kalsim_vec_env_set_autoreset(struct kalsim_vec_env *venv, uint32_t mode);
+
+/**
+ * The autoreset mode (`kalsim_autoreset`); 0 if `venv` is NULL.
+ *
+ * # Safety
+ * `venv` is NULL or live.
+ */
+uint32_t kalsim_vec_env_autoreset(const struct kalsim_vec_env *venv);
+
+/**
+ * Same-step mode: for every env that ended on the last step (its `terminated` or
+ * `truncated` is 1), write its episode's final observation to row `i` of `obs_out`
+ * (N x `KALSIM_OBS_DIM`, row-major) and 1 to `ended_out[i]`; other rows are left as they
+ * were and their `ended_out` is 0. In next-step mode every `ended_out` is 0 (the step
+ * itself returned the final observation).
+ *
+ * # Safety
+ * `venv` is NULL or live; each buffer is NULL or holds its stated length.
+ */
+kalsim_status kalsim_vec_env_final_observations(const struct kalsim_vec_env *venv,
+                                                float *obs_out,
+                                                size_t obs_len,
+                                                uint8_t *ended_out,
+                                                size_t ended_len);
 
 #ifdef __cplusplus
 }  // extern "C"

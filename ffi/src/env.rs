@@ -365,3 +365,107 @@ pub unsafe extern "C" fn kalsim_env_size_table(
         Ok(())
     })
 }
+
+/// The caller's buffers of `kalsim_env_step_into` / `kalsim_env_reset_into`, described once
+/// and passed by pointer every step (one ABI crossing per step for bindings where a call
+/// costs more than the step, such as Python's ctypes).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct kalsim_env_step_buffers {
+    /// Output: the next observation (`KALSIM_OBS_DIM` floats).
+    pub obs_out: *mut f32,
+    /// Length of `obs_out`.
+    pub obs_len: usize,
+    /// Output: the action mask of the new state (`KALSIM_ACTION_COUNT` bytes, 1 = allowed).
+    pub mask_out: *mut u8,
+    /// Length of `mask_out`.
+    pub mask_len: usize,
+    /// Output: reward, flags and info.
+    pub step_out: *mut kalsim_step,
+}
+
+/// The output slices of `kalsim_env_step_buffers`, checked before the environment moves.
+struct StepOut<'a> {
+    obs: &'a mut [f32],
+    mask: &'a mut [u8],
+    step: &'a mut kalsim_step,
+}
+
+/// # Safety
+/// `b` is NULL or readable, and each of its pointers NULL or valid for its stated length,
+/// the three outputs distinct.
+unsafe fn step_out<'a>(b: *const kalsim_env_step_buffers) -> FfiResult<StepOut<'a>> {
+    // SAFETY (all four): caller contract.
+    let b = unsafe { ptr::as_ref(b, "buffers") }?;
+    Ok(StepOut {
+        obs: unsafe { ptr::slice_mut(b.obs_out, b.obs_len, OBS_DIM, "obs_out") }?,
+        mask: unsafe { ptr::slice_mut(b.mask_out, b.mask_len, ACTION_COUNT, "mask_out") }?,
+        step: unsafe { ptr::as_mut(b.step_out, "step_out") }?,
+    })
+}
+
+/// `kalsim_env_step` and `kalsim_env_action_mask` in one call: step with `action`, then
+/// write the next observation, the new state's mask and the result (reward, flags, info)
+/// into `buffers`. Errors as `kalsim_env_step`; nothing is written on failure.
+///
+/// # Safety
+/// `env` is NULL or a live handle; `buffers` is NULL or readable, each of its pointers
+/// NULL or valid for its stated length, the outputs distinct.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_env_step_into(
+    env: *mut kalsim_env,
+    action: u32,
+    buffers: *const kalsim_env_step_buffers,
+) -> kalsim_status {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let env = unsafe { ptr::as_mut(env, "env") }?;
+        // SAFETY: caller contract.
+        let out = unsafe { step_out(buffers) }?;
+        let mut obs = [0f32; OBS_DIM];
+        let r = env.env.step(action, &mut obs)?;
+        env.info = r.info;
+        out.obs.copy_from_slice(&obs);
+        env.env.action_mask_into(out.mask);
+        *out.step = kalsim_step {
+            reward: r.reward,
+            terminated: r.terminated,
+            truncated: r.truncated,
+            info: r.info.into(),
+        };
+        Ok(())
+    })
+}
+
+/// `kalsim_env_reset` (`use_seed` true) or `kalsim_env_reset_next` (false, `seed` ignored)
+/// and the mask in one call: the first observation, its mask and the info (reward 0, flags
+/// false) into `buffers`. Errors as `kalsim_env_reset`; nothing moves on a bad buffer.
+///
+/// # Safety
+/// As `kalsim_env_step_into`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_env_reset_into(
+    env: *mut kalsim_env,
+    seed: u64,
+    use_seed: bool,
+    buffers: *const kalsim_env_step_buffers,
+) -> kalsim_status {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let env = unsafe { ptr::as_mut(env, "env") }?;
+        // SAFETY: caller contract.
+        let out = unsafe { step_out(buffers) }?;
+        let mut obs = [0f32; OBS_DIM];
+        env.info = env.env.reset(use_seed.then_some(seed), &mut obs)?;
+        out.obs.copy_from_slice(&obs);
+        env.env.action_mask_into(out.mask);
+        *out.step = kalsim_step {
+            reward: 0.0,
+            terminated: false,
+            truncated: false,
+            info: env.info.into(),
+        };
+        Ok(())
+    })
+}

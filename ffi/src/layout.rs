@@ -7,7 +7,7 @@
 use std::ffi::c_char;
 use std::mem::{offset_of, size_of};
 
-use crate::env::{kalsim_step, kalsim_step_info};
+use crate::env::{kalsim_env_step_buffers, kalsim_step, kalsim_step_info};
 use crate::metrics::kalsim_metrics;
 use crate::primitives::kalsim_obs_feature;
 use crate::ptr;
@@ -31,10 +31,12 @@ pub enum kalsim_struct_id {
     VecStepBuffers = 4,
     /// `kalsim_field` itself, so a binding can check the mirror it bootstraps with.
     Field = 5,
+    /// `kalsim_env_step_buffers`.
+    EnvStepBuffers = 6,
 }
 
 /// Number of struct ids (one past the largest).
-const STRUCT_COUNT: u32 = 6;
+const STRUCT_COUNT: u32 = 7;
 
 /// The C type of a struct field (passed as `uint32_t` in `kalsim_field.kind`).
 #[allow(non_camel_case_types)]
@@ -101,7 +103,7 @@ macro_rules! scalar {
 scalar! {
     u8 => U8, bool => Bool, u32 => U32, u64 => U64, i64 => I64, f32 => F32, f64 => F64,
     usize => Usize, *const c_char => CString, *const u32 => Pointer, *mut f32 => Pointer,
-    *mut f64 => Pointer, *mut u8 => Pointer,
+    *mut f64 => Pointer, *mut u8 => Pointer, *mut kalsim_step => Pointer,
 }
 
 impl FieldType for kalsim_step_info {
@@ -243,6 +245,18 @@ const VEC_STEP_BUFFERS: Layout = Layout {
     }),
 };
 
+const ENV_STEP_BUFFERS: Layout = Layout {
+    name: "kalsim_env_step_buffers\0",
+    size: size_of::<kalsim_env_step_buffers>(),
+    fields: fields!(kalsim_env_step_buffers {
+        obs_out,
+        obs_len,
+        mask_out,
+        mask_len,
+        step_out,
+    }),
+};
+
 const FIELD: Layout = Layout {
     name: "kalsim_field\0",
     size: size_of::<kalsim_field>(),
@@ -262,6 +276,7 @@ const LAYOUTS: [&Layout; STRUCT_COUNT as usize] = [
     &OBS_FEATURE,
     &VEC_STEP_BUFFERS,
     &FIELD,
+    &ENV_STEP_BUFFERS,
 ];
 
 fn layout(struct_id: u32) -> FfiResult<&'static Layout> {

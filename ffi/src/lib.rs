@@ -11,6 +11,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
 
+mod config;
 mod env;
 mod layout;
 mod metrics;
@@ -20,6 +21,7 @@ mod ptr;
 mod status;
 mod vec_env;
 
+pub use config::*;
 pub use env::*;
 pub use layout::*;
 pub use metrics::*;
@@ -41,12 +43,16 @@ pub const KALSIM_INTENT_COUNT: usize = 5;
 pub const KALSIM_INVALID_ACTION_MAX_CODE: u32 = 8;
 /// Length of the observation vector (SPEC §8).
 pub const KALSIM_OBS_DIM: usize = 40;
+/// The generator seed of held-out synthetic markets is the training seed plus this
+/// (`kalsim_config_held_out`, `kalsim experiment`).
+pub const KALSIM_EVAL_SEED_OFFSET: u64 = 1_000;
 /// Observation schema version this header was generated with.
 pub const KALSIM_OBS_SCHEMA_VERSION: u32 = 2;
 
 const _: () = assert!(KALSIM_ACTION_COUNT == kalsim_core::ACTION_COUNT);
 const _: () = assert!(KALSIM_OBS_DIM == kalsim_core::OBS_DIM);
 const _: () = assert!(KALSIM_OBS_SCHEMA_VERSION == kalsim_core::OBS_SCHEMA_VERSION);
+const _: () = assert!(KALSIM_EVAL_SEED_OFFSET == kalsim_host_sim::env::held_out::EVAL_SEED_OFFSET);
 const _: () = assert!(KALSIM_TIER_COUNT == kalsim_core::action::TIER_COUNT);
 const _: () = assert!(KALSIM_INTENT_COUNT == primitives::INTENT_COUNT);
 const _: () =

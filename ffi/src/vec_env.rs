@@ -3,12 +3,14 @@
 //! Buffers are contiguous and row-major (numpy's default), so a host can pass its arrays
 //! by pointer: N x `KALSIM_OBS_DIM` floats, N rewards, N terminated and truncated bytes,
 //! N x 25 mask bytes, each with its length (checked: `KALSIM_STATUS_BUFFER` when short).
-//! Autoreset is Gymnasium's next-step mode.
+//! Autoreset is Gymnasium's next-step mode unless `kalsim_vec_env_set_autoreset` chooses
+//! the same-step mode (Stable-Baselines3's), where the final observation of an episode that
+//! ended is read with `kalsim_vec_env_final_observations`.
 
 use std::ffi::c_char;
 
 use kalsim_core::{ACTION_COUNT, OBS_DIM};
-use kalsim_host_sim::env::VecEnv;
+use kalsim_host_sim::env::{Autoreset, VecEnv};
 
 use crate::env::{kalsim_step_info, load};
 use crate::metrics::kalsim_metrics;
@@ -201,7 +203,7 @@ pub unsafe extern "C" fn kalsim_vec_env_infos(
 }
 
 /// SPEC §9 metrics of env `index`'s current episode (right after a step that ended it:
-/// the finished episode's).
+/// the finished episode's, in either autoreset mode).
 ///
 /// # Safety
 /// `venv` is NULL or live; `out` is NULL or writable.
@@ -216,13 +218,104 @@ pub unsafe extern "C" fn kalsim_vec_env_metrics(
         let v = unsafe { ptr::as_ref(venv, "venv") }?;
         // SAFETY: caller contract.
         let out = unsafe { ptr::as_mut(out, "out") }?;
-        let env = v.inner.envs().get(index).ok_or_else(|| {
+        let m = v.inner.episode_metrics(index).ok_or_else(|| {
             FfiError::arg(format!(
                 "index {index} out of range (n = {})",
                 v.inner.num_envs()
             ))
         })?;
-        *out = kalsim_metrics::from(env.metrics());
+        *out = kalsim_metrics::from(m);
+        Ok(())
+    })
+}
+
+/// The autoreset modes of a vector environment (passed as `uint32_t`).
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum kalsim_autoreset {
+    /// Gymnasium's default: the step after an env ends ignores its action and returns the
+    /// first observation of its next episode (reward 0, flags false).
+    NextStep = 0,
+    /// Stable-Baselines3's: the step that ends an env returns its reward, flags and final
+    /// info with the first observation and mask of the next episode; the final observation
+    /// is read with `kalsim_vec_env_final_observations`.
+    SameStep = 1,
+}
+
+/// Choose the autoreset mode (`kalsim_autoreset`), from the next step on. Errors:
+/// `KALSIM_STATUS_INVALID_ARGUMENT` for an unknown mode.
+///
+/// # Safety
+/// `venv` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_vec_env_set_autoreset(
+    venv: *mut kalsim_vec_env,
+    mode: u32,
+) -> kalsim_status {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let v = unsafe { ptr::as_mut(venv, "venv") }?;
+        let mode = match mode {
+            m if m == kalsim_autoreset::NextStep as u32 => Autoreset::NextStep,
+            m if m == kalsim_autoreset::SameStep as u32 => Autoreset::SameStep,
+            m => {
+                return Err(FfiError::arg(format!(
+                    "autoreset mode {m} is not one of 0 (next step), 1 (same step)"
+                )));
+            }
+        };
+        v.inner.set_autoreset(mode);
+        Ok(())
+    })
+}
+
+/// The autoreset mode (`kalsim_autoreset`); 0 if `venv` is NULL.
+///
+/// # Safety
+/// `venv` is NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_vec_env_autoreset(venv: *const kalsim_vec_env) -> u32 {
+    // SAFETY: caller contract.
+    match unsafe { venv.as_ref() }.map(|v| v.inner.autoreset()) {
+        Some(Autoreset::SameStep) => kalsim_autoreset::SameStep as u32,
+        _ => kalsim_autoreset::NextStep as u32,
+    }
+}
+
+/// Same-step mode: for every env that ended on the last step (its `terminated` or
+/// `truncated` is 1), write its episode's final observation to row `i` of `obs_out`
+/// (N x `KALSIM_OBS_DIM`, row-major) and 1 to `ended_out[i]`; other rows are left as they
+/// were and their `ended_out` is 0. In next-step mode every `ended_out` is 0 (the step
+/// itself returned the final observation).
+///
+/// # Safety
+/// `venv` is NULL or live; each buffer is NULL or holds its stated length.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_vec_env_final_observations(
+    venv: *const kalsim_vec_env,
+    obs_out: *mut f32,
+    obs_len: usize,
+    ended_out: *mut u8,
+    ended_len: usize,
+) -> kalsim_status {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let v = unsafe { ptr::as_ref(venv, "venv") }?;
+        let n = v.inner.num_envs();
+        // SAFETY: caller contract.
+        let obs = unsafe { ptr::slice_mut(obs_out, obs_len, n * OBS_DIM, "obs_out") }?;
+        // SAFETY: caller contract.
+        let ended = unsafe { ptr::slice_mut(ended_out, ended_len, n, "ended_out") }?;
+        for (i, (row, e)) in obs.chunks_exact_mut(OBS_DIM).zip(ended).enumerate() {
+            match v.inner.final_observation(i) {
+                Some(f) => {
+                    row.copy_from_slice(f);
+                    *e = 1;
+                }
+                None => *e = 0,
+            }
+        }
         Ok(())
     })
 }

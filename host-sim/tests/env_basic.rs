@@ -1,7 +1,7 @@
 //! Environment smoke and determinism tests over the embedded synthetic markets.
 
 use kalsim_core::{OBS_DIM, Rng};
-use kalsim_host_sim::env::{Env, EnvConfig, VecEnv, load_markets};
+use kalsim_host_sim::env::{Autoreset, Env, EnvConfig, VecEnv, load_markets};
 
 fn small_config() -> EnvConfig {
     let mut cfg = EnvConfig::default();
@@ -118,4 +118,97 @@ fn vec_env_identical_for_any_thread_count() {
     let one = vec_rollout(1);
     assert_eq!(one, vec_rollout(2));
     assert_eq!(one, vec_rollout(3));
+}
+
+/// Same-step autoreset is N single envs reset within the step that ends them: each
+/// reward, flag and info as the env's own step, the final observation and metrics kept, the
+/// returned observation and mask the next episode's first.
+fn same_step_matches_single_envs(threads: usize) {
+    let mut cfg = small_config();
+    cfg.data.synthetic_events = 80;
+    let (markets, _) = load_markets(&cfg).unwrap();
+    let n = 3;
+    let mut v = VecEnv::new(cfg.clone(), markets.clone(), n, threads).unwrap();
+    v.set_autoreset(Autoreset::SameStep);
+    assert_eq!(v.autoreset(), Autoreset::SameStep);
+    let mut singles: Vec<Env> = (0..n)
+        .map(|_| Env::new(cfg.clone(), markets.clone()).unwrap())
+        .collect();
+    let (mut obs, mut masks) = (vec![0.0f32; n * OBS_DIM], vec![0u8; n * 25]);
+    let (mut rewards, mut term, mut trunc) = (vec![0.0; n], vec![0u8; n], vec![0u8; n]);
+    let seed = 21;
+    v.reset(seed, &mut obs, &mut masks).unwrap();
+    let mut ref_obs = vec![0.0f32; OBS_DIM];
+    for (i, e) in singles.iter_mut().enumerate() {
+        e.reset(Some(Rng::derive(seed, i as u64).next_u64()), &mut ref_obs)
+            .unwrap();
+        assert_eq!(&obs[i * OBS_DIM..(i + 1) * OBS_DIM], &ref_obs[..]);
+    }
+    let mut rng = Rng::new(3);
+    let mut actions = vec![0u32; n];
+    let mut ends = 0;
+    for _ in 0..400 {
+        for i in 0..n {
+            let m: Vec<bool> = masks[i * 25..(i + 1) * 25]
+                .iter()
+                .map(|&b| b == 1)
+                .collect();
+            actions[i] = random_masked(&mut rng, &m);
+        }
+        v.step(
+            &actions,
+            &mut obs,
+            &mut rewards,
+            &mut term,
+            &mut trunc,
+            &mut masks,
+        )
+        .unwrap();
+        for (i, e) in singles.iter_mut().enumerate() {
+            let r = e.step(actions[i], &mut ref_obs).unwrap();
+            assert_eq!(rewards[i].to_bits(), r.reward.to_bits());
+            assert_eq!((term[i] == 1, trunc[i] == 1), (r.terminated, r.truncated));
+            assert_eq!(v.infos()[i], r.info, "the final info is kept");
+            let done = r.terminated || r.truncated;
+            assert_eq!(v.ended(i), done);
+            if done {
+                ends += 1;
+                assert_eq!(v.final_observation(i).unwrap()[..], ref_obs[..]);
+                assert_eq!(v.episode_metrics(i).unwrap(), e.metrics());
+                e.reset(None, &mut ref_obs).unwrap();
+            } else {
+                assert!(v.final_observation(i).is_none());
+            }
+            assert_eq!(&obs[i * OBS_DIM..(i + 1) * OBS_DIM], &ref_obs[..]);
+            let mask: Vec<u8> = e.action_mask().iter().map(|&b| b as u8).collect();
+            assert_eq!(&masks[i * 25..(i + 1) * 25], &mask[..]);
+        }
+    }
+    assert!(ends >= n, "episodes ended {ends} times");
+}
+
+#[test]
+fn same_step_autoreset_is_single_envs_reset_within_the_step() {
+    same_step_matches_single_envs(1);
+    same_step_matches_single_envs(2);
+}
+
+#[test]
+fn switching_to_same_step_still_resets_an_env_waiting_for_next_step() {
+    let mut cfg = small_config();
+    cfg.data.synthetic_events = 40;
+    let (markets, _) = load_markets(&cfg).unwrap();
+    let mut v = VecEnv::new(cfg, markets, 1, 1).unwrap();
+    let (mut obs, mut masks) = (vec![0.0f32; OBS_DIM], vec![0u8; 25]);
+    let (mut rw, mut te, mut tr) = (vec![0.0], vec![0u8], vec![0u8]);
+    v.reset(1, &mut obs, &mut masks).unwrap();
+    while te[0] == 0 && tr[0] == 0 {
+        v.step(&[0], &mut obs, &mut rw, &mut te, &mut tr, &mut masks)
+            .unwrap();
+    }
+    v.set_autoreset(Autoreset::SameStep);
+    v.step(&[0], &mut obs, &mut rw, &mut te, &mut tr, &mut masks)
+        .unwrap();
+    assert_eq!((rw[0], te[0], tr[0]), (0.0, 0, 0), "the pending reset ran");
+    assert_eq!(v.infos()[0].step, 0);
 }

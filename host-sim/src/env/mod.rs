@@ -16,7 +16,7 @@ pub use config::{
 };
 pub use session::MarketSession;
 pub use single::{Env, EnvError, StepInfo, StepResult, invalid_action_name};
-pub use vec::VecEnv;
+pub use vec::{Autoreset, VecEnv};
 
 use std::sync::Arc;
 

@@ -1,13 +1,53 @@
 //! N environments stepped as a batch into contiguous caller-provided buffers.
 //!
-//! Gymnasium's next-step autoreset: when env `i` ends on a step, the next `step` call ignores
-//! its action, resets it (to its next market) and returns the first observation of the new
-//! episode with reward 0 and both flags false. Env `i` is seeded with `seed + i`-derived
-//! streams, so results are identical for any thread count.
+//! Two autoreset modes ([`Autoreset`]):
+//!
+//! - **next step** (the default, Gymnasium's): when env `i` ends on a step, the next `step`
+//!   call ignores its action, resets it (to its next market) and returns the first
+//!   observation of the new episode with reward 0 and both flags false;
+//! - **same step** (Stable-Baselines3's): the step that ends env `i` returns its reward,
+//!   flags and final info, but the first observation and mask of the next episode; the
+//!   final observation is kept for [`VecEnv::final_observation`] and the finished episode's
+//!   metrics for [`VecEnv::episode_metrics`].
+//!
+//! Env `i` is seeded with `(seed, i)`-derived streams, so results are identical for any
+//! thread count, in either mode.
 
-use kalsim_core::{ACTION_COUNT, OBS_DIM, Rng};
+use kalsim_core::{ACTION_COUNT, OBS_DIM, Rng, SizingMetrics};
 
 use super::{Env, EnvConfig, EnvError, Markets, StepInfo};
+
+/// When an environment of a [`VecEnv`] that ended is reset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Autoreset {
+    /// On the following `step`, which ignores its action (Gymnasium's `NEXT_STEP`).
+    #[default]
+    NextStep,
+    /// Within the step that ended it (Stable-Baselines3's convention; Gymnasium's
+    /// `SAME_STEP`).
+    SameStep,
+}
+
+/// What a same-step autoreset keeps of the episode it ended.
+#[derive(Clone, Debug)]
+struct EndState {
+    /// The env ended on the last step (and was reset within it).
+    ended: bool,
+    /// Its final observation.
+    obs: [f32; OBS_DIM],
+    /// The finished episode's metrics.
+    metrics: Option<SizingMetrics>,
+}
+
+impl Default for EndState {
+    fn default() -> Self {
+        EndState {
+            ended: false,
+            obs: [0.0; OBS_DIM],
+            metrics: None,
+        }
+    }
+}
 
 /// A batch of environments.
 #[derive(Debug)]
@@ -15,6 +55,8 @@ pub struct VecEnv {
     envs: Vec<Env>,
     needs_reset: Vec<bool>,
     infos: Vec<StepInfo>,
+    ends: Vec<EndState>,
+    autoreset: Autoreset,
     threads: usize,
     pub(super) scratch: super::batch::BatchScratch,
     #[cfg(feature = "threads")]
@@ -29,6 +71,7 @@ struct Slot<'a> {
     truncated: &'a mut u8,
     mask: &'a mut [u8],
     info: &'a mut StepInfo,
+    end: &'a mut EndState,
 }
 
 impl VecEnv {
@@ -66,6 +109,8 @@ impl VecEnv {
             envs,
             needs_reset: vec![false; n],
             infos: vec![StepInfo::default(); n],
+            ends: vec![EndState::default(); n],
+            autoreset: Autoreset::NextStep,
             threads,
             scratch: super::batch::BatchScratch::default(),
             #[cfg(feature = "threads")]
@@ -89,9 +134,42 @@ impl VecEnv {
     pub fn envs(&self) -> &[Env] {
         &self.envs
     }
-    /// The infos of the last reset/step, one per env.
+    /// The infos of the last reset/step, one per env (in same-step mode, an env that ended
+    /// on the step keeps its final info).
     pub fn infos(&self) -> &[StepInfo] {
         &self.infos
+    }
+
+    /// The autoreset mode.
+    pub fn autoreset(&self) -> Autoreset {
+        self.autoreset
+    }
+
+    /// Choose the autoreset mode, from the next step on (an env left waiting for a
+    /// next-step reset still gets it on that step).
+    pub fn set_autoreset(&mut self, mode: Autoreset) {
+        self.autoreset = mode;
+    }
+
+    /// Same-step mode: env `i` ended on the last step (and was reset within it).
+    pub fn ended(&self, i: usize) -> bool {
+        self.ends.get(i).is_some_and(|e| e.ended)
+    }
+
+    /// Same-step mode: the final observation of env `i`'s episode that ended on the last step
+    /// (`None` if it did not end, or in next-step mode, where the step returns it itself).
+    pub fn final_observation(&self, i: usize) -> Option<&[f32; OBS_DIM]> {
+        self.ends.get(i).filter(|e| e.ended).map(|e| &e.obs)
+    }
+
+    /// SPEC §9 metrics of env `i`'s current episode, or, right after a step that ended it,
+    /// of the finished episode (in either autoreset mode). `None` when `i` is out of range.
+    pub fn episode_metrics(&self, i: usize) -> Option<&SizingMetrics> {
+        let end = self.ends.get(i)?;
+        match (&end.metrics, end.ended) {
+            (Some(m), true) => Some(m),
+            _ => Some(self.envs[i].metrics()),
+        }
     }
 
     fn check(&self, name: &'static str, got: usize, per_env: usize) -> Result<(), EnvError> {
@@ -123,6 +201,7 @@ impl VecEnv {
             self.infos[i] = env.reset(Some(s), o)?;
             env.action_mask_into(m);
             self.needs_reset[i] = false;
+            self.ends[i].ended = false;
         }
         Ok(())
     }
@@ -162,6 +241,8 @@ impl VecEnv {
             let envs = &mut self.envs;
             let needs = &mut self.needs_reset;
             let infos = &mut self.infos;
+            let ends = &mut self.ends;
+            let mode = self.autoreset;
             return pool.install(|| {
                 envs.par_iter_mut()
                     .zip(needs.par_iter_mut())
@@ -172,16 +253,21 @@ impl VecEnv {
                     .zip(terminated.par_iter_mut())
                     .zip(truncated.par_iter_mut())
                     .zip(masks.par_chunks_mut(ACTION_COUNT))
+                    .zip(ends.par_iter_mut())
                     .with_min_len(min_len)
                     .try_for_each(
                         |(
-                            (((((((env, nr), &a), info), obs), reward), terminated), truncated),
-                            mask,
+                            (
+                                (((((((env, nr), &a), info), obs), reward), terminated), truncated),
+                                mask,
+                            ),
+                            end,
                         )| {
                             step_one(
                                 env,
                                 nr,
                                 a,
+                                mode,
                                 &mut Slot {
                                     obs,
                                     reward,
@@ -189,6 +275,7 @@ impl VecEnv {
                                     truncated,
                                     mask,
                                     info,
+                                    end,
                                 },
                             )
                         },
@@ -205,12 +292,17 @@ impl VecEnv {
             .zip(terminated.iter_mut())
             .zip(truncated.iter_mut())
             .zip(masks.chunks_exact_mut(ACTION_COUNT))
+            .zip(self.ends.iter_mut())
             .try_for_each(
-                |((((((((env, nr), &a), info), obs), reward), terminated), truncated), mask)| {
+                |(
+                    ((((((((env, nr), &a), info), obs), reward), terminated), truncated), mask),
+                    end,
+                )| {
                     step_one(
                         env,
                         nr,
                         a,
+                        self.autoreset,
                         &mut Slot {
                             obs,
                             reward,
@@ -218,6 +310,7 @@ impl VecEnv {
                             truncated,
                             mask,
                             info,
+                            end,
                         },
                     )
                 },
@@ -229,8 +322,10 @@ fn step_one(
     env: &mut Env,
     needs_reset: &mut bool,
     action: u32,
+    mode: Autoreset,
     slot: &mut Slot<'_>,
 ) -> Result<(), EnvError> {
+    slot.end.ended = false;
     if *needs_reset {
         *slot.info = env.reset(None, slot.obs)?;
         *slot.reward = 0.0;
@@ -243,7 +338,21 @@ fn step_one(
         *slot.terminated = r.terminated as u8;
         *slot.truncated = r.truncated as u8;
         *slot.info = r.info;
-        *needs_reset = r.terminated || r.truncated;
+        let done = r.terminated || r.truncated;
+        match mode {
+            Autoreset::NextStep => *needs_reset = done,
+            Autoreset::SameStep if done => {
+                let end = &mut *slot.end;
+                end.ended = true;
+                end.obs.copy_from_slice(slot.obs);
+                match &mut end.metrics {
+                    Some(m) => m.clone_from(env.metrics()),
+                    None => end.metrics = Some(env.metrics().clone()),
+                }
+                env.reset(None, slot.obs)?;
+            }
+            Autoreset::SameStep => {}
+        }
     }
     env.action_mask_into(slot.mask);
     Ok(())

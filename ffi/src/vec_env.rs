@@ -319,3 +319,28 @@ pub unsafe extern "C" fn kalsim_vec_env_final_observations(
         Ok(())
     })
 }
+
+/// Reset with `seed`, then step `batches` times with uniformly random valid actions drawn
+/// in the library: the native rate a binding's per-step overhead is measured against (the
+/// Python benchmark times this and its own loop on the same vector env), and a smoke run.
+/// Writes the env steps taken (`batches` x N) to `*steps_out`. The caller's buffers of
+/// earlier calls are not written; reset before stepping from the host again.
+///
+/// # Safety
+/// `venv` is NULL or live; `steps_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kalsim_vec_env_run_random(
+    venv: *mut kalsim_vec_env,
+    seed: u64,
+    batches: u64,
+    steps_out: *mut u64,
+) -> kalsim_status {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let v = unsafe { ptr::as_mut(venv, "venv") }?;
+        // SAFETY: caller contract.
+        let out = unsafe { ptr::as_mut(steps_out, "steps_out") }?;
+        *out = v.inner.run_random(seed, batches)?;
+        Ok(())
+    })
+}

@@ -1,60 +1,113 @@
-"""Steps per second of KalsimEnv and KalsimVecEnv (measurement, not a test).
+"""Steps per second of the Python bindings against the library's own rate (a measurement,
+not a test; docs/performance.md records its output).
 
-    python ffi/python/examples/bench.py [--steps 200000] [--num-envs 1024] [--threads N]
+    KALSIM_LIB=$PWD/target/release/libkalsim.so \\
+        python ffi/python/examples/bench.py [--steps 300000] [--num-envs 1024] [--batches 300] \\
+        [--threads 1 2] [--repeats 3] [--json FILE]
+
+- ``single_env``: `KalsimEnv.step` in a Python loop (one library call per step; the action
+  a random id replaced by HOLD when masked, so the loop measures the binding, not a sampler).
+- ``vec_env``: `KalsimVecEnv.step` at N envs with uniformly random valid actions sampled
+  in numpy (argmax of masked uniform scores, preallocated buffers), against the library
+  stepping the same vector env with random valid actions drawn natively
+  (``kalsim_vec_env_run_random``), in the same run: the ratio is the binding's efficiency.
+
+Each figure is the median of ``--repeats`` runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import json
+import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any, Optional
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kalsim  # noqa: E402
+from kalsim._lib import check, lib  # noqa: E402
 
 
 def single(steps: int) -> float:
     env = kalsim.KalsimEnv()
     env.reset(seed=42)
-    rng = np.random.default_rng(42)
+    actions = np.random.default_rng(42).integers(0, kalsim.ACTION_COUNT, size=steps).tolist()
+    mask = env.action_masks()  # the env's own buffer, rewritten by every step
     start = time.perf_counter()
-    for _ in range(steps):
-        mask = env.action_masks()
-        allowed = np.flatnonzero(mask)
-        a = allowed[rng.integers(len(allowed))]
+    for a in actions:
+        if not mask[a]:
+            a = 0
         _, _, term, trunc, _ = env.step(a)
         if term or trunc:
             env.reset()
     return steps / (time.perf_counter() - start)
 
 
-def vector(num_envs: int, batches: int, threads) -> float:
-    env = kalsim.KalsimVecEnv(num_envs, threads=threads, copy=False)
+def vector_python(env: kalsim.KalsimVecEnv, batches: int) -> float:
+    n = env.num_envs
     env.reset(seed=42)
     rng = np.random.default_rng(42)
+    scores = np.empty((n, kalsim.ACTION_COUNT), dtype=np.float32)
+    actions = np.empty(n, dtype=np.intp)
+    masks = env.action_masks()  # rewritten in place by every step
     start = time.perf_counter()
     for _ in range(batches):
-        # A random allowed action per env: argmax of random scores over the mask.
-        scores = rng.random((num_envs, kalsim.ACTION_COUNT)) * env.action_masks()
-        env.step(scores.argmax(axis=1))
-    return num_envs * batches / (time.perf_counter() - start)
+        rng.random(out=scores, dtype=np.float32)
+        np.multiply(scores, masks, out=scores)
+        scores.argmax(axis=1, out=actions)
+        env.step(actions)
+    return n * batches / (time.perf_counter() - start)
 
 
-def main() -> int:
+def vector_native(env: kalsim.KalsimVecEnv, batches: int) -> float:
+    steps = ctypes.c_uint64()
+    start = time.perf_counter()
+    check(lib.kalsim_vec_env_run_random(env._handle, 42, batches, ctypes.byref(steps)))
+    return steps.value / (time.perf_counter() - start)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("--steps", type=int, default=200_000)
+    p.add_argument("--steps", type=int, default=300_000)
     p.add_argument("--num-envs", type=int, default=1024)
-    p.add_argument("--batches", type=int, default=500)
-    p.add_argument("--threads", type=int, default=None)
-    args = p.parse_args()
-    print(f"library {kalsim.find_library()}")
-    print(f"python_single_env steps_per_second {single(args.steps):.0f}")
-    rate = vector(args.num_envs, args.batches, args.threads)
-    print(f"python_vec_env num_envs {args.num_envs} steps_per_second {rate:.0f}")
+    p.add_argument("--batches", type=int, default=300)
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--json", type=Path, default=None)
+    args = p.parse_args(argv)
+    out: dict[str, Any] = {"library": str(kalsim.find_library()), "num_envs": args.num_envs}
+    print(f"library {out['library']}")
+    out["single_env_steps_per_s"] = statistics.median(single(args.steps) for _ in range(args.repeats))
+    print(f"python single_env steps_per_s {out['single_env_steps_per_s']:.0f}")
+    out["vec_env"] = []
+    for threads in args.threads:
+        env = kalsim.KalsimVecEnv(args.num_envs, threads=threads, copy=False)
+        vector_python(env, 3)  # warm-up: thread pool, first touch
+        py, native = [], []
+        for _ in range(args.repeats):  # interleaved, so drift hits both alike
+            native.append(vector_native(env, args.batches))
+            py.append(vector_python(env, args.batches))
+        row = {
+            "n": args.num_envs,
+            "threads": threads,
+            "python_steps_per_s": statistics.median(py),
+            "native_steps_per_s": statistics.median(native),
+        }
+        row["ratio"] = row["python_steps_per_s"] / row["native_steps_per_s"]
+        out["vec_env"].append(row)
+        env.close()
+        print(
+            f"vec_env n {args.num_envs} threads {threads} python {row['python_steps_per_s']:.0f} "
+            f"native {row['native_steps_per_s']:.0f} ratio {row['ratio']:.2f}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
     return 0
 
 

@@ -5,7 +5,11 @@ Pure Python over the C ABI (``libkalsim``) with ctypes and numpy:
 - `KalsimEnv` (``gymnasium.make("kalsim/Kalshi-v0", config={...})``): ``Discrete(25)``,
   ``action_masks()`` for MaskablePPO;
 - `KalsimVecEnv` (``gymnasium.make_vec("kalsim/Kalshi-v0", num_envs=N,
-  vectorization_mode="vector_entry_point")``): the library's batched vector env;
+  vectorization_mode="vector_entry_point")``): the library's batched vector env, next-step
+  or same-step autoreset;
+- `kalsim.sb3.KalsimSB3VecEnv`: the same vector env as a Stable-Baselines3 ``VecEnv``
+  (SB3's same-step autoreset, ``terminal_observation``, ``env_method("action_masks")``);
+- `held_out_config` (held-out evaluation markets, as ``kalsim experiment`` picks them);
 - the core rules (`encode_action`, `validate_order`, fees, the observation schema);
 - `KalsimError` and one subclass per status, carrying the library's message.
 """
@@ -24,6 +28,7 @@ from .core import (
     TIERS,
     decode_action,
     encode_action,
+    held_out_config,
     invalid_action_name,
     maker_fee_cents,
     obs_schema,
@@ -89,6 +94,7 @@ __all__ = [
     "decode_action",
     "encode_action",
     "find_library",
+    "held_out_config",
     "invalid_action_name",
     "maker_fee_cents",
     "obs_schema",

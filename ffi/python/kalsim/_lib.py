@@ -5,7 +5,7 @@ with a warning and skipped), a copy bundled in this package, then
 the workspace build outputs ``target/{release,debug}`` (``$CARGO_TARGET_DIR`` first) found by
 walking up from this file, the most recently built first.
 
-The structs (`StepInfo`, `Step`, `Metrics`, `ObsFeature`, `VecStepBuffers`) are not restated
+The structs (`StepInfo`, `Step`, `Metrics`, `ObsFeature`, `VecStepBuffers`, `EnvStepBuffers`) are not restated
 here: they are built from the library's own description of its layout
 (``kalsim_struct_layout`` / ``kalsim_struct_field``) and checked against it, offset by offset,
 at import. Only `Field` (``kalsim_field``, the description's own row) is declared by hand, and
@@ -214,6 +214,7 @@ Step: Any = _BY_NAME["kalsim_step"]
 Metrics: Any = _BY_NAME["kalsim_metrics"]
 ObsFeature: Any = _BY_NAME["kalsim_obs_feature"]
 VecStepBuffers: Any = _BY_NAME["kalsim_vec_step_buffers"]
+EnvStepBuffers: Any = _BY_NAME["kalsim_env_step_buffers"]
 
 INFO_FIELDS: tuple[str, ...] = tuple(name for name, _ in StepInfo._fields_)
 
@@ -241,6 +242,8 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "kalsim_env_reset": (c_uint32, [c_void_p, c_uint64, _F32P, c_size_t]),
     "kalsim_env_reset_next": (c_uint32, [c_void_p, _F32P, c_size_t]),
     "kalsim_env_step": (c_uint32, [c_void_p, c_uint32, POINTER(Step), _F32P, c_size_t]),
+    "kalsim_env_step_into": (c_uint32, [c_void_p, c_uint32, POINTER(EnvStepBuffers)]),
+    "kalsim_env_reset_into": (c_uint32, [c_void_p, c_uint64, c_bool, POINTER(EnvStepBuffers)]),
     "kalsim_env_info": (c_uint32, [c_void_p, POINTER(StepInfo)]),
     "kalsim_env_action_mask": (c_uint32, [c_void_p, _U8P, c_size_t]),
     "kalsim_env_metrics": (c_uint32, [c_void_p, POINTER(Metrics)]),
@@ -250,8 +253,13 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "kalsim_vec_env_num_envs": (c_size_t, [c_void_p]),
     "kalsim_vec_env_reset": (c_uint32, [c_void_p, c_uint64, _F32P, c_size_t, _U8P, c_size_t]),
     "kalsim_vec_env_step": (c_uint32, [c_void_p, POINTER(VecStepBuffers)]),
-    "kalsim_vec_env_infos": (c_uint32, [c_void_p, POINTER(StepInfo), c_size_t]),
+    "kalsim_vec_env_infos": (c_uint32, [c_void_p, c_void_p, c_size_t]),
     "kalsim_vec_env_metrics": (c_uint32, [c_void_p, c_size_t, POINTER(Metrics)]),
+    "kalsim_vec_env_set_autoreset": (c_uint32, [c_void_p, c_uint32]),
+    "kalsim_vec_env_autoreset": (c_uint32, [c_void_p]),
+    "kalsim_vec_env_run_random": (c_uint32, [c_void_p, c_uint64, c_uint64, POINTER(c_uint64)]),
+    "kalsim_vec_env_final_observations": (c_uint32, [c_void_p, _F32P, c_size_t, _U8P, c_size_t]),
+    "kalsim_config_held_out": (c_uint32, [c_char_p, POINTER(ctypes.c_char), c_size_t, POINTER(c_size_t)]),
     "kalsim_encode_action": (c_uint32, [c_uint32, c_uint32, _U8P]),
     "kalsim_decode_action": (c_uint32, [c_uint32, _U8P, _U8P]),
     "kalsim_validate_order": (c_uint32, [c_int64, c_int64, c_int64, c_uint32, _U8P]),

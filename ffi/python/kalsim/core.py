@@ -77,6 +77,20 @@ def config_json(config: ConfigLike) -> bytes:
     return bytes(config)
 
 
+def held_out_config(config: ConfigLike = None) -> dict[str, Any]:
+    """The held-out evaluation configuration of ``config``, as ``kalsim experiment`` selects
+    it: every key of the training configuration (defaults filled in) with
+    ``data.synthetic_seed`` moved by ``EVAL_SEED_OFFSET`` (1000), so no evaluation market
+    was generated for training. The library computes it (``kalsim_config_held_out``); the
+    result is a dict any env accepts as its ``config``."""
+    text = config_json(config)
+    required = ctypes.c_size_t()
+    lib.kalsim_config_held_out(text, None, 0, ctypes.byref(required))  # sizes the buffer
+    buf = ctypes.create_string_buffer(max(required.value, 1))
+    check(lib.kalsim_config_held_out(text, buf, len(buf), ctypes.byref(required)))
+    return json.loads(buf.value.decode())
+
+
 def encode_action(intent: int, tier: int) -> int:
     """Action id of ``(intent 0..=4, tier 0..=4)`` (SPEC §2)."""
     out = ctypes.c_uint8()

@@ -8,19 +8,18 @@ from typing import Any, Optional, SupportsFloat
 import gymnasium as gym
 import numpy as np
 
-from ._lib import INFO_FIELDS, Metrics, Step, StepInfo, check, lib
+from ._lib import INFO_FIELDS, EnvStepBuffers, Metrics, Step, StepInfo, check, lib
 from .errors import InvalidActionError
-from .core import ACTION_COUNT, TIER_COUNT, ConfigLike, config_json, invalid_action_name, obs_bounds
+from .core import ACTION_COUNT, TIER_COUNT, ConfigLike, config_json, obs_bounds
+from .info import LazyInfo
+from . import info as _info
 
-_F32P = ctypes.POINTER(ctypes.c_float)
-_U8P = ctypes.POINTER(ctypes.c_uint8)
+_U64 = 0xFFFF_FFFF_FFFF_FFFF
 
 
 def info_dict(info: Any) -> dict[str, Any]:
     """SPEC §7 info (a `StepInfo`) as a dict, plus ``invalid_action_name``."""
-    d = {name: getattr(info, name) for name in INFO_FIELDS}
-    d["invalid_action_name"] = invalid_action_name(info.invalid_action)
-    return d
+    return _info.info_dict(info, INFO_FIELDS)
 
 
 class KalsimEnv(gym.Env[np.ndarray, np.int64]):
@@ -31,6 +30,10 @@ class KalsimEnv(gym.Env[np.ndarray, np.int64]):
 
     ``reset(seed=s)`` reseeds and restarts the market cycle; ``reset()`` moves on to the next
     market. ``action_masks()`` gives the SPEC §6 mask for sb3-contrib's MaskablePPO.
+
+    Each ``step`` and ``reset`` is one call into the library, which writes the observation,
+    the mask, the reward, the flags and the fixed info struct into buffers this object owns;
+    the info dict is a `LazyInfo`, built only when something reads it.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}
@@ -45,11 +48,20 @@ class KalsimEnv(gym.Env[np.ndarray, np.int64]):
         self.observation_space = gym.spaces.Box(low=low, high=high, dtype=np.float32)
         self.action_space = gym.spaces.Discrete(ACTION_COUNT)
         self._obs = np.zeros(low.shape, dtype=np.float32)
-        self._obs_ptr = self._obs.ctypes.data_as(_F32P)
         # numpy bools are one byte holding 0 or 1: the library writes the mask into it.
         self._mask = np.zeros(ACTION_COUNT, dtype=np.bool_)
-        self._mask_ptr = self._mask.ctypes.data_as(_U8P)
         self._step = Step()
+        self._buffers = EnvStepBuffers(
+            obs_out=self._obs.ctypes.data,
+            obs_len=self._obs.size,
+            mask_out=self._mask.ctypes.data,
+            mask_len=self._mask.size,
+            step_out=ctypes.addressof(self._step),
+        )
+        self._buffers_ref = ctypes.byref(self._buffers)
+        self._info_size = ctypes.sizeof(StepInfo)
+        self._info_offset = Step.info.offset
+        self._step_into = lib.kalsim_env_step_into
         self._seeded = False
 
     # -- Gymnasium API -------------------------------------------------------------------
@@ -62,30 +74,34 @@ class KalsimEnv(gym.Env[np.ndarray, np.int64]):
             # Gymnasium seeds np_random from entropy when no seed was ever given.
             seed = int(self.np_random.integers(0, 2**63))
         if seed is not None:
-            check(lib.kalsim_env_reset(self._handle, seed & 0xFFFF_FFFF_FFFF_FFFF, self._obs_ptr, self._obs.size))
+            check(lib.kalsim_env_reset_into(self._handle, seed & _U64, True, self._buffers_ref))
             self._seeded = True
         else:
-            check(lib.kalsim_env_reset_next(self._handle, self._obs_ptr, self._obs.size))
-        info = StepInfo()
-        check(lib.kalsim_env_info(self._handle, ctypes.byref(info)))
-        return self._obs.copy(), info_dict(info)
+            check(lib.kalsim_env_reset_into(self._handle, 0, False, self._buffers_ref))
+        return self._obs.copy(), self._lazy_info()
 
     def step(self, action: np.int64) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
-        a = int(action)
+        a = action if type(action) is int else int(action)
         if not 0 <= a <= 0xFFFF_FFFF:
             raise InvalidActionError(f"action {a} is out of range (the space is 0..={ACTION_COUNT - 1})")
-        check(lib.kalsim_env_step(self._handle, a, ctypes.byref(self._step), self._obs_ptr, self._obs.size))
+        status = self._step_into(self._handle, a, self._buffers_ref)
+        if status:
+            check(status)
         s = self._step
-        return self._obs.copy(), s.reward, bool(s.terminated), bool(s.truncated), info_dict(s.info)
+        return self._obs.copy(), s.reward, s.terminated, s.truncated, self._lazy_info()
+
+    def _lazy_info(self) -> LazyInfo:
+        # A copy of the fixed info struct (the step buffer is overwritten by the next step).
+        src = StepInfo.from_buffer_copy(self._step, self._info_offset)
+        return LazyInfo(src, INFO_FIELDS)
 
     def action_masks(self) -> np.ndarray:
         """SPEC §6 mask as a bool array of ``ACTION_COUNT`` (HOLD always allowed, reserved
-        never).
+        never), written by the last ``reset``/``step`` in the same call.
 
         No copy: the array is the environment's own buffer, overwritten by the next
-        ``action_masks()`` call; copy it to keep it across steps.
+        ``reset``/``step``; copy it to keep it across steps.
         """
-        check(lib.kalsim_env_action_mask(self._handle, self._mask_ptr, self._mask.size))
         return self._mask
 
     def close(self) -> None:

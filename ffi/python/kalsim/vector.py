@@ -13,14 +13,33 @@ from gymnasium.vector.utils import batch_space
 
 from ._lib import INFO_FIELDS, Metrics, StepInfo, VecStepBuffers, check, lib
 from .core import ACTION_COUNT, ConfigLike, config_json, obs_bounds
-from .errors import InvalidActionError
+from .errors import InvalidActionError, InvalidArgumentError
+from .info import LazyInfoArrays
 
 try:  # Gymnasium >= 1.0
     from gymnasium.vector import AutoresetMode
 
     _NEXT_STEP: Any = AutoresetMode.NEXT_STEP
+    _SAME_STEP: Any = AutoresetMode.SAME_STEP
 except ImportError:  # pragma: no cover
     _NEXT_STEP = "NextStep"
+    _SAME_STEP = "SameStep"
+
+# ``kalsim_autoreset``.
+AUTORESET_NEXT_STEP = 0
+AUTORESET_SAME_STEP = 1
+
+
+def _autoreset_code(mode: Any) -> int:
+    """``AutoresetMode.NEXT_STEP`` / ``SAME_STEP`` or their names, as ``kalsim_autoreset``."""
+    name = str(getattr(mode, "value", mode)).lower().replace("_", "").replace("-", "")
+    if name in ("nextstep", "next"):
+        return AUTORESET_NEXT_STEP
+    if name in ("samestep", "same"):
+        return AUTORESET_SAME_STEP
+    raise InvalidArgumentError(
+        f"autoreset_mode {mode!r} is not supported: use AutoresetMode.NEXT_STEP or SAME_STEP"
+    )
 
 _INFO_DTYPE = np.dtype(StepInfo)
 
@@ -34,13 +53,24 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     ``threads`` worker threads (default: all cores, at most ``num_envs``; results do not
     depend on it). Numpy buffers are handed to the library by pointer, no per-env copies.
 
-    Autoreset is Gymnasium's next-step mode: after env ``i`` ends, the following ``step``
-    ignores its action and returns the first observation of its next episode with reward 0
-    and both flags false. Env ``i`` is seeded from ``(seed, i)``.
+    ``autoreset_mode`` (recorded in ``metadata["autoreset_mode"]``):
 
-    ``infos`` holds one array per SPEC §7 field (length N) plus ``action_mask`` (N x
-    ``ACTION_COUNT`` bool). With ``copy=False`` the returned arrays are the internal
-    buffers, overwritten by the next call. ``action_masks()`` never copies.
+    - ``AutoresetMode.NEXT_STEP`` (the default): after env ``i`` ends, the following
+      ``step`` ignores its action and returns the first observation of its next episode
+      with reward 0 and both flags false;
+    - ``AutoresetMode.SAME_STEP``: the step that ends env ``i`` returns its reward and
+      flags with the first observation of the next episode; the episode's last
+      observation is in ``infos["final_obs"][i]`` (an object array, ``None`` for envs that
+      did not end, ``infos["_final_obs"]`` the bool mask) and its last info in the
+      top-level fields and ``infos["final_info"]`` (``_final_info`` the mask). This is the
+      convention the Stable-Baselines3 adapter (`kalsim.sb3`) builds on.
+
+    Env ``i`` is seeded from ``(seed, i)``.
+
+    ``infos`` holds one array per SPEC §7 field (length N; built on first access) plus
+    ``action_mask`` (N x ``ACTION_COUNT`` bool). With ``copy=False`` the returned arrays are
+    the internal buffers, overwritten by the next call. ``action_masks()`` never copies.
+    Each ``step`` is one call into the library, which releases the GIL while it runs.
     """
 
     metadata: dict[str, Any] = {"render_modes": [], "autoreset_mode": _NEXT_STEP}
@@ -51,13 +81,19 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         config: ConfigLike = None,
         threads: Optional[int] = None,
         copy: bool = True,
+        autoreset_mode: Any = _NEXT_STEP,
     ) -> None:
         super().__init__()
+        mode = _autoreset_code(autoreset_mode)
         if threads is None:
             threads = min(os.cpu_count() or 1, num_envs)
         handle = ctypes.c_void_p()
         check(lib.kalsim_vec_env_new(config_json(config), num_envs, threads, ctypes.byref(handle)))
         self._handle = handle
+        check(lib.kalsim_vec_env_set_autoreset(handle, mode))
+        self.metadata = {**type(self).metadata, "autoreset_mode": _SAME_STEP if mode else _NEXT_STEP}
+        self.autoreset_mode = self.metadata["autoreset_mode"]
+        self._same_step = mode == AUTORESET_SAME_STEP
         self.num_envs = num_envs
         self.copy = copy
         low, high = obs_bounds()
@@ -73,7 +109,8 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         # numpy bools are one byte holding 0 or 1: the library writes the masks into them.
         self._masks = np.zeros((n, ACTION_COUNT), dtype=np.bool_)
         self._actions = np.zeros(n, dtype=np.uint32)
-        self._infos = np.zeros(n, dtype=_INFO_DTYPE)
+        self._final_obs = np.zeros((n, d), dtype=np.float32)
+        self._ended = np.zeros(n, dtype=np.uint8)
         self._obs_ptr = _ptr(self._obs, ctypes.c_float)
         self._masks_ptr = _ptr(self._masks, ctypes.c_uint8)
         # Every step passes the same buffers: described once, by address and length.
@@ -92,7 +129,8 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             masks_len=self._masks.size,
         )
         self._buffers_ref = ctypes.byref(self._buffers)
-        self._infos_ptr = self._infos.ctypes.data_as(ctypes.POINTER(StepInfo))
+        self._step_fn = lib.kalsim_vec_env_step
+        self._infos_fn = lib.kalsim_vec_env_infos
 
     def reset(
         self, *, seed: Optional[Union[int, list[int]]] = None, options: Optional[dict[str, Any]] = None
@@ -118,15 +156,22 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         a = np.asarray(actions)
         if a.shape != (self.num_envs,):
             raise InvalidActionError(f"actions has shape {a.shape}, expected ({self.num_envs},)")
-        if a.size and (a.min() < 0 or a.max() > 0xFFFF_FFFF):
-            raise InvalidActionError(f"actions must be within 0..={ACTION_COUNT - 1}")
+        if a.dtype.kind not in "u" or a.dtype.itemsize > 4:
+            # Only here can a value wrap into 0..=u32::MAX when copied; the library rejects
+            # every value >= ACTION_COUNT before any env moves.
+            if a.size and (a.min() < 0 or a.max() > 0xFFFF_FFFF):
+                raise InvalidActionError(f"actions must be within 0..={ACTION_COUNT - 1}")
         np.copyto(self._actions, a, casting="unsafe")
-        check(lib.kalsim_vec_env_step(self._handle, self._buffers_ref))
+        status = self._step_fn(self._handle, self._buffers_ref)
+        if status:
+            check(status)
+        terminated = self._terminated.view(np.bool_)
+        truncated = self._truncated.view(np.bool_)
         return (
             self._out(self._obs),
             self._out(self._rewards),
-            self._out(self._terminated.view(np.bool_)),
-            self._out(self._truncated.view(np.bool_)),
+            self._out(terminated),
+            self._out(truncated),
             self._info_arrays(),
         )
 
@@ -158,8 +203,46 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     def _out(self, a: np.ndarray) -> np.ndarray:
         return a.copy() if self.copy else a
 
-    def _info_arrays(self) -> dict[str, np.ndarray]:
-        check(lib.kalsim_vec_env_infos(self._handle, self._infos_ptr, self.num_envs))
-        infos = {name: self._infos[name].copy() for name in INFO_FIELDS}
-        infos["action_mask"] = self._out(self._masks)
-        return infos
+    @property
+    def info_snapshot(self) -> np.ndarray:
+        """The SPEC §7 infos of the last reset/step as one structured array (N records, the
+        ``kalsim_step_info`` layout); a fresh array each step."""
+        return self._snapshot
+
+    def final_observations(self) -> tuple[np.ndarray, np.ndarray]:
+        """Same-step mode: ``(ended, obs)`` of the last step, ``ended`` (N bool) marking the
+        envs that ended and were reset within it, and ``obs`` (N x D) holding their final
+        observations in those rows (other rows are stale). Both are internal buffers."""
+        check(
+            lib.kalsim_vec_env_final_observations(
+                self._handle,
+                self._final_obs.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                self._final_obs.size,
+                self._ended.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)),
+                self._ended.size,
+            )
+        )
+        return self._ended.view(np.bool_), self._final_obs
+
+    def _info_arrays(self) -> dict[str, Any]:
+        # A fresh structured array per step (one copy in the library); the per-field arrays
+        # are views into it, made when the dict is first read.
+        snapshot = np.empty(self.num_envs, dtype=_INFO_DTYPE)
+        status = self._infos_fn(self._handle, snapshot.ctypes.data, self.num_envs)
+        if status:
+            check(status)
+        self._snapshot = snapshot
+        eager: dict[str, Any] = {"action_mask": self._out(self._masks)}
+        if self._same_step:
+            done = self._terminated | self._truncated
+            if done.any():
+                ended, final = self.final_observations()
+                final_obs = np.full(self.num_envs, None, dtype=object)
+                for i in np.flatnonzero(ended):
+                    final_obs[i] = final[i].copy()
+                mask = ended.copy()
+                eager["final_obs"] = final_obs
+                eager["_final_obs"] = mask
+                eager["final_info"] = LazyInfoArrays(snapshot, INFO_FIELDS)
+                eager["_final_info"] = mask
+        return LazyInfoArrays(snapshot, INFO_FIELDS, **eager)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use kalsim_core::{ACTION_COUNT, OBS_DIM, ObsState, Rng};
 
-use kalsim_host_sim::env::{Env, EnvConfig, Markets, VecEnv, load_markets};
+use kalsim_host_sim::env::{Env, EnvConfig, Markets, VecEnv, load_markets, random_valid};
 use kalsim_host_sim::policy::{Policy, RandomPolicy};
 
 /// `println!` that tolerates a closed pipe.
@@ -17,17 +17,6 @@ macro_rules! emit_line {
     ($($t:tt)*) => {
         crate::cmd::emit(&(format!($($t)*) + "\n"))
     };
-}
-
-/// A uniformly random valid action from a byte mask.
-fn random_valid(rng: &mut Rng, mask: &[u8]) -> u32 {
-    let n = mask.iter().filter(|m| **m != 0).count() as u64;
-    let k = rng.below(n.max(1)) as usize;
-    mask.iter()
-        .enumerate()
-        .filter(|(_, m)| **m != 0)
-        .nth(k)
-        .map_or(0, |(a, _)| a as u32)
 }
 
 fn single_env(

@@ -16,7 +16,7 @@ pub use config::{
 };
 pub use session::MarketSession;
 pub use single::{Env, EnvError, StepInfo, StepResult, invalid_action_name};
-pub use vec::{Autoreset, VecEnv};
+pub use vec::{Autoreset, VecEnv, random_valid};
 
 use std::sync::Arc;
 

@@ -318,6 +318,47 @@ impl VecEnv {
     }
 }
 
+/// A uniformly random valid action from a byte mask (HOLD when nothing is allowed).
+pub fn random_valid(rng: &mut Rng, mask: &[u8]) -> u32 {
+    let n = mask.iter().filter(|m| **m != 0).count() as u64;
+    let k = rng.below(n.max(1)) as usize;
+    mask.iter()
+        .enumerate()
+        .filter(|(_, m)| **m != 0)
+        .nth(k)
+        .map_or(0, |(a, _)| a as u32)
+}
+
+impl VecEnv {
+    /// Reset with `seed`, then step `batches` times with uniformly random valid actions
+    /// drawn here (one stream from `seed`, env by env): the native baseline a binding's
+    /// per-step overhead is measured against, and a smoke run. Buffers are allocated once,
+    /// before the first step. Returns the env steps taken (`batches` x N).
+    pub fn run_random(&mut self, seed: u64, batches: u64) -> Result<u64, EnvError> {
+        let n = self.num_envs();
+        let mut obs = vec![0.0f32; n * OBS_DIM];
+        let mut masks = vec![0u8; n * ACTION_COUNT];
+        let (mut rewards, mut term, mut trunc) = (vec![0.0; n], vec![0u8; n], vec![0u8; n]);
+        let mut actions = vec![0u32; n];
+        let mut rng = Rng::new(seed);
+        self.reset(seed, &mut obs, &mut masks)?;
+        for _ in 0..batches {
+            for (a, m) in actions.iter_mut().zip(masks.chunks_exact(ACTION_COUNT)) {
+                *a = random_valid(&mut rng, m);
+            }
+            self.step(
+                &actions,
+                &mut obs,
+                &mut rewards,
+                &mut term,
+                &mut trunc,
+                &mut masks,
+            )?;
+        }
+        Ok(batches * n as u64)
+    }
+}
+
 fn step_one(
     env: &mut Env,
     needs_reset: &mut bool,

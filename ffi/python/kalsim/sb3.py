@@ -79,6 +79,7 @@ class KalsimSB3VecEnv(_Base):  # type: ignore[misc, valid-type]
         self._venv = KalsimVecEnv(num_envs, config, threads=threads, copy=False, autoreset_mode="same_step")
         observation_space = self._venv.single_observation_space
         action_space = self._venv.single_action_space
+        self.render_mode = None
         if HAVE_SB3:
             super().__init__(num_envs, observation_space, action_space)
         else:
@@ -86,7 +87,6 @@ class KalsimSB3VecEnv(_Base):  # type: ignore[misc, valid-type]
             self.observation_space = observation_space
             self.action_space = action_space
             self.reset_infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
-            self.render_mode = None
         self._seed: Optional[int] = None
         self._actions: Optional[np.ndarray] = None
         self._returns = np.zeros(num_envs, dtype=np.float64)

@@ -8,6 +8,8 @@
 //! - [`policy`]: the baselines and trained policies behind one trait;
 //! - [`report`]: evaluation runs and the SPEC §9 metrics (plots with feature `cli`);
 //! - [`train`]: the PPO trainer (it sees the environment only through `train::BatchEnv`);
+//! - [`experiment`]: training runs and the sizing experiment as plan → tasks → gather, shared
+//!   by the CLI, the C ABI (Python) and Ray;
 //! - [`venue`] and [`live`] (feature `live`): order routing to Kalshi or a simulation, the
 //!   live actor, recording.
 //!
@@ -17,6 +19,7 @@
 
 pub mod data;
 pub mod env;
+pub mod experiment;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod policy;

@@ -10,8 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::run::{create_dir, load_config, load_data, write_file};
 use super::{CliError, CliResult, EnvArgs, emit};
-use kalsim_host_sim::env::{EnvConfig, Markets, VecEnv};
-use kalsim_host_sim::train::{self, PpoConfig, Trainer};
+use kalsim_host_sim::env::{EnvConfig, Markets};
+use kalsim_host_sim::experiment::{TrainOptions, train_policy};
+use kalsim_host_sim::train::{self, PpoConfig};
 
 /// Options of `kalsim train`.
 #[derive(Debug, Args)]
@@ -48,108 +49,69 @@ pub struct TrainOpts {
     pub seed: u64,
 }
 
-pub(super) fn ppo_config(o: &TrainOpts) -> Result<PpoConfig, CliError> {
-    let mut ppo = match &o.ppo {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::input(format!("--ppo {}: {e}", path.display())))?;
-            serde_json::from_str::<PpoConfig>(&text).map_err(|e| {
-                CliError::input(format!(
-                    "--ppo {}: line {} column {}: {e}",
-                    path.display(),
-                    e.line(),
-                    e.column()
-                ))
-            })?
+impl TrainOpts {
+    /// The library's training options: `--ppo` read and checked, `--seed` applied.
+    pub(super) fn options(&self) -> Result<TrainOptions, CliError> {
+        let ppo = match &self.ppo {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| CliError::input(format!("--ppo {}: {e}", path.display())))?;
+                serde_json::from_str::<PpoConfig>(&text).map_err(|e| {
+                    CliError::input(format!(
+                        "--ppo {}: line {} column {}: {e}",
+                        path.display(),
+                        e.line(),
+                        e.column()
+                    ))
+                })?
+            }
+            None => PpoConfig::default(),
+        };
+        if self.envs == 0 {
+            return Err(CliError::input("--envs must be at least 1"));
         }
-        None => PpoConfig::default(),
-    };
-    ppo.seed = o.seed;
-    if o.envs == 0 {
-        return Err(CliError::input("--envs must be at least 1"));
+        if self.steps == 0 {
+            return Err(CliError::input("--steps must be at least 1"));
+        }
+        Ok(TrainOptions {
+            steps: self.steps,
+            envs: self.envs,
+            threads: self.threads,
+            seed: self.seed,
+            ppo,
+        })
     }
-    if o.steps == 0 {
-        return Err(CliError::input("--steps must be at least 1"));
-    }
-    Ok(ppo)
 }
 
-/// Train one policy; `log` receives the CSV rows.
-pub(super) fn train_one(
+/// Train one policy with a progress bar, collecting `(iteration, trade actions per tier)`
+/// for the sizing plot; `log` receives the CSV rows.
+fn train_one_tracked(
     cfg: &EnvConfig,
     markets: &Markets,
-    o: &TrainOpts,
-    ppo: PpoConfig,
+    o: &TrainOptions,
     label: &str,
-    mut log: Option<&mut dyn Write>,
-    progress: bool,
-) -> Result<train::Policy, CliError> {
-    train_one_tracked(
-        cfg,
-        markets,
-        o,
-        ppo,
-        label,
-        log.take(),
-        progress,
-        &mut Vec::new(),
-    )
-}
-
-/// [`train_one`], also collecting `(iteration, trade actions per tier)` for the sizing plot.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn train_one_tracked(
-    cfg: &EnvConfig,
-    markets: &Markets,
-    o: &TrainOpts,
-    ppo: PpoConfig,
-    label: &str,
-    mut log: Option<&mut dyn Write>,
-    progress: bool,
+    log: Option<&mut dyn Write>,
     tiers: &mut Vec<(u64, [u32; 5])>,
 ) -> Result<train::Policy, CliError> {
-    let mut venv = VecEnv::new(cfg.clone(), markets.clone(), o.envs, o.threads)
-        .map_err(|e| CliError::input(e.to_string()))?;
-    let mut trainer =
-        Trainer::new(ppo, cfg.policy_meta()).map_err(|e| CliError::input(format!("--ppo: {e}")))?;
-    let bar = if progress {
-        ProgressBar::new(o.steps)
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = ProgressBar::new(o.steps);
     if let Ok(style) = ProgressStyle::with_template(
         "{prefix:>10} [{bar:30}] {pos}/{len} steps, {msg} ({elapsed}, eta {eta})",
     ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_prefix(label.to_owned());
-    if let Some(w) = log.as_deref_mut() {
-        train::write_csv_header(&mut *w).map_err(|e| CliError::runtime(format!("log: {e}")))?;
-    }
-    let mut log_error = None;
-    let summary = trainer
-        .train(&mut venv, o.steps, |s| {
-            tiers.push((s.iteration, s.size_tiers));
-            bar.set_position(s.timesteps.min(o.steps));
-            bar.set_message(format!(
-                "return {:.3}, entropy {:.2}, HOLD {:.0}%",
-                s.mean_episode_return,
-                s.entropy,
-                s.hold_fraction * 100.0
-            ));
-            if let Some(w) = log.as_deref_mut()
-                && let Err(e) = train::write_csv_row(s, &mut *w)
-            {
-                log_error = Some(e);
-                return false;
-            }
-            true
-        })
-        .map_err(|e| CliError::runtime(format!("training: {e}")))?;
+    let (policy, summary) = train_policy(cfg, markets, o, log, &mut |s| {
+        tiers.push((s.iteration, s.size_tiers));
+        bar.set_position(s.timesteps.min(o.steps));
+        bar.set_message(format!(
+            "return {:.3}, entropy {:.2}, HOLD {:.0}%",
+            s.mean_episode_return,
+            s.entropy,
+            s.hold_fraction * 100.0
+        ));
+        true
+    })?;
     bar.finish_and_clear();
-    if let Some(e) = log_error {
-        return Err(CliError::runtime(format!("log: {e}")));
-    }
     if let Some(last) = &summary.last {
         eprintln!(
             "{label}: {} iterations, {} steps, {} episodes; last mean episode return {:.3}, entropy {:.2}",
@@ -160,12 +122,12 @@ pub(super) fn train_one_tracked(
             last.entropy
         );
     }
-    Ok(trainer.policy().clone())
+    Ok(policy)
 }
 
 pub(super) fn train_cmd(a: &TrainArgs) -> CliResult {
     let cfg = load_config(&a.env)?;
-    let ppo = ppo_config(&a.train)?;
+    let opts = a.train.options()?;
     let markets = load_data(&cfg)?;
     if let Some(dir) = a.output.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_dir(dir)?;
@@ -179,16 +141,7 @@ pub(super) fn train_cmd(a: &TrainArgs) -> CliResult {
     let mut log = BufWriter::new(file);
     let label = format!("ppo/{}", cfg.sizing_label());
     let mut tiers = Vec::new();
-    let policy = train_one_tracked(
-        &cfg,
-        &markets,
-        &a.train,
-        ppo,
-        &label,
-        Some(&mut log),
-        true,
-        &mut tiers,
-    )?;
+    let policy = train_one_tracked(&cfg, &markets, &opts, &label, Some(&mut log), &mut tiers)?;
     let dir = a
         .output
         .parent()

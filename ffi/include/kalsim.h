@@ -121,6 +121,11 @@ enum kalsim_status
    * A bug: Rust code panicked; the panic was caught at the boundary.
    */
   KALSIM_STATUS_PANIC = 12,
+  /**
+   * A training, evaluation or experiment run failed while running (a file that could not
+   * be written, a failing environment); the last error says what and where.
+   */
+  KALSIM_STATUS_RUN = 13,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -166,6 +171,10 @@ enum kalsim_struct_id
    * `kalsim_env_step_buffers`.
    */
   KALSIM_STRUCT_ID_ENV_STEP_BUFFERS = 6,
+  /**
+   * `kalsim_train_progress`.
+   */
+  KALSIM_STRUCT_ID_TRAIN_PROGRESS = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -549,6 +558,52 @@ typedef struct kalsim_obs_feature {
    */
   float max;
 } kalsim_obs_feature;
+
+/**
+ * One PPO iteration's progress, passed to a `kalsim_train_progress_fn`.
+ */
+typedef struct kalsim_train_progress {
+  /**
+   * Iteration number, from 1.
+   */
+  uint64_t iteration;
+  /**
+   * Environment steps taken so far (all envs).
+   */
+  uint64_t timesteps;
+  /**
+   * The run's budget of environment steps.
+   */
+  uint64_t total_timesteps;
+  /**
+   * Episodes that finished during this iteration's rollout.
+   */
+  uint32_t episodes;
+  /**
+   * Mean return of those episodes (0 when none finished).
+   */
+  float mean_episode_return;
+  /**
+   * Mean entropy of the masked action distribution (nats).
+   */
+  float entropy;
+  /**
+   * Fraction of chosen actions that were HOLD.
+   */
+  float hold_fraction;
+} kalsim_train_progress;
+
+/**
+ * Called after every training iteration with its progress and the caller's `user_data`;
+ * return false to stop training early (the policy so far is kept and written).
+ */
+typedef bool (*kalsim_train_progress_fn)(const struct kalsim_train_progress *progress,
+                                         void *user_data);
+
+/**
+ * Called as each experiment task finishes training, with its index in the plan's `tasks`.
+ */
+typedef void (*kalsim_task_done_fn)(size_t task_index, void *user_data);
 
 /**
  * The caller's buffers of one `kalsim_vec_env_step`: pointer and length (in elements) of
@@ -1032,6 +1087,129 @@ const char *kalsim_status_str(uint32_t status);
 const char *kalsim_last_error(void);
 
 /**
+ * Free a string returned by this library. NULL is a no-op.
+ *
+ * # Safety
+ * `s` is NULL or a string from a `kalsim_*` function documented to return one, not yet
+ * freed.
+ */
+void kalsim_string_free(char *s);
+
+/**
+ * Train a PPO policy as `kalsim train` does: on the markets of `config_json`, with the
+ * training options `options_json` (NULL or "" = defaults; keys `steps`, `envs`,
+ * `threads`, `seed`, `ppo` — docs/training.md), writing the checkpoint to
+ * `checkpoint_path` and, unless `log_path` is NULL, the per-iteration CSV log to
+ * `log_path`. `progress` (may be NULL) sees every iteration and can stop early.
+ *
+ * On success `*summary_out` is a JSON object (`iterations`, `timesteps`, `episodes`,
+ * `stopped_early`, `last`, `checkpoint`) to free with `kalsim_string_free`. Errors:
+ * `KALSIM_STATUS_CONFIG` (configuration, options, data), `KALSIM_STATUS_RUN` (a file that
+ * cannot be written, a failing run), `KALSIM_STATUS_NULL_POINTER`.
+ *
+ * # Safety
+ * Strings are NULL or NUL-terminated (`checkpoint_path` non-NULL); `summary_out` is NULL
+ * or writable; `progress`, if set, is safe to call with `user_data`.
+ */
+kalsim_status kalsim_train(const char *config_json,
+                           const char *options_json,
+                           const char *checkpoint_path,
+                           const char *log_path,
+                           kalsim_train_progress_fn progress_fn,
+                           void *user_data,
+                           char **summary_out);
+
+/**
+ * Evaluate a policy as `kalsim run --policy` does: `policy` is a baseline's name (`hold`,
+ * `random`, `forecast-kelly`, ...) or a checkpoint path (checked against the
+ * environment), run for `episodes` episodes from reset seed `seed` on the markets of
+ * `config_json`. Unless `report_path` is NULL the report is also written there.
+ *
+ * On success `*report_out` is the report JSON (`report.json` of `kalsim run`: aggregate
+ * and per-episode SPEC §9 metrics) to free with `kalsim_string_free`. Errors as
+ * `kalsim_train`.
+ *
+ * # Safety
+ * As `kalsim_train`; `policy` is non-NULL and NUL-terminated.
+ */
+kalsim_status kalsim_evaluate(const char *config_json,
+                              const char *policy,
+                              uint32_t episodes,
+                              uint64_t seed,
+                              const char *report_path,
+                              char **report_out);
+
+/**
+ * Plan the sizing experiment of `kalsim experiment` on `config_json` with the options
+ * `options_json` (NULL or "" = defaults; keys `train`, `seeds`, `episodes`, `eval_data`,
+ * `split`, `in_sample`, `stochastic` — docs/experiments.md): `*plan_out` is a JSON object
+ * with `tasks` (each `{index, sizing, seed, checkpoint}`: one independent, deterministic
+ * training run), `evaluation` (what the held-out data is), `config` and `eval_config`.
+ * Free it with `kalsim_string_free`.
+ *
+ * # Safety
+ * Strings are NULL or NUL-terminated; `plan_out` is NULL or writable.
+ */
+kalsim_status kalsim_experiment_plan(const char *config_json,
+                                     const char *options_json,
+                                     char **plan_out);
+
+/**
+ * Train task `task_index` of the plan of (`config_json`, `options_json`): wherever it
+ * runs (a thread, a process, a Ray worker) the checkpoint is the same bytes.
+ * `*checkpoint_out` is the checkpoint JSON (free with `kalsim_string_free`); hand the
+ * checkpoints of every task to `kalsim_experiment_gather`.
+ *
+ * # Safety
+ * As `kalsim_train`.
+ */
+kalsim_status kalsim_experiment_train_task(const char *config_json,
+                                           const char *options_json,
+                                           size_t task_index,
+                                           kalsim_train_progress_fn progress_fn,
+                                           void *user_data,
+                                           char **checkpoint_out);
+
+/**
+ * Gather an experiment: `checkpoints_json` is a JSON array of the checkpoints of every
+ * task, in task order (the strings `kalsim_experiment_train_task` returned). Writes each
+ * checkpoint and `experiment.json` into `out_dir` after evaluating them on the held-out
+ * markets beside the reference policies, exactly as `kalsim experiment` does. `jobs` and
+ * `wall_seconds` (the training time so far) are recorded in `experiment.json`, nothing
+ * else depends on them. `*result_out` is `{"path", "table", "criteria"}` (free with
+ * `kalsim_string_free`).
+ *
+ * # Safety
+ * Strings are NULL or NUL-terminated (`out_dir` non-NULL); `result_out` is NULL or
+ * writable.
+ */
+kalsim_status kalsim_experiment_gather(const char *config_json,
+                                       const char *options_json,
+                                       const char *checkpoints_json,
+                                       const char *out_dir,
+                                       size_t jobs,
+                                       double wall_seconds,
+                                       char **result_out);
+
+/**
+ * The whole experiment on `jobs` local threads (0 = every core; results do not depend on
+ * it), as `kalsim experiment --out out_dir`: plan, train every task, gather.
+ * `task_done` (may be NULL) is called as each task finishes. `*result_out` as
+ * `kalsim_experiment_gather`.
+ *
+ * # Safety
+ * As `kalsim_experiment_gather`; `task_done`, if set, is safe to call with `user_data`
+ * from any thread, one call at a time.
+ */
+kalsim_status kalsim_experiment_run(const char *config_json,
+                                    const char *options_json,
+                                    const char *out_dir,
+                                    size_t jobs,
+                                    kalsim_task_done_fn task_done,
+                                    void *user_data,
+                                    char **result_out);
+
+/**
  * Create `n` environments over the same markets, stepped on `threads` threads (0 or 1 =
  * the calling thread). Results do not depend on `threads`. `config_json` as
  * `kalsim_env_new`.
@@ -1145,6 +1323,21 @@ kalsim_status kalsim_vec_env_final_observations(const struct kalsim_vec_env *ven
                                                 size_t obs_len,
                                                 uint8_t *ended_out,
                                                 size_t ended_len);
+
+/**
+ * Reset with `seed`, then step `batches` times with uniformly random valid actions drawn
+ * in the library: the native rate a binding's per-step overhead is measured against (the
+ * Python benchmark times this and its own loop on the same vector env), and a smoke run.
+ * Writes the env steps taken (`batches` x N) to `*steps_out`. The caller's buffers of
+ * earlier calls are not written; reset before stepping from the host again.
+ *
+ * # Safety
+ * `venv` is NULL or live; `steps_out` is NULL or writable.
+ */
+kalsim_status kalsim_vec_env_run_random(struct kalsim_vec_env *venv,
+                                        uint64_t seed,
+                                        uint64_t batches,
+                                        uint64_t *steps_out);
 
 #ifdef __cplusplus
 }  // extern "C"

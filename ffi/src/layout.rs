@@ -12,6 +12,7 @@ use crate::metrics::kalsim_metrics;
 use crate::primitives::kalsim_obs_feature;
 use crate::ptr;
 use crate::status::{FfiError, FfiResult, boundary, kalsim_status};
+use crate::train::kalsim_train_progress;
 use crate::vec_env::kalsim_vec_step_buffers;
 
 /// The structs `kalsim_struct_*` describe (passed as `uint32_t`).
@@ -33,10 +34,12 @@ pub enum kalsim_struct_id {
     Field = 5,
     /// `kalsim_env_step_buffers`.
     EnvStepBuffers = 6,
+    /// `kalsim_train_progress`.
+    TrainProgress = 7,
 }
 
 /// Number of struct ids (one past the largest).
-const STRUCT_COUNT: u32 = 7;
+const STRUCT_COUNT: u32 = 8;
 
 /// The C type of a struct field (passed as `uint32_t` in `kalsim_field.kind`).
 #[allow(non_camel_case_types)]
@@ -257,6 +260,20 @@ const ENV_STEP_BUFFERS: Layout = Layout {
     }),
 };
 
+const TRAIN_PROGRESS: Layout = Layout {
+    name: "kalsim_train_progress\0",
+    size: size_of::<kalsim_train_progress>(),
+    fields: fields!(kalsim_train_progress {
+        iteration,
+        timesteps,
+        total_timesteps,
+        episodes,
+        mean_episode_return,
+        entropy,
+        hold_fraction,
+    }),
+};
+
 const FIELD: Layout = Layout {
     name: "kalsim_field\0",
     size: size_of::<kalsim_field>(),
@@ -277,6 +294,7 @@ const LAYOUTS: [&Layout; STRUCT_COUNT as usize] = [
     &VEC_STEP_BUFFERS,
     &FIELD,
     &ENV_STEP_BUFFERS,
+    &TRAIN_PROGRESS,
 ];
 
 fn layout(struct_id: u32) -> FfiResult<&'static Layout> {

@@ -19,6 +19,7 @@ mod policy;
 mod primitives;
 mod ptr;
 mod status;
+mod train;
 mod vec_env;
 
 pub use config::*;
@@ -28,6 +29,7 @@ pub use metrics::*;
 pub use policy::*;
 pub use primitives::*;
 pub use status::{kalsim_last_error, kalsim_status, kalsim_status_str};
+pub use train::*;
 pub use vec_env::*;
 
 /// Version of this C ABI; bumped on any incompatible change. Compare with

@@ -44,10 +44,13 @@ pub enum kalsim_status {
     Policy = 11,
     /// A bug: Rust code panicked; the panic was caught at the boundary.
     Panic = 12,
+    /// A training, evaluation or experiment run failed while running (a file that could not
+    /// be written, a failing environment); the last error says what and where.
+    Run = 13,
 }
 
 /// Number of status codes (one past the largest).
-const STATUS_COUNT: u32 = 13;
+const STATUS_COUNT: u32 = 14;
 
 impl kalsim_status {
     fn message(self) -> &'static std::ffi::CStr {
@@ -65,6 +68,7 @@ impl kalsim_status {
             kalsim_status::Buffer => c"a buffer is too short",
             kalsim_status::Policy => c"policy error",
             kalsim_status::Panic => c"internal error: a panic was caught at the C boundary",
+            kalsim_status::Run => c"a training, evaluation or experiment run failed",
         }
     }
 
@@ -84,6 +88,7 @@ impl kalsim_status {
             Buffer,
             Policy,
             Panic,
+            Run,
         ];
         ALL.get(v as usize).copied()
     }

@@ -171,6 +171,47 @@ pub fn train_policy(
     Ok((trainer.policy().clone(), summary))
 }
 
+/// A policy by `spec`: a baseline's name (`hold`, `random`, `forecast-kelly`, ...) or the
+/// path of a trainer checkpoint (a `.json` file), checked against the environment `cfg`
+/// it is about to act in. Errors name the spec.
+pub fn load_policy(
+    spec: &str,
+    seed: u64,
+    cfg: &EnvConfig,
+) -> Result<Box<dyn Policy>, ExperimentError> {
+    if spec.ends_with(".json") || Path::new(spec).is_file() {
+        let text = std::fs::read_to_string(spec)
+            .map_err(|e| ExperimentError::input(format!("{spec}: {e}")))?;
+        let name = Path::new(spec)
+            .file_stem()
+            .map_or_else(|| spec.to_owned(), |s| s.to_string_lossy().into_owned());
+        let policy = TrainedPolicy::from_json(&text, &name, seed)
+            .map_err(|e| ExperimentError::input(format!("{spec}: {e}")))?;
+        policy.check_compatible(cfg).map_err(|e| {
+            ExperimentError::input(format!("{spec}: does not fit this environment: {e}"))
+        })?;
+        return Ok(Box::new(policy));
+    }
+    policy_with_context(spec, seed, PolicyContext::from_config(cfg))
+        .map_err(|e| ExperimentError::input(e.to_string()))
+}
+
+/// Run `episodes` evaluation episodes of `policy` (reset seed `seed`) on `markets`: the
+/// report `kalsim run` writes as `report.json`.
+pub fn evaluate_policy(
+    cfg: &EnvConfig,
+    markets: &Markets,
+    policy: &mut dyn Policy,
+    episodes: u32,
+    seed: u64,
+) -> Result<RunReport, ExperimentError> {
+    if episodes == 0 {
+        return Err(ExperimentError::input("episodes must be at least 1"));
+    }
+    run_episodes(cfg, markets.clone(), policy, episodes, seed, &mut |_| {})
+        .map_err(|e| ExperimentError::runtime(e.to_string()))
+}
+
 /// The options of an experiment (`kalsim experiment` flags).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -10,6 +10,9 @@ Pure Python over the C ABI (``libkalsim``) with ctypes and numpy:
 - `kalsim.sb3.KalsimSB3VecEnv`: the same vector env as a Stable-Baselines3 ``VecEnv``
   (SB3's same-step autoreset, ``terminal_observation``, ``env_method("action_masks")``);
 - `held_out_config` (held-out evaluation markets, as ``kalsim experiment`` picks them);
+- `kalsim.train`: the native PPO trainer, evaluation and the sizing experiment
+  (``kalsim.train.train`` / ``evaluate`` / ``experiment``), the CLI's code and bytes;
+- `kalsim.ray` (``pip install kalsim[ray]``): the experiment grid as Ray tasks;
 - the core rules (`encode_action`, `validate_order`, fees, the observation schema);
 - `KalsimError` and one subclass per status, carrying the library's message.
 """
@@ -53,6 +56,7 @@ from .errors import (
     PanicError,
     PolicyError,
     ReservedActionError,
+    RunError,
 )
 from .vector import KalsimVecEnv
 
@@ -91,6 +95,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "ReservedActionError",
+    "RunError",
     "decode_action",
     "encode_action",
     "find_library",

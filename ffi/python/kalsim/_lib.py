@@ -215,6 +215,7 @@ Metrics: Any = _BY_NAME["kalsim_metrics"]
 ObsFeature: Any = _BY_NAME["kalsim_obs_feature"]
 VecStepBuffers: Any = _BY_NAME["kalsim_vec_step_buffers"]
 EnvStepBuffers: Any = _BY_NAME["kalsim_env_step_buffers"]
+TrainProgress: Any = _BY_NAME["kalsim_train_progress"]
 
 INFO_FIELDS: tuple[str, ...] = tuple(name for name, _ in StepInfo._fields_)
 
@@ -259,6 +260,17 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "kalsim_vec_env_autoreset": (c_uint32, [c_void_p]),
     "kalsim_vec_env_run_random": (c_uint32, [c_void_p, c_uint64, c_uint64, POINTER(c_uint64)]),
     "kalsim_vec_env_final_observations": (c_uint32, [c_void_p, _F32P, c_size_t, _U8P, c_size_t]),
+    "kalsim_string_free": (None, [c_void_p]),
+    # The callbacks' types are checked by the callers in train.py (CFUNCTYPE objects).
+    "kalsim_train": (c_uint32, [c_char_p, c_char_p, c_char_p, c_char_p, c_void_p, c_void_p, POINTER(c_void_p)]),
+    "kalsim_evaluate": (c_uint32, [c_char_p, c_char_p, c_uint32, c_uint64, c_char_p, POINTER(c_void_p)]),
+    "kalsim_experiment_plan": (c_uint32, [c_char_p, c_char_p, POINTER(c_void_p)]),
+    "kalsim_experiment_train_task": (c_uint32, [c_char_p, c_char_p, c_size_t, c_void_p, c_void_p, POINTER(c_void_p)]),
+    "kalsim_experiment_gather": (
+        c_uint32,
+        [c_char_p, c_char_p, c_char_p, c_char_p, c_size_t, c_double, POINTER(c_void_p)],
+    ),
+    "kalsim_experiment_run": (c_uint32, [c_char_p, c_char_p, c_char_p, c_size_t, c_void_p, c_void_p, POINTER(c_void_p)]),
     "kalsim_config_held_out": (c_uint32, [c_char_p, POINTER(ctypes.c_char), c_size_t, POINTER(c_size_t)]),
     "kalsim_encode_action": (c_uint32, [c_uint32, c_uint32, _U8P]),
     "kalsim_decode_action": (c_uint32, [c_uint32, _U8P, _U8P]),

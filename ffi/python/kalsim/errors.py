@@ -66,6 +66,13 @@ class PanicError(KalsimError):
     status = 12
 
 
+class RunError(KalsimError, RuntimeError):
+    """``KALSIM_STATUS_RUN``: a training, evaluation or experiment run failed while running
+    (a file that could not be written, a failing environment)."""
+
+    status = 13
+
+
 _BY_STATUS = {
     cls.status: cls
     for cls in (
@@ -81,6 +88,7 @@ _BY_STATUS = {
         BufferLengthError,
         PolicyError,
         PanicError,
+        RunError,
     )
 }
 

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{CliError, CliResult, EnvArgs, EvalArgs, emit, table};
 use kalsim_host_sim::env::{EnvConfig, Markets, load_markets};
-use kalsim_host_sim::policy::{Policy, PolicyContext, TrainedPolicy, policy_with_context};
+use kalsim_host_sim::policy::Policy;
 use kalsim_host_sim::report::{RunReport, plot, run_episodes};
 
 /// Options of `kalsim run`.
@@ -97,34 +97,14 @@ pub(super) fn load_data(cfg: &EnvConfig) -> Result<Markets, CliError> {
     Ok(markets)
 }
 
-/// A baseline by name, or a trained policy file.
+/// A baseline by name, or a trained policy file (checked against the environment).
 pub(super) fn make_policy(
     spec: &str,
     seed: u64,
     cfg: &EnvConfig,
 ) -> Result<Box<dyn Policy>, CliError> {
-    if spec.ends_with(".json") || Path::new(spec).is_file() {
-        return trained_policy(spec, seed, cfg);
-    }
-    policy_with_context(spec, seed, PolicyContext::from_config(cfg))
+    kalsim_host_sim::experiment::load_policy(spec, seed, cfg)
         .map_err(|e| CliError::input(format!("--policy: {e}")))
-}
-
-/// A trainer checkpoint, checked against the environment it is about to act in.
-fn trained_policy(path: &str, seed: u64, cfg: &EnvConfig) -> Result<Box<dyn Policy>, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::input(format!("--policy {path}: {e}")))?;
-    let name = Path::new(path)
-        .file_stem()
-        .map_or_else(|| path.to_owned(), |s| s.to_string_lossy().into_owned());
-    let policy = TrainedPolicy::from_json(&text, &name, seed)
-        .map_err(|e| CliError::input(format!("--policy {path}: {e}")))?;
-    policy.check_compatible(cfg).map_err(|e| {
-        CliError::input(format!(
-            "--policy {path}: does not fit this environment: {e}"
-        ))
-    })?;
-    Ok(Box::new(policy))
 }
 
 fn progress_bar(episodes: u32, label: &str) -> ProgressBar {

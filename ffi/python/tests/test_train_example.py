@@ -35,3 +35,22 @@ def test_train_maskable_ppo_example_on_the_informed_preset():
     )
     assert out.returncode == 0, out.stderr
     assert "held-out episode 0" in out.stdout
+
+
+RLLIB_MISSING = [m for m in ("torch", "ray") if importlib.util.find_spec(m) is None]
+if not RLLIB_MISSING:
+    try:
+        import ray.rllib  # noqa: F401
+    except Exception:  # ray without its rllib extra
+        RLLIB_MISSING = ["ray[rllib]"]
+
+
+@pytest.mark.skipif(bool(RLLIB_MISSING), reason=f"not importable: {', '.join(RLLIB_MISSING)}")
+def test_rllib_example_trains_with_two_env_runners():
+    script = Path(__file__).resolve().parent.parent / "examples" / "rllib_ppo.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--env-runners", "2", "--iterations", "1"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-4000:]
+    assert "iteration 1:" in out.stdout

@@ -1098,7 +1098,7 @@ void kalsim_string_free(char *s);
 /**
  * Train a PPO policy as `kalsim train` does: on the markets of `config_json`, with the
  * training options `options_json` (NULL or "" = defaults; keys `steps`, `envs`,
- * `threads`, `seed`, `ppo` — docs/training.md), writing the checkpoint to
+ * `threads`, `seed`, `ppo` — docs/experiments.md, "Options"), writing the checkpoint to
  * `checkpoint_path` and, unless `log_path` is NULL, the per-iteration CSV log to
  * `log_path`. `progress` (may be NULL) sees every iteration and can stop early.
  *
@@ -1142,7 +1142,7 @@ kalsim_status kalsim_evaluate(const char *config_json,
 /**
  * Plan the sizing experiment of `kalsim experiment` on `config_json` with the options
  * `options_json` (NULL or "" = defaults; keys `train`, `seeds`, `episodes`, `eval_data`,
- * `split`, `in_sample`, `stochastic` — docs/experiments.md): `*plan_out` is a JSON object
+ * `split`, `in_sample`, `stochastic` — docs/experiments.md, "Options"): `*plan_out` is a JSON object
  * with `tasks` (each `{index, sizing, seed, checkpoint}`: one independent, deterministic
  * training run), `evaluation` (what the held-out data is), `config` and `eval_config`.
  * Free it with `kalsim_string_free`.

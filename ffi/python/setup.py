@@ -26,6 +26,18 @@ else:
     LIB = "libkalsim.so"
 
 
+def _terminal():
+    """The user's terminal, when there is one: pip captures a build backend's output (and
+    shows it only with ``-v``), so cargo's progress goes straight to the terminal instead of
+    leaving ``Building wheel`` silent for minutes. ``KALSIM_BUILD_QUIET=1`` opts out."""
+    if os.environ.get("KALSIM_BUILD_QUIET"):
+        return None
+    try:
+        return open("/dev/tty", "w")  # noqa: SIM115 (closed by the caller)
+    except OSError:  # no controlling terminal (CI, a daemon): pip -v shows the log
+        return None
+
+
 def _library() -> "Path | None":
     if os.environ.get("KALSIM_LIB"):
         return Path(os.environ["KALSIM_LIB"])
@@ -33,7 +45,20 @@ def _library() -> "Path | None":
     cargo = shutil.which("cargo")
     if cargo and (WORKSPACE / "Cargo.toml").exists() and not os.environ.get("KALSIM_NO_CARGO"):
         print("kalsim: cargo build --release -p kalsim-ffi", file=sys.stderr)
-        subprocess.check_call([cargo, "build", "--release", "-p", "kalsim-ffi"], cwd=WORKSPACE)
+        tty = _terminal()
+        try:
+            if tty is not None:
+                tty.write(
+                    "kalsim: compiling the Rust library (cargo build --release -p kalsim-ffi; "
+                    "a few minutes the first time)\n"
+                )
+                tty.flush()
+            subprocess.check_call(
+                [cargo, "build", "--release", "-p", "kalsim-ffi"], cwd=WORKSPACE, stderr=tty
+            )
+        finally:
+            if tty is not None:
+                tty.close()
     built = target / "release" / LIB
     return built if built.exists() else None
 

@@ -865,3 +865,38 @@ fn informed_data_and_forecast_files_validate() {
         "{err}"
     );
 }
+
+#[test]
+fn bench_json_writes_every_figure() {
+    let dir = tmp("bench-json");
+    let path = dir.join("bench.json");
+    let o = kalsim(&[
+        "bench",
+        "--quick",
+        "--repeats",
+        "1",
+        "--json",
+        path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for key in ["env_steps_per_s", "core_step_ns", "obs_ns", "mask_ns"] {
+        assert!(v[key].as_f64().unwrap() > 0.0, "{key}: {}", v[key]);
+    }
+    let vec = v["vec_env"].as_array().unwrap();
+    let cells: Vec<(u64, u64)> = vec
+        .iter()
+        .map(|r| (r["n"].as_u64().unwrap(), r["threads"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(cells, [(64, 1), (64, 2), (1024, 1), (1024, 2)]);
+    assert!(vec.iter().all(|r| r["steps_per_s"].as_f64().unwrap() > 0.0));
+    let train = v["train"].as_array().unwrap();
+    assert_eq!(train.len(), 2);
+    assert!(
+        train
+            .iter()
+            .all(|r| r["timesteps_per_s"].as_f64().unwrap() > 0.0)
+    );
+    assert!(stdout(&o).contains("core step alone"));
+}

@@ -6,6 +6,8 @@
 mod batch;
 mod config;
 pub mod held_out;
+#[cfg(feature = "threads")]
+mod pool;
 mod session;
 mod single;
 mod vec;

@@ -60,7 +60,58 @@ pub struct VecEnv {
     threads: usize,
     pub(super) scratch: super::batch::BatchScratch,
     #[cfg(feature = "threads")]
-    pool: Option<rayon::ThreadPool>,
+    team: Option<super::pool::Team>,
+}
+
+/// Base pointers of every per-env row of one `step` (the envs' state and the caller's
+/// buffers), shared by the team: chunk k touches only its own rows.
+#[cfg(feature = "threads")]
+struct Rows {
+    envs: *mut Env,
+    needs: *mut bool,
+    infos: *mut StepInfo,
+    ends: *mut EndState,
+    actions: *const u32,
+    obs: *mut f32,
+    rewards: *mut f64,
+    terminated: *mut u8,
+    truncated: *mut u8,
+    masks: *mut u8,
+}
+
+// SAFETY: `Rows` is only used inside `Team::run`, whose chunks touch disjoint rows.
+#[cfg(feature = "threads")]
+unsafe impl Sync for Rows {}
+
+#[cfg(feature = "threads")]
+impl Rows {
+    /// Step row `i`.
+    ///
+    /// # Safety
+    /// Every buffer holds more than `i` rows, and no other thread touches row `i` now.
+    unsafe fn step_row(&self, i: usize, mode: Autoreset) -> Result<(), EnvError> {
+        // SAFETY: the caller's contract: row `i` is in bounds and exclusively ours.
+        unsafe {
+            step_one(
+                &mut *self.envs.add(i),
+                &mut *self.needs.add(i),
+                *self.actions.add(i),
+                mode,
+                &mut Slot {
+                    obs: std::slice::from_raw_parts_mut(self.obs.add(i * OBS_DIM), OBS_DIM),
+                    reward: &mut *self.rewards.add(i),
+                    terminated: &mut *self.terminated.add(i),
+                    truncated: &mut *self.truncated.add(i),
+                    mask: std::slice::from_raw_parts_mut(
+                        self.masks.add(i * ACTION_COUNT),
+                        ACTION_COUNT,
+                    ),
+                    info: &mut *self.infos.add(i),
+                    end: &mut *self.ends.add(i),
+                },
+            )
+        }
+    }
 }
 
 /// Output slices of one env within the batch buffers.
@@ -95,13 +146,8 @@ impl VecEnv {
             1
         };
         #[cfg(feature = "threads")]
-        let pool = if threads > 1 {
-            Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            )
+        let team = if threads > 1 {
+            Some(super::pool::Team::new(threads).map_err(|e| format!("VecEnv threads: {e}"))?)
         } else {
             None
         };
@@ -114,7 +160,7 @@ impl VecEnv {
             threads,
             scratch: super::batch::BatchScratch::default(),
             #[cfg(feature = "threads")]
-            pool,
+            team,
         })
     }
 
@@ -235,52 +281,43 @@ impl VecEnv {
             }
         }
         #[cfg(feature = "threads")]
-        if let Some(pool) = &self.pool {
-            use rayon::prelude::*;
-            let min_len = self.envs.len().div_ceil(self.threads);
-            let envs = &mut self.envs;
-            let needs = &mut self.needs_reset;
-            let infos = &mut self.infos;
-            let ends = &mut self.ends;
+        if let Some(team) = &self.team {
+            let n = self.envs.len();
+            let chunk = n.div_ceil(team.size());
+            let p = Rows {
+                envs: self.envs.as_mut_ptr(),
+                needs: self.needs_reset.as_mut_ptr(),
+                infos: self.infos.as_mut_ptr(),
+                ends: self.ends.as_mut_ptr(),
+                actions: actions.as_ptr(),
+                obs: obs.as_mut_ptr(),
+                rewards: rewards.as_mut_ptr(),
+                terminated: terminated.as_mut_ptr(),
+                truncated: truncated.as_mut_ptr(),
+                masks: masks.as_mut_ptr(),
+            };
             let mode = self.autoreset;
-            return pool.install(|| {
-                envs.par_iter_mut()
-                    .zip(needs.par_iter_mut())
-                    .zip(actions.par_iter())
-                    .zip(infos.par_iter_mut())
-                    .zip(obs.par_chunks_mut(OBS_DIM))
-                    .zip(rewards.par_iter_mut())
-                    .zip(terminated.par_iter_mut())
-                    .zip(truncated.par_iter_mut())
-                    .zip(masks.par_chunks_mut(ACTION_COUNT))
-                    .zip(ends.par_iter_mut())
-                    .with_min_len(min_len)
-                    .try_for_each(
-                        |(
-                            (
-                                (((((((env, nr), &a), info), obs), reward), terminated), truncated),
-                                mask,
-                            ),
-                            end,
-                        )| {
-                            step_one(
-                                env,
-                                nr,
-                                a,
-                                mode,
-                                &mut Slot {
-                                    obs,
-                                    reward,
-                                    terminated,
-                                    truncated,
-                                    mask,
-                                    info,
-                                    end,
-                                },
-                            )
-                        },
-                    )
+            let first_error = std::sync::Mutex::new(None::<(usize, EnvError)>);
+            team.run(&|k| {
+                let (lo, hi) = ((k * chunk).min(n), ((k + 1) * chunk).min(n));
+                for i in lo..hi {
+                    // SAFETY: every buffer holds n rows (checked above) and chunk k owns rows
+                    // lo..hi alone, so the references are in bounds and unaliased.
+                    let r = unsafe { p.step_row(i, mode) };
+                    if let Err(e) = r {
+                        if let Ok(mut f) = first_error.lock()
+                            && f.as_ref().is_none_or(|(j, _)| i < *j)
+                        {
+                            *f = Some((i, e));
+                        }
+                        break;
+                    }
+                }
             });
+            return match first_error.into_inner() {
+                Ok(Some((_, e))) => Err(e),
+                _ => Ok(()),
+            };
         }
         self.envs
             .iter_mut()

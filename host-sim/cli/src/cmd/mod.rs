@@ -101,9 +101,15 @@ enum Command {
 /// Options of `kalsim bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Shorter measurements (under ~10 s).
+    /// Shorter measurements.
     #[arg(long)]
     pub quick: bool,
+    /// Repetitions of each figure (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// Also write every figure to this JSON file (docs/performance.md's keys).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 /// Data and environment options shared by `run`, `compare`, `train` and `experiment`.
@@ -156,7 +162,9 @@ pub fn main() -> i32 {
         Command::Compare(a) => run::compare_cmd(&a),
         Command::Train(a) => train::train_cmd(&a),
         Command::Experiment(a) => experiment::experiment_cmd(&a),
-        Command::Bench(a) => crate::bench::run(a.quick).map_err(CliError::runtime),
+        Command::Bench(a) => {
+            crate::bench::run(a.quick, a.repeats, a.json.as_deref()).map_err(CliError::runtime)
+        }
         Command::Serve(a) => serve::serve_cmd(&a),
         Command::Live(a) => {
             kalsim_host_sim::live::cli::run(*a).map_err(|e| CliError::input(e.to_string()))

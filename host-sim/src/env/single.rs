@@ -423,12 +423,14 @@ impl Env {
         };
         let mut terminated = false;
         let mut truncated = false;
-        let markets = self.markets.clone();
-        let tape = &markets[self.market];
-        let len = tape.events.len();
+        // Short borrows of the tape, no `Arc` clone: every env of a VecEnv shares the same
+        // markets, and a refcount touched by every step of every thread is one cache line
+        // bouncing between the cores.
+        let len = self.markets[self.market].events.len();
+        let result = self.markets[self.market].result;
         let (target, _) = next_decision(
             &self.config.decision_interval,
-            tape,
+            &self.markets[self.market],
             self.event,
             self.session.now_ms(),
         );
@@ -444,7 +446,7 @@ impl Env {
             fee += c;
         }
         if self.event + 1 >= len {
-            match tape.result {
+            match result {
                 Some(result) => {
                     self.session.engine_mut().settle(result);
                     self.in_flight.clear();

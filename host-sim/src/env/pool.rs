@@ -15,7 +15,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 /// How long an idle worker spins for the next batch before it parks.
-const SPIN: Duration = Duration::from_micros(20);
+const SPIN: Duration = Duration::from_micros(200);
 
 /// The job of one batch: called once with each chunk index `0..team size`.
 type Job = dyn Fn(usize) + Sync;

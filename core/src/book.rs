@@ -403,6 +403,30 @@ impl OrderBook {
             .fold(0u64, |acc, (_, d)| acc.saturating_add(d.0))
     }
 
+    /// `(top_depth(side, 1), top_depth(side, 5))` in one walk down the ladder (the
+    /// observation's depth features; same saturating sums in the same order).
+    #[inline]
+    pub fn top_depths(&self, side: Side) -> (u64, u64) {
+        let s = side.idx();
+        let (depth, consumed) = (&self.depth[s], &self.consumed[s]);
+        let mut top1 = 0u64;
+        let mut top5 = 0u64;
+        let mut levels = 0;
+        let mut p = self.best[s] as usize;
+        while p > 0 && levels < 5 {
+            let d = depth[p].saturating_sub(consumed[p]);
+            if d >= WHOLE {
+                if levels == 0 {
+                    top1 = d;
+                }
+                top5 = top5.saturating_add(d);
+                levels += 1;
+            }
+            p -= 1;
+        }
+        (top1, top5)
+    }
+
     fn refresh_best_at(&mut self, side: Side, p: u8) {
         let s = side.idx();
         let eff = self.depth[s][p as usize].saturating_sub(self.consumed[s][p as usize]);
@@ -502,6 +526,35 @@ mod tests {
         )
         .unwrap();
         b
+    }
+
+    #[test]
+    fn top_depths_equal_top_depth_one_and_five() {
+        // Random sparse ladders, fractional levels (below one whole contract) and takes that
+        // leave an overlay: the one-walk helper must agree with the iterator form.
+        let mut rng = crate::rng::Rng::new(9);
+        for _ in 0..400 {
+            let mut b = OrderBook::new();
+            for _ in 0..rng.below(30) {
+                let side = if rng.below(2) == 0 {
+                    Side::Yes
+                } else {
+                    Side::No
+                };
+                let price = p(1 + rng.below(49) as u8);
+                let _ = b.apply_delta(side, price, rng.below(2_000) as i64 + 1);
+            }
+            for side in [Side::Yes, Side::No] {
+                if rng.below(2) == 0 {
+                    b.take(side, p(1), rng.below(40) as u32, |_, _| {});
+                }
+                assert_eq!(
+                    b.top_depths(side),
+                    (b.top_depth(side, 1), b.top_depth(side, 5)),
+                    "{side:?}"
+                );
+            }
+        }
     }
 
     #[test]

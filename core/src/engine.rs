@@ -15,7 +15,7 @@ use crate::fees::{FeeSchedule, level_weight};
 use crate::limits::{Exposure, LimitViolation, Limits};
 use crate::order::{
     DEFAULT_MAX_SLIPPAGE_CENTS, OrderPlan, PricingMode, SellMode, SweepRemainder, intent_contract,
-    intent_price,
+    intent_price, intent_prices,
 };
 use crate::queue::{QueueModel, QueueModelKind};
 use crate::rng::Rng;
@@ -359,12 +359,27 @@ impl<Q: QueueModel> Engine<Q> {
     /// The mask of SPEC §6: HOLD always, reserved never, a trade iff priced, within limits
     /// and (reduce-only sells) covered by holdings.
     pub fn action_mask(&self) -> [bool; ACTION_COUNT] {
-        let mut mask = [false; ACTION_COUNT];
-        mask[0] = true;
-        let exposure = self.exposure();
-        for (k, intent) in Intent::TRADES.into_iter().enumerate() {
-            let Some(price) = self.limit_price(intent) else {
+        // One bit per action (HOLD always), spread into the bools at the end: byte stores of
+        // a few tiers each, then the array read whole, stalled store forwarding.
+        let mut bits: u32 = 1;
+        // The state-only terms of the limits once, and the four intents' prices once from
+        // the two best bids (the pricing mode matched once, not per intent).
+        let limits = self.config.limits.prepare(self.exposure());
+        let prices = intent_prices(
+            &self.book,
+            self.config.pricing,
+            self.config.max_slippage_cents,
+        );
+        let reduce_only = self.config.sell_mode == SellMode::ReduceOnly;
+        for (k, (intent, price)) in Intent::TRADES.into_iter().zip(prices).enumerate() {
+            let Some(price) = price else {
                 continue;
+            };
+            // What `check_plan` checks, tier by tier: reduce-only holdings, then the limits.
+            let held = if intent.is_sell() && reduce_only {
+                self.account.held(intent_contract(intent))
+            } else {
+                u64::MAX
             };
             // Every rule is monotone in the order size (holdings needed, |position|, position
             // value, cost and worst-case fee all grow with it; an order that only closes passes
@@ -373,14 +388,17 @@ impl<Q: QueueModel> Engine<Q> {
             // The mask-consistency property checks this against `step_action`, tier by tier.
             for tier in Tier::ALL.into_iter().rev() {
                 let plan = OrderPlan::new(intent, self.config.sizes.size(tier), price);
-                if self.check_plan(&plan, exposure).is_ok() {
-                    let base = 1 + k * 5;
-                    mask[base..=base + tier.index()].fill(true);
+                if held >= u64::from(plan.size.0)
+                    && limits
+                        .check(plan.buys, plan.size.0, plan.buy_limit, &self.config.fees)
+                        .is_ok()
+                {
+                    bits |= ((2u32 << tier.index()) - 1) << (1 + k * 5);
                     break;
                 }
             }
         }
-        mask
+        core::array::from_fn(|i| bits >> i & 1 != 0)
     }
 
     /// Why `action` would be executed as HOLD, or `None` if it is allowed (errors for ids ≥ 25).

@@ -29,7 +29,7 @@ pub use engine::{
     StepError, StepOutcome, WorkingOrder, invalid_action_name,
 };
 pub use fees::FeeSchedule;
-pub use limits::{LimitViolation, Limits};
+pub use limits::{LimitViolation, Limits, PreparedLimits};
 pub use metrics::SizingMetrics;
 pub use obs::{ForecastView, OBS_DIM, OBS_FEATURES, OBS_SCHEMA_VERSION, ObsExtra, ObsState};
 pub use order::{OrderPlan, PricingMode, SellMode, SweepRemainder};

@@ -112,6 +112,80 @@ impl fmt::Display for LimitViolation {
 
 impl core::error::Error for LimitViolation {}
 
+/// [`Limits`] prepared against one account state ([`Limits::prepare`]): the same four rules,
+/// in the same order, for any number of orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreparedLimits {
+    position: i64,
+    cash: i64,
+    max_position_per_market: u64,
+    max_position_value: i64,
+    /// `max_portfolio_fraction` of the portfolio value, cents.
+    fraction_cap: i64,
+    min_cash_buffer: i64,
+}
+
+impl PreparedLimits {
+    /// [`Limits::check`] against the prepared state.
+    #[inline]
+    pub fn check(
+        &self,
+        contract: Side,
+        size: u32,
+        limit: Price,
+        fees: &FeeSchedule,
+    ) -> Result<(), LimitViolation> {
+        let signed = match contract {
+            Side::Yes => size as i64,
+            Side::No => -(size as i64),
+        };
+        let new_position = self
+            .position
+            .checked_add(signed)
+            .ok_or(LimitViolation::Overflow)?;
+        let new_abs = new_position.unsigned_abs();
+        // Closing part returns 100 − p each; opening part costs p each.
+        let opposite_held = match contract {
+            Side::Yes if self.position < 0 => self.position.unsigned_abs(),
+            Side::No if self.position > 0 => self.position as u64,
+            _ => 0,
+        };
+        if size as u64 <= opposite_held {
+            // Only reduces exposure. An order that goes through zero is not "only reducing"
+            // even when |position| does not grow: it opens the other contract.
+            return Ok(());
+        }
+        if new_abs > self.max_position_per_market {
+            return Err(LimitViolation::PositionLimit);
+        }
+        // Increasing exposure ends holding `contract`, valued at this order's price.
+        let value = new_abs as i64 * limit.cents() as i64;
+        if value > self.max_position_value {
+            return Err(LimitViolation::PositionValue);
+        }
+        if value > self.fraction_cap {
+            return Err(LimitViolation::PortfolioFraction);
+        }
+        let closing = (size as u64).min(opposite_held) as i64;
+        let opening = size as i64 - closing;
+        let p = limit.cents() as i64;
+        let cost = opening * p - closing * (100 - p);
+        // Worst case over how the order fills: the part taken now pays at most the taker fee
+        // of the whole order; the part that rests pays the maker fee at `limit` on each later
+        // fill, each rounded up to a whole cent (at most one fill event per contract).
+        let mut fee = fees.worst_case_taker(size, limit).0;
+        if fees.maker_fees {
+            let weight = crate::fees::level_weight(size, limit);
+            fee += fees.maker_from_weight(weight).0 + size as i64;
+        }
+        let cash_after = self.cash - cost - fee;
+        if cash_after < self.min_cash_buffer {
+            return Err(LimitViolation::CashBuffer);
+        }
+        Ok(())
+    }
+}
+
 /// The account state an order is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Exposure {
@@ -143,59 +217,24 @@ impl Limits {
         limit: Price,
         fees: &FeeSchedule,
     ) -> Result<(), LimitViolation> {
-        let signed = match contract {
-            Side::Yes => size as i64,
-            Side::No => -(size as i64),
-        };
-        let new_position = exposure
-            .position
-            .checked_add(signed)
-            .ok_or(LimitViolation::Overflow)?;
-        let new_abs = new_position.unsigned_abs();
-        // Closing part returns 100 − p each; opening part costs p each.
-        let opposite_held = match contract {
-            Side::Yes if exposure.position < 0 => exposure.position.unsigned_abs(),
-            Side::No if exposure.position > 0 => exposure.position as u64,
-            _ => 0,
-        };
-        if size as u64 <= opposite_held {
-            // Only reduces exposure. An order that goes through zero is not "only reducing"
-            // even when |position| does not grow: it opens the other contract.
-            return Ok(());
-        }
-        if new_abs > self.max_position_per_market as u64 {
-            return Err(LimitViolation::PositionLimit);
-        }
-        // Increasing exposure ends holding `contract`, valued at this order's price.
-        let value = new_abs as i64 * limit.cents() as i64;
-        if value > self.max_position_value.0 {
-            return Err(LimitViolation::PositionValue);
-        }
-        if value
-            > self
+        self.prepare(exposure).check(contract, size, limit, fees)
+    }
+
+    /// The rules with the terms that depend only on the account state worked out once (the
+    /// action mask checks up to 20 orders against one state).
+    #[inline]
+    pub const fn prepare(&self, exposure: Exposure) -> PreparedLimits {
+        PreparedLimits {
+            position: exposure.position,
+            cash: exposure.cash.0,
+            max_position_per_market: self.max_position_per_market as u64,
+            max_position_value: self.max_position_value.0,
+            fraction_cap: self
                 .max_portfolio_fraction
                 .apply_floor(exposure.portfolio_value)
-                .0
-        {
-            return Err(LimitViolation::PortfolioFraction);
+                .0,
+            min_cash_buffer: self.min_cash_buffer.0,
         }
-        let closing = (size as u64).min(opposite_held) as i64;
-        let opening = size as i64 - closing;
-        let p = limit.cents() as i64;
-        let cost = opening * p - closing * (100 - p);
-        // Worst case over how the order fills: the part taken now pays at most the taker fee
-        // of the whole order; the part that rests pays the maker fee at `limit` on each later
-        // fill, each rounded up to a whole cent (at most one fill event per contract).
-        let mut fee = fees.worst_case_taker(size, limit).0;
-        if fees.maker_fees {
-            let weight = crate::fees::level_weight(size, limit);
-            fee += fees.maker_from_weight(weight).0 + size as i64;
-        }
-        let cash_after = exposure.cash.0 - cost - fee;
-        if cash_after < self.min_cash_buffer.0 {
-            return Err(LimitViolation::CashBuffer);
-        }
-        Ok(())
     }
 
     /// The plan-style convenience: may an order of `size` contracts be placed? `size > 0` buys

@@ -330,7 +330,39 @@ impl ObsExtra {
     };
 }
 
-/// Per-episode memory the observation needs (recent mids, time, average position).
+/// Mid changes in the volatility window.
+const VOL_WINDOW: usize = 20;
+
+/// The last input and output of one feature that costs a `libm` call: the same input gives
+/// the same bits, so an unchanged input (a book level, a time that did not move) skips the
+/// call. Starts at input 0, whose output is exactly 0 for every feature memoised here.
+#[derive(Clone, Copy, Debug)]
+struct Memo {
+    key: u64,
+    val: f64,
+}
+
+impl Memo {
+    const ZERO: Memo = Memo { key: 0, val: 0.0 };
+
+    #[inline(always)]
+    fn get(&mut self, key: u64, f: impl FnOnce() -> f64) -> f64 {
+        if key != self.key {
+            self.key = key;
+            self.val = f();
+        }
+        self.val
+    }
+}
+
+/// `ln(1 + x) / 16` of a depth in centi-contracts, the depth features' scaling.
+#[inline]
+fn ln16_centi(centi: u64) -> f64 {
+    libm::log1p(centi as f64 / 100.0) / 16.0
+}
+
+/// Per-episode memory the observation needs (recent mids, time, average position), and
+/// memos of its costly terms (SPEC §8 values are unchanged by them: see `Memo`).
 #[derive(Clone, Debug)]
 pub struct ObsState {
     mids_x2: [u16; HISTORY],
@@ -338,12 +370,47 @@ pub struct ObsState {
     head: usize,
     abs_position_sum: u64,
     steps: u64,
+    /// Σ and Σ² of the last [`VOL_WINDOW`] changes of `mids_x2` (exact integers: the
+    /// volatility's f64 sums of half-cent changes are exact, so this gives the same bits).
+    diff_sum: i64,
+    diff_sq_sum: u64,
+    /// Memos: YES/NO top depth, YES/NO top-5 depth, queue ahead, time since the event,
+    /// forecast age, time to settlement, and the volatility (keyed by its window sums).
+    memo: [Memo; 9],
 }
+
+const M_TOP_YES: usize = 0;
+const M_TOP_NO: usize = 1;
+const M_D5_YES: usize = 2;
+const M_D5_NO: usize = 3;
+const M_QUEUE: usize = 4;
+const M_DT: usize = 5;
+const M_AGE: usize = 6;
+const M_TTS: usize = 7;
+const M_VOL: usize = 8;
 
 impl Default for ObsState {
     fn default() -> ObsState {
         ObsState::new()
     }
+}
+
+/// The schema's ranges as flat arrays (the clip loop reads them contiguously and vectorises).
+const OBS_MIN: [f32; OBS_DIM] = range(false);
+const OBS_MAX: [f32; OBS_DIM] = range(true);
+
+const fn range(max: bool) -> [f32; OBS_DIM] {
+    let mut a = [0.0; OBS_DIM];
+    let mut i = 0;
+    while i < OBS_DIM {
+        a[i] = if max {
+            OBS_FEATURES[i].max
+        } else {
+            OBS_FEATURES[i].min
+        };
+        i += 1;
+    }
+    a
 }
 
 /// Clip to `[lo, hi]`, mapping NaN to 0.
@@ -362,6 +429,9 @@ impl ObsState {
             head: 0,
             abs_position_sum: 0,
             steps: 0,
+            diff_sum: 0,
+            diff_sq_sum: 0,
+            memo: [Memo::ZERO; 9],
         }
     }
 
@@ -417,6 +487,18 @@ impl ObsState {
         let yes_ask = 100 - no_bid;
         let no_ask = 100 - yes_bid;
         let mid_x2 = (yes_bid + yes_ask) as u16;
+        // The volatility window: the change into this mid enters, the one 20 changes ago
+        // leaves (both still in the ring of the last 32 mids).
+        if let Some(prev) = self.mid_ago(0) {
+            let d = i64::from(mid_x2) - i64::from(prev);
+            self.diff_sum += d;
+            self.diff_sq_sum += d.unsigned_abs() * d.unsigned_abs();
+            if let (Some(a), Some(b)) = (self.mid_ago(VOL_WINDOW - 1), self.mid_ago(VOL_WINDOW)) {
+                let old = i64::from(a) - i64::from(b);
+                self.diff_sum -= old;
+                self.diff_sq_sum -= old.unsigned_abs() * old.unsigned_abs();
+            }
+        }
         self.mids_x2[self.head] = mid_x2;
         self.head = (self.head + 1) % HISTORY;
         self.len = (self.len + 1).min(HISTORY);
@@ -424,10 +506,12 @@ impl ObsState {
         self.abs_position_sum += acct.position().unsigned_abs();
         self.steps += 1;
 
-        let top_yes = book.top_depth(Side::Yes, 1) as f64 / 100.0;
-        let top_no = book.top_depth(Side::No, 1) as f64 / 100.0;
-        let d5_yes = book.top_depth(Side::Yes, 5) as f64 / 100.0;
-        let d5_no = book.top_depth(Side::No, 5) as f64 / 100.0;
+        let (top_yes_c, d5_yes_c) = book.top_depths(Side::Yes);
+        let (top_no_c, d5_no_c) = book.top_depths(Side::No);
+        let top_yes = top_yes_c as f64 / 100.0;
+        let top_no = top_no_c as f64 / 100.0;
+        let d5_yes = d5_yes_c as f64 / 100.0;
+        let d5_no = d5_no_c as f64 / 100.0;
         // Microprice: bid weighted by the ask side's depth and vice versa.
         let micro = if top_yes + top_no > 0.0 {
             (yes_bid as f64 * top_no + yes_ask as f64 * top_yes) / (top_yes + top_no)
@@ -443,23 +527,26 @@ impl ObsState {
             self.mid_ago(k)
                 .map_or(0.0, |m| (mid_x2 as f64 - m as f64) / 2.0)
         };
-        let mut sum = 0.0;
-        let mut sum_sq = 0.0;
-        let mut n = 0.0;
-        for k in 0..20 {
-            if let (Some(a), Some(b)) = (self.mid_ago(k), self.mid_ago(k + 1)) {
-                let d = (a as f64 - b as f64) / 2.0;
-                sum += d;
-                sum_sq += d * d;
-                n += 1.0;
-            }
-        }
-        let vol = if n > 1.0 {
-            libm::sqrt(((sum_sq - sum * sum / n) / (n - 1.0)).max(0.0))
+        let (change_1, change_10) = (change(1), change(10));
+        // Σ d and Σ d² of the half-cent changes d = Δmid_x2 / 2, from the exact window sums.
+        let n = self.len.saturating_sub(1).min(VOL_WINDOW) as u64;
+        let (s1, s2) = (self.diff_sum, self.diff_sq_sum);
+        let vol_key = (s2 << 24) | (((s1 + 0x8000) as u64 & 0xffff) << 8) | n;
+        let vol = if n > 1 && s2 != 0 {
+            self.memo[M_VOL].get(vol_key, || {
+                let (sum, sum_sq, n) = (s1 as f64 / 2.0, s2 as f64 / 4.0, n as f64);
+                libm::sqrt(((sum_sq - sum * sum / n) / (n - 1.0)).max(0.0))
+            })
         } else {
             0.0
         };
-        let ln16 = |x: f64| libm::log1p(x.max(0.0)) / 16.0;
+        let memo = &mut self.memo;
+        let ln_top_yes = memo[M_TOP_YES].get(top_yes_c, || ln16_centi(top_yes_c));
+        let ln_top_no = memo[M_TOP_NO].get(top_no_c, || ln16_centi(top_no_c));
+        let ln_d5_yes = memo[M_D5_YES].get(d5_yes_c, || ln16_centi(d5_yes_c));
+        let ln_d5_no = memo[M_D5_NO].get(d5_no_c, || ln16_centi(d5_no_c));
+        let dt = dt_ms.max(0) as u64;
+        let ln_dt = memo[M_DT].get(dt, || libm::log1p(dt as f64 / 1000.0) / 10.0);
 
         let initial = acct.initial_cash().0.max(1) as f64;
         let pv = engine.portfolio_value().0;
@@ -485,15 +572,15 @@ impl ObsState {
             mid_x2 as f64 / 200.0,
             (yes_ask - yes_bid) as f64 / 100.0,
             micro / 100.0,
-            ln16(top_yes),
-            ln16(top_no),
-            ln16(d5_yes),
-            ln16(d5_no),
+            ln_top_yes,
+            ln_top_no,
+            ln_d5_yes,
+            ln_d5_no,
             imbalance,
-            change(1) / 10.0,
-            change(10) / 20.0,
+            change_1 / 10.0,
+            change_10 / 20.0,
             vol / 5.0,
-            libm::log1p(dt_ms.max(0) as f64 / 1000.0) / 10.0,
+            ln_dt,
             progress,
             book.best_bid(Side::Yes).is_some() as u8 as f64,
             book.best_bid(Side::No).is_some() as u8 as f64,
@@ -523,8 +610,13 @@ impl ObsState {
             0.0,
             0.0,
         ];
-        for (i, (&v, feat)) in vals.iter().zip(OBS_FEATURES.iter()).enumerate() {
-            out[i] = clip(v, feat.min, feat.max);
+        let out = &mut out[..OBS_DIM];
+        for i in 0..OBS_DIM {
+            // `clip` (the same compares as `f32::clamp`, so signed zeros keep their bits).
+            let v = vals[i] as f32;
+            let c = if v < OBS_MIN[i] { OBS_MIN[i] } else { v };
+            let c = if c > OBS_MAX[i] { OBS_MAX[i] } else { c };
+            out[i] = if v.is_nan() { 0.0 } else { c };
         }
         if let Some(w) = engine.working_order() {
             let yes_price = w.plan.yes_book_price().cents() as f64;
@@ -534,7 +626,8 @@ impl ObsState {
                 Side::No => -1.0,
             };
             out[29] = clip((yes_price - mid_x2 as f64 / 2.0) / 100.0, -1.0, 1.0);
-            out[30] = clip(ln16(w.queue_ahead_centi as f64 / 100.0), 0.0, 1.0);
+            let q = w.queue_ahead_centi;
+            out[30] = clip(self.memo[M_QUEUE].get(q, || ln16_centi(q)), 0.0, 1.0);
             out[31] = clip(w.remaining as f64 / largest, 0.0, 1.0);
         }
         if let Some(fc) = extra.forecast {
@@ -544,15 +637,129 @@ impl ObsState {
             out[34] = clip(p - yes_ask as f64 / 100.0, -1.0, 1.0);
             out[35] = clip((1.0 - p) - no_ask as f64 / 100.0, -1.0, 1.0);
             out[36] = clip(fc.stderr_ppm as f64 / 1e6, 0.0, 1.0);
-            out[37] = clip(
-                libm::log1p(fc.age_ms.max(0) as f64 / 1000.0) / 10.0,
-                0.0,
-                1.0,
-            );
+            let age = fc.age_ms.max(0) as u64;
+            let ln_age = self.memo[M_AGE].get(age, || libm::log1p(age as f64 / 1000.0) / 10.0);
+            out[37] = clip(ln_age, 0.0, 1.0);
         }
         if let Some(t) = extra.time_to_settlement_ms {
             out[38] = 1.0;
-            out[39] = clip(libm::log1p(t.max(0) as f64 / 1000.0) / 16.0, 0.0, 1.0);
+            let t = t.max(0) as u64;
+            let ln_t = self.memo[M_TTS].get(t, || libm::log1p(t as f64 / 1000.0) / 16.0);
+            out[39] = clip(ln_t, 0.0, 1.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use crate::units::{CentiContracts, Price};
+    use crate::{Engine, EngineConfig};
+
+    /// The volatility as the schema defines it: the sample std of the last 20 one-event
+    /// changes, summed directly from the ring of mids (the pre-incremental code).
+    fn direct_volatility(s: &ObsState) -> f64 {
+        let (mut sum, mut sum_sq, mut n) = (0.0, 0.0, 0.0);
+        for k in 0..VOL_WINDOW {
+            if let (Some(a), Some(b)) = (s.mid_ago(k), s.mid_ago(k + 1)) {
+                let d = (a as f64 - b as f64) / 2.0;
+                sum += d;
+                sum_sq += d * d;
+                n += 1.0;
+            }
+        }
+        if n > 1.0 {
+            libm::sqrt(((sum_sq - sum * sum / n) / (n - 1.0)).max(0.0))
+        } else {
+            0.0
+        }
+    }
+
+    fn ln16(x: f64) -> f64 {
+        libm::log1p(x.max(0.0)) / 16.0
+    }
+
+    /// The incremental window sums, the one-walk depths and the memos give the bits of the
+    /// direct formulas, on a random walk of the book with trades, over several episodes.
+    #[test]
+    fn incremental_features_equal_the_direct_formulas() {
+        let mut rng = Rng::new(5);
+        let mut out = [0.0f32; OBS_DIM];
+        for episode in 0..6 {
+            let mut e: Engine = Engine::new(EngineConfig::default(), episode);
+            let lvl = |p: u8, n: u64| (Price::new(p).unwrap(), CentiContracts(n));
+            e.apply_snapshot(
+                &[lvl(40, 5_000), lvl(38, 9_000)],
+                &[lvl(55, 4_000), lvl(50, 700)],
+            )
+            .unwrap();
+            let mut state = ObsState::new();
+            for step in 0..600u64 {
+                let side = if rng.below(2) == 0 {
+                    Side::Yes
+                } else {
+                    Side::No
+                };
+                let price = Price::new(20 + rng.below(40) as u8).unwrap();
+                let _ = e.apply_delta(side, price, rng.below(6_000) as i64 - 2_500);
+                if rng.below(4) == 0 {
+                    let mask = e.action_mask();
+                    let a = rng.below(21) as u32;
+                    if mask[a as usize] {
+                        e.step_action(a).unwrap();
+                    }
+                }
+                let extra = ObsExtra {
+                    forecast: (step % 3 == 0).then_some(ForecastView {
+                        p_yes_ppm: 400_000,
+                        stderr_ppm: 20_000,
+                        age_ms: (step / 7 * 250) as i64,
+                    }),
+                    time_to_settlement_ms: Some(1_000_000 - (step / 2) as i64 * 100),
+                };
+                let dt = (rng.below(3) * 40) as i64;
+                state.observe_full(&e, 0.5, dt, &e.action_mask(), &extra, &mut out);
+                let book = e.book();
+                let want = [
+                    (7, ln16(book.top_depth(Side::Yes, 1) as f64 / 100.0)),
+                    (8, ln16(book.top_depth(Side::No, 1) as f64 / 100.0)),
+                    (9, ln16(book.top_depth(Side::Yes, 5) as f64 / 100.0)),
+                    (10, ln16(book.top_depth(Side::No, 5) as f64 / 100.0)),
+                    (14, direct_volatility(&state) / 5.0),
+                    (15, libm::log1p(dt as f64 / 1000.0) / 10.0),
+                ];
+                for (i, v) in want {
+                    assert_eq!(
+                        out[i].to_bits(),
+                        clip(v, 0.0, 1.0).to_bits(),
+                        "feature {i}, step {step}"
+                    );
+                }
+                if let Some(fc) = extra.forecast {
+                    let v = libm::log1p(fc.age_ms as f64 / 1000.0) / 10.0;
+                    assert_eq!(
+                        out[37].to_bits(),
+                        clip(v, 0.0, 1.0).to_bits(),
+                        "age, step {step}"
+                    );
+                }
+                let t = extra.time_to_settlement_ms.unwrap();
+                let v = libm::log1p(t as f64 / 1000.0) / 16.0;
+                assert_eq!(
+                    out[39].to_bits(),
+                    clip(v, 0.0, 1.0).to_bits(),
+                    "tts, step {step}"
+                );
+                if let Some(w) = e.working_order() {
+                    let v = ln16(w.queue_ahead_centi as f64 / 100.0);
+                    assert_eq!(
+                        out[30].to_bits(),
+                        clip(v, 0.0, 1.0).to_bits(),
+                        "queue, step {step}"
+                    );
+                }
+            }
         }
     }
 }

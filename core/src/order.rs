@@ -263,6 +263,28 @@ pub fn intent_price(
     }
 }
 
+/// [`intent_price`] of the four trade intents ([`Intent::TRADES`] order), `None` where there is
+/// no price; the mode is matched once for all four (the action mask's hot path).
+#[inline]
+pub fn intent_prices(
+    book: &OrderBook,
+    mode: PricingMode,
+    max_slippage_cents: u8,
+) -> [Option<Price>; 4] {
+    #[inline(always)]
+    fn all(book: &OrderBook, mode: PricingMode, slip: u8) -> [Option<Price>; 4] {
+        let price = |i: Intent| intent_price(book, i, mode, slip).ok();
+        let [a, b, c, d] = Intent::TRADES;
+        [price(a), price(b), price(c), price(d)]
+    }
+    match mode {
+        PricingMode::Aggressive => all(book, PricingMode::Aggressive, max_slippage_cents),
+        PricingMode::Sweep => all(book, PricingMode::Sweep, max_slippage_cents),
+        PricingMode::Passive => all(book, PricingMode::Passive, max_slippage_cents),
+        PricingMode::Mid => all(book, PricingMode::Mid, max_slippage_cents),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

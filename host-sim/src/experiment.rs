@@ -84,7 +84,7 @@ pub struct TrainOptions {
     pub steps: u64,
     /// Environments stepped together.
     pub envs: usize,
-    /// Threads for the VecEnv (results are identical for any count).
+    /// Threads for the VecEnv and the PPO update (results are identical for any count).
     pub threads: usize,
     /// Seed of the network initialisation, the sampling and the environments (overrides
     /// `ppo.seed`).
@@ -149,6 +149,9 @@ pub fn train_policy(
         .map_err(|e| ExperimentError::input(e.to_string()))?;
     let mut trainer = Trainer::new(ppo, cfg.policy_meta())
         .map_err(|e| ExperimentError::input(format!("ppo: {e}")))?;
+    trainer
+        .set_threads(opts.threads)
+        .map_err(|e| ExperimentError::runtime(format!("trainer threads: {e}")))?;
     if let Some(w) = log.as_deref_mut() {
         train::write_csv_header(&mut *w)
             .map_err(|e| ExperimentError::runtime(format!("log: {e}")))?;

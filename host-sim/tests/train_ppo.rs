@@ -229,6 +229,38 @@ fn csv_and_json_lines() {
     assert_eq!(back, stats);
 }
 
+/// The update's second thread (policy and value halves side by side) moves no bit: the
+/// same checkpoint for 1 and 2 threads, and when the count changes between iterations.
+#[test]
+fn update_threads_do_not_change_a_bit() {
+    let cfg = PpoConfig {
+        clip_range_vf: Some(0.2),
+        normalize_obs: true,
+        normalize_reward: true,
+        ..small_config(11)
+    };
+    let run = |threads: &[usize]| {
+        let mut env = ToyEnv::new(6, 5, 9);
+        let mut trainer = Trainer::new(cfg.clone(), env.meta()).unwrap();
+        trainer.start(&mut env, 11).unwrap();
+        let mut csv = Vec::new();
+        for &t in threads {
+            trainer.set_threads(t).unwrap();
+            assert_eq!(trainer.threads(), t.clamp(1, 2));
+            let s = trainer.iterate(&mut env).unwrap();
+            write_csv_row(&s, &mut csv).unwrap();
+        }
+        (trainer.policy().to_json(), csv)
+    };
+    let one = run(&[1, 1, 1, 1]);
+    assert_eq!(one, run(&[2, 2, 2, 2]), "2 threads");
+    assert_eq!(
+        one,
+        run(&[2, 1, 8, 1]),
+        "thread count changed between iterations"
+    );
+}
+
 #[test]
 fn reward_normalisation_learns_and_is_deterministic() {
     let cfg = |seed| PpoConfig {

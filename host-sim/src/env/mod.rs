@@ -7,7 +7,7 @@ mod batch;
 mod config;
 pub mod held_out;
 #[cfg(feature = "threads")]
-mod pool;
+pub(crate) mod pool;
 mod session;
 mod single;
 mod vec;

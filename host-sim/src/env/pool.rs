@@ -38,7 +38,7 @@ struct Shared {
 unsafe impl Sync for Shared {}
 
 /// `size - 1` worker threads plus the caller.
-pub(super) struct Team {
+pub(crate) struct Team {
     shared: Arc<Shared>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -53,7 +53,7 @@ impl std::fmt::Debug for Team {
 
 impl Team {
     /// A team of `size` (≥ 2) threads: the caller and `size - 1` workers.
-    pub(super) fn new(size: usize) -> std::io::Result<Team> {
+    pub(crate) fn new(size: usize) -> std::io::Result<Team> {
         let shared = Arc::new(Shared {
             epoch: AtomicU64::new(0),
             remaining: AtomicUsize::new(0),
@@ -80,13 +80,13 @@ impl Team {
     }
 
     /// Team size (workers + the caller).
-    pub(super) fn size(&self) -> usize {
+    pub(crate) fn size(&self) -> usize {
         self.workers.len() + 1
     }
 
     /// Run `job(k)` for every chunk `k` of the team, `k = 0` on this thread; return when all
     /// have finished. A panic in any chunk is re-raised here after every chunk finished.
-    pub(super) fn run<'a>(&self, job: &'a (dyn Fn(usize) + Sync + 'a)) {
+    pub(crate) fn run<'a>(&self, job: &'a (dyn Fn(usize) + Sync + 'a)) {
         let s = &*self.shared;
         // SAFETY: the lifetime is erased for the workers' sake only: this function does not
         // return (nor unwind) before every worker has finished with the job.
@@ -117,7 +117,7 @@ impl Team {
             resume_unwind(p);
         }
         if s.panicked.load(Ordering::Relaxed) {
-            panic!("a VecEnv worker thread panicked");
+            panic!("a kalsim worker thread panicked");
         }
     }
 }

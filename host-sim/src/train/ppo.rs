@@ -27,6 +27,7 @@ use super::log::{IterStats, TrainSummary};
 use super::mlp::{Mlp, MlpWork};
 use super::policy::{Policy, allowed, masked_softmax, sample_from, valid_sizing};
 use super::{ACTION_COUNT, BatchEnv, PolicyMeta};
+use crate::env::pool::Team;
 use update::explained_variance;
 
 /// PPO hyper-parameters. Every field has a default (`#[serde(default)]`), so a config file
@@ -145,6 +146,37 @@ fn env_failed(e: impl std::error::Error) -> TrainError {
     TrainError::Env(e.to_string())
 }
 
+/// The policy and value networks' forward passes on `input` (`n` rows), side by side on a
+/// team of two threads when there is one (they share nothing but the input).
+#[allow(clippy::too_many_arguments)]
+fn forward_both(
+    team: Option<&Team>,
+    pi: &Mlp,
+    v: &Mlp,
+    input: &[f32],
+    n: usize,
+    work_pi: &mut MlpWork,
+    work_v: &mut MlpWork,
+) {
+    match team {
+        Some(team) if team.size() >= 2 => {
+            let (wp, wv) = (
+                std::sync::Mutex::new(work_pi),
+                std::sync::Mutex::new(work_v),
+            );
+            team.run(&|chunk| match chunk {
+                0 => pi.forward(input, n, &mut wp.lock().unwrap_or_else(|e| e.into_inner())),
+                1 => v.forward(input, n, &mut wv.lock().unwrap_or_else(|e| e.into_inner())),
+                _ => {}
+            });
+        }
+        _ => {
+            pi.forward(input, n, work_pi);
+            v.forward(input, n, work_v);
+        }
+    }
+}
+
 fn validate(cfg: &PpoConfig, meta: &PolicyMeta) -> Result<(), TrainError> {
     let bad = |m: &str| Err(TrainError::Config(m.to_string()));
     let unit = |x: f32| (0.0..=1.0).contains(&x);
@@ -247,6 +279,9 @@ struct Run {
     mb_val: Vec<f32>,
     d_logits: Vec<f32>,
     d_value: Vec<f32>,
+    /// Per-sample loss terms of the policy and value halves.
+    pi_terms: Vec<f32>,
+    v_losses: Vec<f32>,
     work_pi: MlpWork,
     work_v: MlpWork,
 }
@@ -320,6 +355,9 @@ pub struct Trainer {
     iteration: u64,
     timesteps: u64,
     episodes: u64,
+    /// Threads of the update (the policy and value halves of each minibatch side by side);
+    /// `None` = one thread. The bits do not depend on it.
+    team: Option<Team>,
 }
 
 impl Trainer {
@@ -356,7 +394,29 @@ impl Trainer {
             iteration: 0,
             timesteps: 0,
             episodes: 0,
+            team: None,
         })
+    }
+
+    /// Use `threads` threads for the update (each minibatch's policy and value networks
+    /// side by side, so more than 2 gain nothing); 1 = this thread only. The trained bits
+    /// are the same for any count. Fails only when a thread cannot be spawned (e.g. on
+    /// `wasm32`, where 1 is the only choice).
+    pub fn set_threads(&mut self, threads: usize) -> std::io::Result<()> {
+        let want = threads.clamp(1, 2);
+        if self.threads() != want {
+            self.team = if want >= 2 {
+                Some(Team::new(want)?)
+            } else {
+                None
+            };
+        }
+        Ok(())
+    }
+
+    /// Threads of the update (see [`Trainer::set_threads`]).
+    pub fn threads(&self) -> usize {
+        self.team.as_ref().map_or(1, Team::size)
     }
 
     /// The policy as trained so far.
@@ -433,6 +493,8 @@ impl Trainer {
             mb_val: vec![0.0; cap],
             d_logits: vec![0.0; cap * ACTION_COUNT],
             d_value: vec![0.0; cap],
+            pi_terms: vec![0.0; cap],
+            v_losses: vec![0.0; cap],
             work_pi: self.policy.policy_net.workspace(cap),
             work_v: self.policy.value_net.workspace(cap),
         };
@@ -518,8 +580,15 @@ impl Trainer {
             run.obs[base * d..(base + n) * d].copy_from_slice(input);
             run.masks[base * ACTION_COUNT..(base + n) * ACTION_COUNT]
                 .copy_from_slice(&run.cur_mask);
-            self.policy.policy_net.forward(input, n, &mut run.work_pi);
-            self.policy.value_net.forward(input, n, &mut run.work_v);
+            forward_both(
+                self.team.as_ref(),
+                &self.policy.policy_net,
+                &self.policy.value_net,
+                input,
+                n,
+                &mut run.work_pi,
+                &mut run.work_v,
+            );
             for i in 0..n {
                 let k = base + i;
                 run.values[k] = run.work_v.output()[i];

@@ -131,6 +131,8 @@ impl Case {
             work_v: &mut wv,
             d_logits: &mut d_logits,
             d_value: &mut d_value,
+            pi_terms: &mut vec![0.0; self.m],
+            v_losses: &mut vec![0.0; self.m],
         };
         loss_and_grad(
             coefs,
@@ -141,6 +143,7 @@ impl Case {
             grad_pi,
             grad_v,
             &mut UpdateSums::default(),
+            None,
         )
     }
 }

@@ -4,7 +4,9 @@
 use super::{
     ACTION_COUNT, IterStats, Mlp, MlpWork, Run, Trainer, UpdateSums, allowed, masked_softmax,
 };
+use crate::env::pool::Team;
 use kalsim_core::Rng;
+use std::sync::Mutex;
 
 /// One minibatch, gathered into contiguous rows.
 #[derive(Clone, Copy, Debug)]
@@ -36,38 +38,41 @@ pub(crate) struct LossCoefs {
     pub vf_coef: f32,
 }
 
-/// Buffers the loss needs: network workspaces and per-sample output gradients.
+/// Buffers the loss needs: network workspaces, per-sample output gradients and the
+/// per-sample loss terms of each half.
 #[derive(Debug)]
 pub(crate) struct LossWork<'a> {
     pub work_pi: &'a mut MlpWork,
     pub work_v: &'a mut MlpWork,
     pub d_logits: &'a mut [f32],
     pub d_value: &'a mut [f32],
+    /// `policy_loss − ent_coef · entropy` of each sample.
+    pub pi_terms: &'a mut [f32],
+    /// The value loss of each sample.
+    pub v_losses: &'a mut [f32],
 }
 
-/// The PPO loss (mean over the minibatch) of `mb`; **adds** its gradient with respect to
-/// both networks' parameters to `grad_pi` and `grad_v` and the per-sample statistics to
-/// `sums`.
+/// The policy network's half of the loss: its forward pass, the clipped surrogate and the
+/// entropy per sample, and its backward pass. **Adds** the gradient to `grad_pi` and every
+/// statistic but the value loss to `sums`; writes each sample's term to `pi_terms`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn loss_and_grad(
+fn policy_half(
     coefs: LossCoefs,
     pi: &Mlp,
-    v: &Mlp,
     mb: Minibatch<'_>,
-    work: LossWork<'_>,
+    work_pi: &mut MlpWork,
+    d_logits: &mut [f32],
+    pi_terms: &mut [f32],
     grad_pi: &mut [f32],
-    grad_v: &mut [f32],
     sums: &mut UpdateSums,
-) -> f64 {
+) {
     let m = mb.m;
-    pi.forward(mb.obs, m, work.work_pi);
-    v.forward(mb.obs, m, work.work_v);
+    pi.forward(mb.obs, m, work_pi);
     let inv_m = 1.0 / m as f32;
     let (lo, hi) = (1.0 - coefs.clip_range, 1.0 + coefs.clip_range);
-    let mut loss = 0f64;
     let mut probs = [0f32; ACTION_COUNT];
     for j in 0..m {
-        let logits = &work.work_pi.output()[j * ACTION_COUNT..(j + 1) * ACTION_COUNT];
+        let logits = &work_pi.output()[j * ACTION_COUNT..(j + 1) * ACTION_COUNT];
         let mask = &mb.masks[j * ACTION_COUNT..(j + 1) * ACTION_COUNT];
         let z = masked_softmax(logits, mask, &mut probs);
         let a = mb.actions[j] as usize;
@@ -85,7 +90,7 @@ pub(crate) fn loss_and_grad(
                 entropy -= probs[k] * (logits[k] - z);
             }
         }
-        let dl = &mut work.d_logits[j * ACTION_COUNT..(j + 1) * ACTION_COUNT];
+        let dl = &mut d_logits[j * ACTION_COUNT..(j + 1) * ACTION_COUNT];
         for k in 0..ACTION_COUNT {
             dl[k] = if allowed(mask, k) {
                 let p = probs[k];
@@ -96,7 +101,39 @@ pub(crate) fn loss_and_grad(
                 0.0
             };
         }
-        let value = work.work_v.output()[j];
+        pi_terms[j] = policy_loss - coefs.ent_coef * entropy;
+        sums.samples += 1.0;
+        sums.entropy += f64::from(entropy);
+        sums.approx_kl += f64::from((ratio - 1.0) - log_ratio);
+        sums.clipped += if (ratio - 1.0).abs() > coefs.clip_range {
+            1.0
+        } else {
+            0.0
+        };
+        sums.policy_loss += f64::from(policy_loss);
+    }
+    pi.backward(mb.obs, m, work_pi, d_logits, grad_pi);
+}
+
+/// The value network's half: its forward pass, the (optionally clipped) value loss per
+/// sample and its backward pass. **Adds** the gradient to `grad_v` and the value losses to
+/// `value_loss_sum`; writes each sample's loss to `v_losses`.
+#[allow(clippy::too_many_arguments)]
+fn value_half(
+    coefs: LossCoefs,
+    v: &Mlp,
+    mb: Minibatch<'_>,
+    work_v: &mut MlpWork,
+    d_value: &mut [f32],
+    v_losses: &mut [f32],
+    grad_v: &mut [f32],
+    value_loss_sum: &mut f64,
+) {
+    let m = mb.m;
+    v.forward(mb.obs, m, work_v);
+    let inv_m = 1.0 / m as f32;
+    for j in 0..m {
+        let value = work_v.output()[j];
         let err = value - mb.returns[j];
         let (value_loss, d_v) = match coefs.clip_range_vf {
             None => (0.5 * err * err, err),
@@ -114,21 +151,85 @@ pub(crate) fn loss_and_grad(
                 }
             }
         };
-        work.d_value[j] = inv_m * coefs.vf_coef * d_v;
-        loss += f64::from(policy_loss - coefs.ent_coef * entropy + coefs.vf_coef * value_loss);
-        sums.samples += 1.0;
-        sums.entropy += f64::from(entropy);
-        sums.approx_kl += f64::from((ratio - 1.0) - log_ratio);
-        sums.clipped += if (ratio - 1.0).abs() > coefs.clip_range {
-            1.0
-        } else {
-            0.0
-        };
-        sums.value_loss += f64::from(value_loss);
-        sums.policy_loss += f64::from(policy_loss);
+        d_value[j] = inv_m * coefs.vf_coef * d_v;
+        v_losses[j] = value_loss;
+        *value_loss_sum += f64::from(value_loss);
     }
-    pi.backward(mb.obs, m, work.work_pi, work.d_logits, grad_pi);
-    v.backward(mb.obs, m, work.work_v, work.d_value, grad_v);
+    v.backward(mb.obs, m, work_v, d_value, grad_v);
+}
+
+/// The PPO loss (mean over the minibatch) of `mb`; **adds** its gradient with respect to
+/// both networks' parameters to `grad_pi` and `grad_v` and the per-sample statistics to
+/// `sums`.
+///
+/// The two networks' halves share nothing but the minibatch, so with a `team` of two
+/// threads the value half runs on the second; every sum is still taken in sample order by
+/// one thread, so the bits do not depend on the thread count.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn loss_and_grad(
+    coefs: LossCoefs,
+    pi: &Mlp,
+    v: &Mlp,
+    mb: Minibatch<'_>,
+    work: LossWork<'_>,
+    grad_pi: &mut [f32],
+    grad_v: &mut [f32],
+    sums: &mut UpdateSums,
+    team: Option<&Team>,
+) -> f64 {
+    let m = mb.m;
+    let LossWork {
+        work_pi,
+        work_v,
+        d_logits,
+        d_value,
+        pi_terms,
+        v_losses,
+    } = work;
+    let mut value_loss = sums.value_loss;
+    match team {
+        Some(team) if team.size() >= 2 => {
+            let policy = Mutex::new((work_pi, &mut *d_logits, &mut *pi_terms, grad_pi, &mut *sums));
+            let value = Mutex::new((
+                work_v,
+                &mut *d_value,
+                &mut *v_losses,
+                grad_v,
+                &mut value_loss,
+            ));
+            team.run(&|chunk| match chunk {
+                0 => {
+                    let mut g = policy.lock().unwrap_or_else(|e| e.into_inner());
+                    let (w, d, t, grad, s) = &mut *g;
+                    policy_half(coefs, pi, mb, w, d, t, grad, s);
+                }
+                1 => {
+                    let mut g = value.lock().unwrap_or_else(|e| e.into_inner());
+                    let (w, d, l, grad, s) = &mut *g;
+                    value_half(coefs, v, mb, w, d, l, grad, s);
+                }
+                _ => {}
+            });
+        }
+        _ => {
+            policy_half(coefs, pi, mb, work_pi, d_logits, pi_terms, grad_pi, sums);
+            value_half(
+                coefs,
+                v,
+                mb,
+                work_v,
+                d_value,
+                v_losses,
+                grad_v,
+                &mut value_loss,
+            );
+        }
+    }
+    sums.value_loss = value_loss;
+    let mut loss = 0f64;
+    for j in 0..m {
+        loss += f64::from(pi_terms[j] + coefs.vf_coef * v_losses[j]);
+    }
     loss / m as f64
 }
 
@@ -236,6 +337,8 @@ impl Trainer {
                     work_v: &mut run.work_v,
                     d_logits: &mut run.d_logits,
                     d_value: &mut run.d_value,
+                    pi_terms: &mut run.pi_terms,
+                    v_losses: &mut run.v_losses,
                 };
                 let (pi, v) = (&self.policy.policy_net, &self.policy.value_net);
                 loss_and_grad(
@@ -247,6 +350,7 @@ impl Trainer {
                     &mut self.grad_pi,
                     &mut self.grad_v,
                     &mut mb_sums,
+                    self.team.as_ref(),
                 );
                 let kl = mb_sums.approx_kl / mb_sums.samples;
                 sums.add(&mb_sums);
@@ -263,10 +367,32 @@ impl Trainer {
                     continue;
                 }
                 let lr = self.cfg.learning_rate;
-                self.adam_pi
-                    .step(&mut self.policy.policy_net.params, &self.grad_pi, lr);
-                self.adam_v
-                    .step(&mut self.policy.value_net.params, &self.grad_v, lr);
+                let (pi_params, v_params) = (
+                    &mut self.policy.policy_net.params,
+                    &mut self.policy.value_net.params,
+                );
+                match &self.team {
+                    // The two optimisers share nothing: side by side.
+                    Some(team) if team.size() >= 2 => {
+                        let pi = Mutex::new((&mut self.adam_pi, pi_params));
+                        let v = Mutex::new((&mut self.adam_v, v_params));
+                        let (grad_pi, grad_v) = (&self.grad_pi, &self.grad_v);
+                        team.run(&|chunk| {
+                            let (m, grad) = match chunk {
+                                0 => (&pi, grad_pi),
+                                1 => (&v, grad_v),
+                                _ => return,
+                            };
+                            let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+                            let (adam, params) = &mut *g;
+                            adam.step(params, grad, lr);
+                        });
+                    }
+                    _ => {
+                        self.adam_pi.step(pi_params, &self.grad_pi, lr);
+                        self.adam_v.step(v_params, &self.grad_v, lr);
+                    }
+                }
             }
         }
         if sums.samples > 0.0 && total > 0 {

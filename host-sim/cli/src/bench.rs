@@ -214,7 +214,7 @@ fn mask_ns(
     Ok(t0.elapsed().as_nanos() as f64 / calls as f64)
 }
 
-/// PPO timesteps per second of a short training run (16 envs, `threads` threads for the VecEnv and the update).
+/// PPO timesteps per second of a short training run (16 envs, `threads` threads for the update).
 fn train_rate(
     cfg: &EnvConfig,
     markets: &Markets,

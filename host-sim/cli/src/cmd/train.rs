@@ -38,7 +38,7 @@ pub struct TrainOpts {
     /// Environments stepped together.
     #[arg(long, default_value_t = 16)]
     pub envs: usize,
-    /// Threads for the VecEnv and the PPO update (results are identical for any count).
+    /// Threads of the PPO update (2 at most are used; results are identical for any count).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
     /// PPO hyper-parameters (JSON, keys of `PpoConfig`; missing keys keep their defaults).

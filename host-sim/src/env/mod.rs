@@ -8,6 +8,31 @@ mod config;
 pub mod held_out;
 #[cfg(feature = "threads")]
 pub(crate) mod pool;
+/// Without the `threads` feature (e.g. `wasm32`) there is no thread team: one can never be
+/// made, so every caller runs on its own thread.
+#[cfg(not(feature = "threads"))]
+pub(crate) mod pool {
+    /// Uninhabited: no team exists in this build.
+    #[derive(Debug)]
+    pub(crate) enum Team {}
+
+    impl Team {
+        pub(crate) fn new(_size: usize) -> std::io::Result<Team> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "kalsim-host-sim was built without the `threads` feature",
+            ))
+        }
+
+        pub(crate) fn size(&self) -> usize {
+            match *self {}
+        }
+
+        pub(crate) fn run(&self, _job: &(dyn Fn(usize) + Sync)) {
+            match *self {}
+        }
+    }
+}
 mod session;
 mod single;
 mod vec;

@@ -400,10 +400,15 @@ impl Trainer {
 
     /// Use `threads` threads for the update (each minibatch's policy and value networks
     /// side by side, so more than 2 gain nothing); 1 = this thread only. The trained bits
-    /// are the same for any count. Fails only when a thread cannot be spawned (e.g. on
-    /// `wasm32`, where 1 is the only choice).
+    /// are the same for any count. Built without the `threads` feature (e.g. for `wasm32`)
+    /// the update always runs on one thread. Fails only when a thread cannot be spawned.
     pub fn set_threads(&mut self, threads: usize) -> std::io::Result<()> {
-        let want = threads.clamp(1, 2);
+        // Without the `threads` feature (e.g. `wasm32`) there is one thread, as in `VecEnv`.
+        let want = if cfg!(feature = "threads") {
+            threads.clamp(1, 2)
+        } else {
+            1
+        };
         if self.threads() != want {
             self.team = if want >= 2 {
                 Some(Team::new(want)?)

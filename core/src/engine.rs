@@ -12,7 +12,7 @@ use crate::account::{Account, LastPrices, MarkMode};
 use crate::action::{ACTION_COUNT, Action, ActionError, Intent, SizeTable, Tier, decode};
 use crate::book::{BookError, OrderBook, Side};
 use crate::fees::{FeeSchedule, level_weight};
-use crate::limits::{Exposure, LimitViolation, Limits};
+use crate::limits::{Exposure, LimitViolation, Limits, PreparedLimits};
 use crate::order::{
     DEFAULT_MAX_SLIPPAGE_CENTS, OrderPlan, PricingMode, SellMode, SweepRemainder, intent_contract,
     intent_price, intent_prices,
@@ -335,25 +335,25 @@ impl<Q: QueueModel> Engine<Q> {
     pub fn plan_order(&self, intent: Intent, tier: Tier) -> Result<OrderPlan, LimitViolation> {
         let price = self.limit_price(intent).ok_or(LimitViolation::NoPrice)?;
         let plan = OrderPlan::new(intent, self.config.sizes.size(tier), price);
-        self.check_plan(&plan, self.exposure())?;
+        self.check_plan(&plan, &self.prepared_limits())?;
         Ok(plan)
     }
 
+    /// The limits prepared against the account now (the state-only terms once).
     #[inline]
-    fn check_plan(&self, plan: &OrderPlan, exposure: Exposure) -> Result<(), LimitViolation> {
+    fn prepared_limits(&self) -> PreparedLimits {
+        self.config.limits.prepare(self.exposure())
+    }
+
+    #[inline]
+    fn check_plan(&self, plan: &OrderPlan, limits: &PreparedLimits) -> Result<(), LimitViolation> {
         if plan.intent.is_sell()
             && self.config.sell_mode == SellMode::ReduceOnly
             && self.account.held(intent_contract(plan.intent)) < plan.size.0 as u64
         {
             return Err(LimitViolation::InsufficientHoldings);
         }
-        self.config.limits.check(
-            exposure,
-            plan.buys,
-            plan.size.0,
-            plan.buy_limit,
-            &self.config.fees,
-        )
+        limits.check(plan.buys, plan.size.0, plan.buy_limit, &self.config.fees)
     }
 
     /// The mask of SPEC §6: HOLD always, reserved never, a trade iff priced, within limits
@@ -364,22 +364,15 @@ impl<Q: QueueModel> Engine<Q> {
         let mut bits: u32 = 1;
         // The state-only terms of the limits once, and the four intents' prices once from
         // the two best bids (the pricing mode matched once, not per intent).
-        let limits = self.config.limits.prepare(self.exposure());
+        let limits = self.prepared_limits();
         let prices = intent_prices(
             &self.book,
             self.config.pricing,
             self.config.max_slippage_cents,
         );
-        let reduce_only = self.config.sell_mode == SellMode::ReduceOnly;
         for (k, (intent, price)) in Intent::TRADES.into_iter().zip(prices).enumerate() {
             let Some(price) = price else {
                 continue;
-            };
-            // What `check_plan` checks, tier by tier: reduce-only holdings, then the limits.
-            let held = if intent.is_sell() && reduce_only {
-                self.account.held(intent_contract(intent))
-            } else {
-                u64::MAX
             };
             // Every rule is monotone in the order size (holdings needed, |position|, position
             // value, cost and worst-case fee all grow with it; an order that only closes passes
@@ -388,11 +381,7 @@ impl<Q: QueueModel> Engine<Q> {
             // The mask-consistency property checks this against `step_action`, tier by tier.
             for tier in Tier::ALL.into_iter().rev() {
                 let plan = OrderPlan::new(intent, self.config.sizes.size(tier), price);
-                if held >= u64::from(plan.size.0)
-                    && limits
-                        .check(plan.buys, plan.size.0, plan.buy_limit, &self.config.fees)
-                        .is_ok()
-                {
+                if self.check_plan(&plan, &limits).is_ok() {
                     bits |= ((2u32 << tier.index()) - 1) << (1 + k * 5);
                     break;
                 }
@@ -534,7 +523,7 @@ impl<Q: QueueModel> Engine<Q> {
     /// reduce-only sell and the four limits at the plan's limit price. An order in flight
     /// must pass this when it arrives, since fills may have changed the account meanwhile.
     pub fn check_planned(&self, plan: &OrderPlan) -> Result<(), LimitViolation> {
-        self.check_plan(plan, self.exposure())
+        self.check_plan(plan, &self.prepared_limits())
     }
 
     /// Replace the book with a snapshot (the overlay is kept, clamped to the new depth: SPEC

@@ -28,6 +28,7 @@ use super::mlp::{Mlp, MlpWork};
 use super::policy::{Policy, allowed, masked_softmax, sample_from, valid_sizing};
 use super::{ACTION_COUNT, BatchEnv, PolicyMeta};
 use crate::env::pool::Team;
+use std::sync::Mutex;
 use update::explained_variance;
 
 /// PPO hyper-parameters. Every field has a default (`#[serde(default)]`), so a config file
@@ -146,34 +147,31 @@ fn env_failed(e: impl std::error::Error) -> TrainError {
     TrainError::Env(e.to_string())
 }
 
-/// The policy and value networks' forward passes on `input` (`n` rows), side by side on a
-/// team of two threads when there is one (they share nothing but the input).
-#[allow(clippy::too_many_arguments)]
-fn forward_both(
-    team: Option<&Team>,
-    pi: &Mlp,
-    v: &Mlp,
-    input: &[f32],
-    n: usize,
-    work_pi: &mut MlpWork,
-    work_v: &mut MlpWork,
-) {
+/// Run `a` and `b` side by side on a team of two threads when there is one, else one
+/// after the other on this thread (the trainer's jobs come in pairs: the policy network's
+/// and the value network's, which share nothing but their inputs).
+pub(super) fn side_by_side(team: Option<&Team>, a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
     match team {
         Some(team) if team.size() >= 2 => {
-            let (wp, wv) = (
-                std::sync::Mutex::new(work_pi),
-                std::sync::Mutex::new(work_v),
-            );
+            let (a, b) = (Mutex::new(Some(a)), Mutex::new(Some(b)));
             team.run(&|chunk| match chunk {
-                0 => pi.forward(input, n, &mut wp.lock().unwrap_or_else(|e| e.into_inner())),
-                1 => v.forward(input, n, &mut wv.lock().unwrap_or_else(|e| e.into_inner())),
+                0 => run_once(&a),
+                1 => run_once(&b),
                 _ => {}
             });
         }
         _ => {
-            pi.forward(input, n, work_pi);
-            v.forward(input, n, work_v);
+            a();
+            b();
         }
+    }
+}
+
+/// Take the job out of its slot and run it (each slot is run by one chunk, once).
+fn run_once(slot: &Mutex<Option<impl FnOnce()>>) {
+    let job = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(job) = job {
+        job();
     }
 }
 
@@ -585,14 +583,12 @@ impl Trainer {
             run.obs[base * d..(base + n) * d].copy_from_slice(input);
             run.masks[base * ACTION_COUNT..(base + n) * ACTION_COUNT]
                 .copy_from_slice(&run.cur_mask);
-            forward_both(
+            let (pi, v) = (&self.policy.policy_net, &self.policy.value_net);
+            let (work_pi, work_v) = (&mut run.work_pi, &mut run.work_v);
+            side_by_side(
                 self.team.as_ref(),
-                &self.policy.policy_net,
-                &self.policy.value_net,
-                input,
-                n,
-                &mut run.work_pi,
-                &mut run.work_v,
+                || pi.forward(input, n, work_pi),
+                || v.forward(input, n, work_v),
             );
             for i in 0..n {
                 let k = base + i;

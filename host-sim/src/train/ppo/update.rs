@@ -3,10 +3,10 @@
 
 use super::{
     ACTION_COUNT, IterStats, Mlp, MlpWork, Run, Trainer, UpdateSums, allowed, masked_softmax,
+    side_by_side,
 };
 use crate::env::pool::Team;
 use kalsim_core::Rng;
-use std::sync::Mutex;
 
 /// One minibatch, gathered into contiguous rows.
 #[derive(Clone, Copy, Debug)]
@@ -187,32 +187,10 @@ pub(crate) fn loss_and_grad(
         v_losses,
     } = work;
     let mut value_loss = sums.value_loss;
-    match team {
-        Some(team) if team.size() >= 2 => {
-            let policy = Mutex::new((work_pi, &mut *d_logits, &mut *pi_terms, grad_pi, &mut *sums));
-            let value = Mutex::new((
-                work_v,
-                &mut *d_value,
-                &mut *v_losses,
-                grad_v,
-                &mut value_loss,
-            ));
-            team.run(&|chunk| match chunk {
-                0 => {
-                    let mut g = policy.lock().unwrap_or_else(|e| e.into_inner());
-                    let (w, d, t, grad, s) = &mut *g;
-                    policy_half(coefs, pi, mb, w, d, t, grad, s);
-                }
-                1 => {
-                    let mut g = value.lock().unwrap_or_else(|e| e.into_inner());
-                    let (w, d, l, grad, s) = &mut *g;
-                    value_half(coefs, v, mb, w, d, l, grad, s);
-                }
-                _ => {}
-            });
-        }
-        _ => {
-            policy_half(coefs, pi, mb, work_pi, d_logits, pi_terms, grad_pi, sums);
+    side_by_side(
+        team,
+        || policy_half(coefs, pi, mb, work_pi, d_logits, pi_terms, grad_pi, sums),
+        || {
             value_half(
                 coefs,
                 v,
@@ -222,9 +200,9 @@ pub(crate) fn loss_and_grad(
                 v_losses,
                 grad_v,
                 &mut value_loss,
-            );
-        }
-    }
+            )
+        },
+    );
     sums.value_loss = value_loss;
     let mut loss = 0f64;
     for j in 0..m {
@@ -371,28 +349,13 @@ impl Trainer {
                     &mut self.policy.policy_net.params,
                     &mut self.policy.value_net.params,
                 );
-                match &self.team {
-                    // The two optimisers share nothing: side by side.
-                    Some(team) if team.size() >= 2 => {
-                        let pi = Mutex::new((&mut self.adam_pi, pi_params));
-                        let v = Mutex::new((&mut self.adam_v, v_params));
-                        let (grad_pi, grad_v) = (&self.grad_pi, &self.grad_v);
-                        team.run(&|chunk| {
-                            let (m, grad) = match chunk {
-                                0 => (&pi, grad_pi),
-                                1 => (&v, grad_v),
-                                _ => return,
-                            };
-                            let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
-                            let (adam, params) = &mut *g;
-                            adam.step(params, grad, lr);
-                        });
-                    }
-                    _ => {
-                        self.adam_pi.step(pi_params, &self.grad_pi, lr);
-                        self.adam_v.step(v_params, &self.grad_v, lr);
-                    }
-                }
+                let (adam_pi, adam_v) = (&mut self.adam_pi, &mut self.adam_v);
+                let (grad_pi, grad_v) = (&self.grad_pi, &self.grad_v);
+                side_by_side(
+                    self.team.as_ref(),
+                    || adam_pi.step(pi_params, grad_pi, lr),
+                    || adam_v.step(v_params, grad_v, lr),
+                );
             }
         }
         if sums.samples > 0.0 && total > 0 {

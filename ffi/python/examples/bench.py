@@ -52,7 +52,9 @@ def single(steps: int) -> float:
 def vector_python(env: kalsim.KalsimVecEnv, batches: int) -> float:
     n = env.num_envs
     env.reset(seed=42)
-    rng = np.random.default_rng(42)
+    # SFC64: numpy's fastest bit generator (PCG64, the default, takes ~30 µs more per
+    # batch of 1 024 x 25 draws).
+    rng = np.random.Generator(np.random.SFC64(42))
     scores = np.empty((n, kalsim.ACTION_COUNT), dtype=np.float32)
     actions = np.empty(n, dtype=np.intp)
     masks = env.action_masks()  # rewritten in place by every step

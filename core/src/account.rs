@@ -92,11 +92,7 @@ impl Account {
     }
     /// Contracts of `side` held (0 when the position is on the other side).
     pub const fn held(&self, side: Side) -> u64 {
-        match side {
-            Side::Yes if self.position > 0 => self.position as u64,
-            Side::No if self.position < 0 => self.position.unsigned_abs(),
-            _ => 0,
-        }
+        held(self.position, side)
     }
     /// The contract held, if any.
     pub const fn held_side(&self) -> Option<Side> {
@@ -298,6 +294,15 @@ impl LastPrices {
                 }
             }
         }
+    }
+}
+
+/// Contracts of `side` held at the signed `position` (`+n` YES, `−n` NO).
+pub const fn held(position: i64, side: Side) -> u64 {
+    match side {
+        Side::Yes if position > 0 => position as u64,
+        Side::No if position < 0 => position.unsigned_abs(),
+        _ => 0,
     }
 }
 

@@ -26,7 +26,7 @@ pub use action::{ACTION_COUNT, Action, ActionError, Intent, SizeTable, SizingMod
 pub use book::{BookError, OrderBook, Side};
 pub use engine::{
     Engine, EngineConfig, EventOutcome, INVALID_ACTION_MAX_CODE, InvalidAction, OrderEcho,
-    StepError, StepOutcome, WorkingOrder, invalid_action_name,
+    StepError, StepOutcome, WorkingOrder, check_order, invalid_action_name,
 };
 pub use fees::FeeSchedule;
 pub use limits::{LimitViolation, Limits, PreparedLimits};

@@ -2,10 +2,9 @@
 
 use std::time::Instant;
 
-use kalsim_core::order::intent_contract;
 use kalsim_core::{
-    ACTION_COUNT, Action, Cents, Intent, LimitViolation, OBS_DIM, OrderPlan, SellMode, Side, Tier,
-    action::decode, limits::Exposure,
+    ACTION_COUNT, Action, Cents, Intent, LimitViolation, OBS_DIM, OrderPlan, Side, Tier,
+    action::decode, check_order, limits::Exposure,
 };
 use serde_json::{Value, json};
 
@@ -403,23 +402,18 @@ impl<V: LiveVenue> Actor<V> {
     fn venue_guard(&self, i: usize, plan: &OrderPlan) -> Result<(), LimitViolation> {
         let m = &self.markets[i];
         let cfg = m.session.engine().config();
-        let pos = m.venue_position;
-        if plan.intent.is_sell() && cfg.sell_mode == SellMode::ReduceOnly {
-            let held = match intent_contract(plan.intent) {
-                Side::Yes => pos.max(0),
-                Side::No => (-pos).max(0),
-            };
-            if held < i64::from(plan.size.0) {
-                return Err(LimitViolation::InsufficientHoldings);
-            }
-        }
         let exposure = Exposure {
-            position: pos,
+            position: m.venue_position,
             cash: Cents(self.venue_cash - self.reserved_cash(Some(i))),
             portfolio_value: Cents(self.venue_pv()),
         };
-        cfg.limits
-            .check(exposure, plan.buys, plan.size.0, plan.buy_limit, &cfg.fees)
+        check_order(
+            plan,
+            m.venue_position,
+            cfg.sell_mode,
+            &cfg.limits.prepare(exposure),
+            &cfg.fees,
+        )
     }
 
     /// Worst-case cash our working orders in other markets may still spend, cents.

@@ -355,6 +355,45 @@ impl Memo {
     }
 }
 
+/// `ln(1 + ms / 1000) / 10`, the scaling of the time since the previous decision and of
+/// the forecast's age (SPEC §8), for a time in ms. Times below [`MS_TERMS`] ms — most
+/// gaps between book events — are looked up in a table shared by every observation in the
+/// process and filled on first use: the same bits as the formula (the table caches it,
+/// and `log1p` is a pure function), without a `libm` call per event.
+#[inline]
+fn ms_term(ms: u64) -> f64 {
+    #[cfg(target_has_atomic = "64")]
+    if let Some(slot) = MS_TERM_TABLE.get(ms as usize) {
+        use core::sync::atomic::Ordering::Relaxed;
+        let bits = slot.load(Relaxed);
+        if bits != UNSET {
+            return f64::from_bits(bits);
+        }
+        let v = ms_term_formula(ms);
+        // Threads racing here store the same bits.
+        slot.store(v.to_bits(), Relaxed);
+        return v;
+    }
+    ms_term_formula(ms)
+}
+
+#[inline]
+fn ms_term_formula(ms: u64) -> f64 {
+    libm::log1p(ms as f64 / 1000.0) / 10.0
+}
+
+/// Times with a slot in the table of [`ms_term`], ms.
+#[cfg(any(test, target_has_atomic = "64"))]
+const MS_TERMS: usize = 4096;
+
+/// Not filled yet: a NaN `ms_term` never returns (its input is finite and non-negative).
+#[cfg(target_has_atomic = "64")]
+const UNSET: u64 = u64::MAX;
+
+#[cfg(target_has_atomic = "64")]
+static MS_TERM_TABLE: [core::sync::atomic::AtomicU64; MS_TERMS] =
+    [const { core::sync::atomic::AtomicU64::new(UNSET) }; MS_TERMS];
+
 /// `ln(1 + x) / 16` of a depth in centi-contracts, the depth features' scaling.
 #[inline]
 fn ln16_centi(centi: u64) -> f64 {
@@ -546,7 +585,7 @@ impl ObsState {
         let ln_d5_yes = memo[M_D5_YES].get(d5_yes_c, || ln16_centi(d5_yes_c));
         let ln_d5_no = memo[M_D5_NO].get(d5_no_c, || ln16_centi(d5_no_c));
         let dt = dt_ms.max(0) as u64;
-        let ln_dt = memo[M_DT].get(dt, || libm::log1p(dt as f64 / 1000.0) / 10.0);
+        let ln_dt = memo[M_DT].get(dt, || ms_term(dt));
 
         let initial = acct.initial_cash().0.max(1) as f64;
         let pv = engine.portfolio_value().0;
@@ -638,7 +677,7 @@ impl ObsState {
             out[35] = clip((1.0 - p) - no_ask as f64 / 100.0, -1.0, 1.0);
             out[36] = clip(fc.stderr_ppm as f64 / 1e6, 0.0, 1.0);
             let age = fc.age_ms.max(0) as u64;
-            let ln_age = self.memo[M_AGE].get(age, || libm::log1p(age as f64 / 1000.0) / 10.0);
+            let ln_age = self.memo[M_AGE].get(age, || ms_term(age));
             out[37] = clip(ln_age, 0.0, 1.0);
         }
         if let Some(t) = extra.time_to_settlement_ms {
@@ -682,6 +721,18 @@ mod tests {
 
     /// The incremental window sums, the one-walk depths and the memos give the bits of the
     /// direct formulas, on a random walk of the book with trades, over several episodes.
+    #[test]
+    fn the_shared_time_table_has_the_bits_of_the_formula() {
+        // Twice: the first pass fills the table, the second reads it; past its end the
+        // formula is computed each time.
+        for _ in 0..2 {
+            for ms in (0..MS_TERMS as u64 + 50).chain([10_000, 3_600_000, u32::MAX as u64]) {
+                let want = libm::log1p(ms as f64 / 1000.0) / 10.0;
+                assert_eq!(ms_term(ms).to_bits(), want.to_bits(), "{ms} ms");
+            }
+        }
+    }
+
     #[test]
     fn incremental_features_equal_the_direct_formulas() {
         let mut rng = Rng::new(5);

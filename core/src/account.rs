@@ -30,16 +30,7 @@ pub enum MarkMode {
     Mid = 1,
 }
 
-impl TryFrom<u8> for MarkMode {
-    type Error = u8;
-    fn try_from(v: u8) -> Result<MarkMode, u8> {
-        match v {
-            0 => Ok(MarkMode::Liquidation),
-            1 => Ok(MarkMode::Mid),
-            _ => Err(v),
-        }
-    }
-}
+try_from_u8!(MarkMode, u8, core::convert::identity, [Liquidation, Mid]);
 
 /// What one fill did to the position.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

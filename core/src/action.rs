@@ -67,19 +67,12 @@ impl Intent {
     }
 }
 
-impl TryFrom<u8> for Intent {
-    type Error = ActionError;
-    fn try_from(v: u8) -> Result<Intent, ActionError> {
-        match v {
-            0 => Ok(Intent::Hold),
-            1 => Ok(Intent::BuyYes),
-            2 => Ok(Intent::SellYes),
-            3 => Ok(Intent::BuyNo),
-            4 => Ok(Intent::SellNo),
-            _ => Err(ActionError::UnknownIntent(v)),
-        }
-    }
-}
+try_from_u8!(
+    Intent,
+    ActionError,
+    ActionError::UnknownIntent,
+    [Hold, BuyYes, SellYes, BuyNo, SellNo]
+);
 
 impl fmt::Display for Intent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -130,19 +123,12 @@ impl Tier {
     }
 }
 
-impl TryFrom<u8> for Tier {
-    type Error = ActionError;
-    fn try_from(v: u8) -> Result<Tier, ActionError> {
-        match v {
-            0 => Ok(Tier::Small),
-            1 => Ok(Tier::Medium),
-            2 => Ok(Tier::Large),
-            3 => Ok(Tier::Huge),
-            4 => Ok(Tier::Giant),
-            _ => Err(ActionError::UnknownTier(v)),
-        }
-    }
-}
+try_from_u8!(
+    Tier,
+    ActionError,
+    ActionError::UnknownTier,
+    [Small, Medium, Large, Huge, Giant]
+);
 
 /// A decoded, valid action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

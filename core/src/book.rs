@@ -54,16 +54,7 @@ impl Side {
     }
 }
 
-impl TryFrom<u8> for Side {
-    type Error = BookError;
-    fn try_from(v: u8) -> Result<Side, BookError> {
-        match v {
-            0 => Ok(Side::Yes),
-            1 => Ok(Side::No),
-            _ => Err(BookError::UnknownSide(v)),
-        }
-    }
-}
+try_from_u8!(Side, BookError, BookError::UnknownSide, [Yes, No]);
 
 /// Why a book update was rejected. The book is unchanged when an update fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -42,18 +42,12 @@ pub enum PricingMode {
     Sweep = 3,
 }
 
-impl TryFrom<u8> for PricingMode {
-    type Error = u8;
-    fn try_from(v: u8) -> Result<PricingMode, u8> {
-        match v {
-            0 => Ok(PricingMode::Aggressive),
-            1 => Ok(PricingMode::Passive),
-            2 => Ok(PricingMode::Mid),
-            3 => Ok(PricingMode::Sweep),
-            _ => Err(v),
-        }
-    }
-}
+try_from_u8!(
+    PricingMode,
+    u8,
+    core::convert::identity,
+    [Aggressive, Passive, Mid, Sweep]
+);
 
 impl PricingMode {
     /// Every mode, in discriminant order.
@@ -91,16 +85,7 @@ pub enum SweepRemainder {
     Rest = 1,
 }
 
-impl TryFrom<u8> for SweepRemainder {
-    type Error = u8;
-    fn try_from(v: u8) -> Result<SweepRemainder, u8> {
-        match v {
-            0 => Ok(SweepRemainder::Cancel),
-            1 => Ok(SweepRemainder::Rest),
-            _ => Err(v),
-        }
-    }
-}
+try_from_u8!(SweepRemainder, u8, core::convert::identity, [Cancel, Rest]);
 
 impl SweepRemainder {
     /// Stable snake_case name (the configuration's spelling).
@@ -131,16 +116,12 @@ pub enum SellMode {
     SellToOpen = 1,
 }
 
-impl TryFrom<u8> for SellMode {
-    type Error = u8;
-    fn try_from(v: u8) -> Result<SellMode, u8> {
-        match v {
-            0 => Ok(SellMode::ReduceOnly),
-            1 => Ok(SellMode::SellToOpen),
-            _ => Err(v),
-        }
-    }
-}
+try_from_u8!(
+    SellMode,
+    u8,
+    core::convert::identity,
+    [ReduceOnly, SellToOpen]
+);
 
 /// Which side of the YES book an order sits on.
 #[repr(u8)]

@@ -10,8 +10,9 @@ Pure Python over the C ABI (``libkalsim``) with ctypes and numpy:
 - `kalsim.sb3.KalsimSB3VecEnv`: the same vector env as a Stable-Baselines3 ``VecEnv``
   (SB3's same-step autoreset, ``terminal_observation``, ``env_method("action_masks")``);
 - `held_out_config` (held-out evaluation markets, as ``kalsim experiment`` picks them);
-- `kalsim.train`: the native PPO trainer, evaluation and the sizing experiment
-  (``kalsim.train.train`` / ``evaluate`` / ``experiment``), the CLI's code and bytes;
+- the native PPO trainer, evaluation and the sizing experiment — ``kalsim.train(...)``,
+  ``kalsim.evaluate(...)``, ``kalsim.experiment(...)`` (module `kalsim.train`, which is
+  itself callable as its `train`) — the CLI's code and bytes;
 - `kalsim.ray` (``pip install kalsim[ray]``): the experiment grid as Ray tasks;
 - the core rules (`encode_action`, `validate_order`, fees, the observation schema);
 - `KalsimError` and one subclass per status, carrying the library's message.
@@ -59,6 +60,8 @@ from .errors import (
     RunError,
 )
 from .vector import KalsimVecEnv
+from . import train  # the module, callable as `train.train`
+from .train import evaluate, experiment
 
 __version__ = lib.kalsim_version().decode()
 ENV_ID = "kalsim/Kalshi-v0"
@@ -98,6 +101,8 @@ __all__ = [
     "RunError",
     "decode_action",
     "encode_action",
+    "evaluate",
+    "experiment",
     "find_library",
     "held_out_config",
     "invalid_action_name",
@@ -106,5 +111,6 @@ __all__ = [
     "obs_schema_version",
     "size_table",
     "taker_fee_cents",
+    "train",
     "validate_order",
 ]

@@ -23,6 +23,8 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Union
@@ -249,3 +251,15 @@ __all__ = [
     "experiment_train_task",
     "train",
 ]
+
+
+class _TrainModule(types.ModuleType):
+    """This module, callable: ``kalsim.train(config, checkpoint, ...)`` is `train`, while
+    ``kalsim.train.train`` / ``evaluate`` / ``experiment`` and ``import kalsim.train as kt``
+    keep working."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return train(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _TrainModule

@@ -32,6 +32,19 @@ def test_ppo_options_keys_exist():
         kt.train(CFG, "/nonexistent/p.json", options={"ppo": {"rollout_lenn": 1}})
 
 
+def test_top_level_names_are_the_trainer(tmp_path):
+    # `kalsim.train(...)`, `kalsim.evaluate(...)`, `kalsim.experiment(...)` as the package
+    # documents them; `kalsim.train` stays the module too.
+    assert kalsim.train is kt and callable(kalsim.train)
+    assert kalsim.evaluate is kt.evaluate and kalsim.experiment is kt.experiment
+    a = kalsim.train(CFG, tmp_path / "a.json", options=TRAIN, seed=4)
+    b = kt.train(CFG, tmp_path / "b.json", options=TRAIN, seed=4)
+    assert a["timesteps"] == b["timesteps"] == 1024
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    report = kalsim.evaluate(CFG, tmp_path / "a.json", episodes=1)
+    assert len(report["per_episode"]) == 1
+
+
 def test_train_writes_checkpoint_and_log_with_progress(tmp_path):
     seen = []
     summary = kt.train(CFG, tmp_path / "p.json", options=TRAIN, seed=3, log=tmp_path / "log.csv", progress=seen.append)

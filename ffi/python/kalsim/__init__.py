@@ -59,7 +59,7 @@ from .errors import (
     ReservedActionError,
     RunError,
 )
-from .vector import KalsimVecEnv
+from .vector import KalsimVecEnv, ValidActionSampler
 from . import train  # the module, callable as `train.train`
 from .train import evaluate, experiment
 
@@ -99,6 +99,7 @@ __all__ = [
     "PolicyError",
     "ReservedActionError",
     "RunError",
+    "ValidActionSampler",
     "decode_action",
     "encode_action",
     "evaluate",

@@ -246,3 +246,46 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
                 eager["final_info"] = LazyInfoArrays(snapshot, INFO_FIELDS)
                 eager["_final_info"] = mask
         return LazyInfoArrays(snapshot, INFO_FIELDS, **eager)
+
+
+class ValidActionSampler:
+    """Uniformly random valid actions for a batch of masks, in a few vectorised numpy
+    passes over preallocated buffers (no per-env Python, one random number per env):
+
+    >>> sample = ValidActionSampler(env.num_envs, np.random.default_rng(0))
+    >>> actions = sample(env.action_masks())   # N uint8 action ids, a reused buffer
+
+    Env ``i`` draws ``u`` uniform in ``[0, 1)`` and takes its ``floor(u × count)``-th valid
+    action in id order (HOLD is always valid, so ``count ≥ 1``): exactly uniform over the
+    valid ids. The masks are read as ``ACTION_COUNT × N`` (a transposed view), so every pass
+    runs over N envs at once instead of over each env's 25 entries.
+    """
+
+    def __init__(self, num_envs: int, rng: Optional[np.random.Generator] = None) -> None:
+        self.num_envs = num_envs
+        self.rng = rng if rng is not None else np.random.default_rng()
+        a = ACTION_COUNT
+        self._cum = np.empty((a, num_envs), dtype=np.uint8)
+        self._before = np.empty((a, num_envs), dtype=np.bool_)
+        self._u = np.empty(num_envs, dtype=np.float64)
+        self._k = np.empty(num_envs, dtype=np.uint8)
+        self._actions = np.empty(num_envs, dtype=np.uint8)
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        m = np.asarray(masks)
+        if m.dtype != np.bool_ and m.dtype != np.uint8:
+            m = m.astype(np.bool_)
+        if m.shape != (self.num_envs, ACTION_COUNT):
+            raise InvalidArgumentError(
+                f"masks has shape {m.shape}, expected ({self.num_envs}, {ACTION_COUNT})"
+            )
+        # cum[j, i]: valid ids among 0..=j of env i; cum[-1] its count of valid ids.
+        np.cumsum(m.view(np.uint8).T, axis=0, dtype=np.uint8, out=self._cum)
+        if not self._cum[-1].all():
+            raise InvalidArgumentError(f"env {int(np.argmin(self._cum[-1]))} has no valid action")
+        self.rng.random(out=self._u)
+        np.multiply(self._u, self._cum[-1], out=self._u)
+        np.copyto(self._k, self._u, casting="unsafe")  # floor: u × count is in [0, count)
+        # The k-th valid id (0-based) is the number of ids j with cum[j] <= k.
+        np.less_equal(self._cum, self._k, out=self._before)
+        return np.add.reduce(self._before, axis=0, dtype=np.uint8, out=self._actions)

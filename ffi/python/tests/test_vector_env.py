@@ -77,3 +77,32 @@ def test_per_env_metrics():
     assert m["steps"] == 1 and m["action_histogram"][1] == 1
     with pytest.raises(kalsim.InvalidArgumentError):
         v.metrics(5)
+
+
+def test_valid_action_sampler_is_exact_and_uniform():
+    v = kalsim.KalsimVecEnv(16, SHORT, threads=1, copy=False)
+    v.reset(seed=2)
+    sample = kalsim.ValidActionSampler(16, np.random.default_rng(7))
+    reference_rng = np.random.default_rng(7)
+    for _ in range(40):
+        masks = v.action_masks().copy()
+        actions = sample(masks).copy()
+        # The same draws, env by env: the floor(u * count)-th valid id.
+        u = reference_rng.random(16)
+        want = [np.flatnonzero(m)[int(x * m.sum())] for m, x in zip(masks, u)]
+        assert actions.tolist() == want
+        assert masks[np.arange(16), actions].all()
+        v.step(actions)
+    # Uniform over the valid ids: 12 000 draws on one fixed mask, chi-square with 10 d.o.f.
+    mask = np.zeros((1, kalsim.ACTION_COUNT), dtype=bool)
+    mask[0, [0, 1, 2, 3, 6, 7, 11, 16, 17, 18, 19]] = True
+    one = kalsim.ValidActionSampler(1, np.random.default_rng(3))
+    counts = np.bincount([int(one(mask)[0]) for _ in range(12_000)], minlength=kalsim.ACTION_COUNT)
+    assert counts[~mask[0]].sum() == 0
+    expected = 12_000 / 11
+    chi2 = float((((counts[mask[0]] - expected) ** 2) / expected).sum())
+    assert chi2 < 29.6, chi2  # p = 0.001
+    with pytest.raises(kalsim.InvalidArgumentError, match="no valid action"):
+        one(np.zeros((1, kalsim.ACTION_COUNT), dtype=bool))
+    with pytest.raises(kalsim.InvalidArgumentError, match="shape"):
+        one(np.ones((2, kalsim.ACTION_COUNT), dtype=bool))

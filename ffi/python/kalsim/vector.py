@@ -279,8 +279,13 @@ class ValidActionSampler:
             raise InvalidArgumentError(
                 f"masks has shape {m.shape}, expected ({self.num_envs}, {ACTION_COUNT})"
             )
-        # cum[j, i]: valid ids among 0..=j of env i; cum[-1] its count of valid ids.
-        np.cumsum(m.view(np.uint8).T, axis=0, dtype=np.uint8, out=self._cum)
+        # cum[j, i]: valid ids among 0..=j of env i; cum[-1] its count of valid ids. One
+        # add per id over all N envs (numpy's cumsum along this axis is twice as slow).
+        mt = m.view(np.uint8).T
+        cum = self._cum
+        np.copyto(cum[0], mt[0])
+        for j in range(1, ACTION_COUNT):
+            np.add(cum[j - 1], mt[j], out=cum[j])
         if not self._cum[-1].all():
             raise InvalidArgumentError(f"env {int(np.argmin(self._cum[-1]))} has no valid action")
         self.rng.random(out=self._u)

@@ -261,5 +261,12 @@ class _TrainModule(types.ModuleType):
     def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return train(*args, **kwargs)
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # Pickled by name, as a plain module is (Ray's cloudpickle ships the functions of
+        # `kalsim.ray` that use this module): unpickling imports it.
+        import importlib
+
+        return importlib.import_module, (self.__name__,)
+
 
 sys.modules[__name__].__class__ = _TrainModule

@@ -37,6 +37,10 @@ def test_top_level_names_are_the_trainer(tmp_path):
     # documents them; `kalsim.train` stays the module too.
     assert kalsim.train is kt and callable(kalsim.train)
     assert kalsim.evaluate is kt.evaluate and kalsim.experiment is kt.experiment
+    # Pickled by name, as a module is (Ray ships functions that use it).
+    import pickle
+
+    assert pickle.loads(pickle.dumps(kalsim.train)) is kt
     a = kalsim.train(CFG, tmp_path / "a.json", options=TRAIN, seed=4)
     b = kt.train(CFG, tmp_path / "b.json", options=TRAIN, seed=4)
     assert a["timesteps"] == b["timesteps"] == 1024

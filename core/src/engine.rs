@@ -248,22 +248,22 @@ impl Engine<QueueModelKind> {
     }
 }
 
-/// SPEC §6 for one planned order at a signed `position` (`+n` YES, `−n` NO) under
-/// `limits` prepared for that position's account: a reduce-only sell must be covered by
-/// the contracts held, then the four limits at the plan's limit price. The engine checks
-/// its own account with it (the mask, `plan_order`, `check_planned`); the live actor
-/// checks the venue's position and cash with it, so the rule lives once.
+/// SPEC §6 for one planned order under `limits` prepared for an account: a reduce-only
+/// sell must be covered by the contracts held at the prepared position, then the four
+/// limits at the plan's limit price. The engine checks its own account with it (the mask,
+/// `plan_order`, `check_planned`); the live actor checks the venue's position and cash
+/// with it, so the rule lives once.
 #[inline]
 pub fn check_order(
     plan: &OrderPlan,
-    position: i64,
     sell_mode: SellMode,
     limits: &PreparedLimits,
     fees: &FeeSchedule,
 ) -> Result<(), LimitViolation> {
     if plan.intent.is_sell()
         && sell_mode == SellMode::ReduceOnly
-        && crate::account::held(position, intent_contract(plan.intent)) < u64::from(plan.size.0)
+        && crate::account::held(limits.position(), intent_contract(plan.intent))
+            < u64::from(plan.size.0)
     {
         return Err(LimitViolation::InsufficientHoldings);
     }
@@ -369,13 +369,7 @@ impl<Q: QueueModel> Engine<Q> {
 
     #[inline]
     fn check_plan(&self, plan: &OrderPlan, limits: &PreparedLimits) -> Result<(), LimitViolation> {
-        check_order(
-            plan,
-            self.account.position(),
-            self.config.sell_mode,
-            limits,
-            &self.config.fees,
-        )
+        check_order(plan, self.config.sell_mode, limits, &self.config.fees)
     }
 
     /// The mask of SPEC §6: HOLD always, reserved never, a trade iff priced, within limits

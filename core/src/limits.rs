@@ -126,6 +126,11 @@ pub struct PreparedLimits {
 }
 
 impl PreparedLimits {
+    /// The signed position (`+n` YES, `−n` NO) the limits were prepared for.
+    pub const fn position(&self) -> i64 {
+        self.position
+    }
+
     /// [`Limits::check`] against the prepared state.
     #[inline]
     pub fn check(

@@ -286,11 +286,11 @@ class ValidActionSampler:
         np.copyto(cum[0], mt[0])
         for j in range(1, ACTION_COUNT):
             np.add(cum[j - 1], mt[j], out=cum[j])
-        if not self._cum[-1].all():
-            raise InvalidArgumentError(f"env {int(np.argmin(self._cum[-1]))} has no valid action")
+        if not cum[-1].all():
+            raise InvalidArgumentError(f"env {int(np.argmin(cum[-1]))} has no valid action")
         self.rng.random(out=self._u)
-        np.multiply(self._u, self._cum[-1], out=self._u)
+        np.multiply(self._u, cum[-1], out=self._u)
         np.copyto(self._k, self._u, casting="unsafe")  # floor: u × count is in [0, count)
         # The k-th valid id (0-based) is the number of ids j with cum[j] <= k.
-        np.less_equal(self._cum, self._k, out=self._before)
+        np.less_equal(cum, self._k, out=self._before)
         return np.add.reduce(self._before, axis=0, dtype=np.uint8, out=self._actions)

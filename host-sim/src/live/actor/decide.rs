@@ -409,7 +409,6 @@ impl<V: LiveVenue> Actor<V> {
         };
         check_order(
             plan,
-            m.venue_position,
             cfg.sell_mode,
             &cfg.limits.prepare(exposure),
             &cfg.fees,

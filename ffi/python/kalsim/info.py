@@ -156,8 +156,8 @@ class LazyInfo(dict):  # type: ignore[type-arg]
 
 class LazyInfoArrays(LazyInfo):
     """A vector env's infos: one array per SPEC §7 field (views into a structured array
-    copied from the library in the step), built on first access, plus the entries given
-    eagerly (``action_mask``, final observations)."""
+    copied from the library: ``src.array()``, on first access at the latest), built on
+    first access, plus the entries given eagerly (``action_mask``, final observations)."""
 
     __slots__ = ()
 
@@ -167,4 +167,5 @@ class LazyInfoArrays(LazyInfo):
             dict.update(self, eager)
 
     def _make(self, src: Any) -> dict[str, Any]:
-        return {name: src[name] for name in self._fields}
+        array = src.array()
+        return {name: array[name] for name in self._fields}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import weakref
 from typing import Any, Optional, Union
 
 import gymnasium as gym
@@ -84,6 +85,8 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         autoreset_mode: Any = _NEXT_STEP,
     ) -> None:
         super().__init__()
+        # The snapshot behind the infos dict of the last reset/step, while a dict holds it.
+        self._pending: Any = _no_snapshot
         mode = _autoreset_code(autoreset_mode)
         if threads is None:
             threads = min(os.cpu_count() or 1, num_envs)
@@ -140,6 +143,7 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         super().reset(seed=seed)
         if seed is None:
             seed = int(self.np_random.integers(0, 2**63))
+        self._settle()
         check(
             lib.kalsim_vec_env_reset(
                 self._handle,
@@ -162,6 +166,7 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             if a.size and (a.min() < 0 or a.max() > 0xFFFF_FFFF):
                 raise InvalidActionError(f"actions must be within 0..={ACTION_COUNT - 1}")
         np.copyto(self._actions, a, casting="unsafe")
+        self._settle()
         status = self._step_fn(self._handle, self._buffers_ref)
         if status:
             check(status)
@@ -191,6 +196,7 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
 
     def close_extras(self, **kwargs: Any) -> None:
         if getattr(self, "_handle", None):
+            self._settle()
             lib.kalsim_vec_env_free(self._handle)
             self._handle = None
 
@@ -207,7 +213,12 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     def info_snapshot(self) -> np.ndarray:
         """The SPEC §7 infos of the last reset/step as one structured array (N records, the
         ``kalsim_step_info`` layout); a fresh array each step."""
-        return self._snapshot
+        pending = self._pending()
+        if pending is None:
+            # The dict of the last call is gone; the library still holds its infos.
+            pending = _Snapshot(self)
+            self._pending = weakref.ref(pending)
+        return pending.array()
 
     def final_observations(self) -> tuple[np.ndarray, np.ndarray]:
         """Same-step mode: ``(ended, obs)`` of the last step, ``ended`` (N bool) marking the
@@ -224,14 +235,29 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         )
         return self._ended.view(np.bool_), self._final_obs
 
-    def _info_arrays(self) -> dict[str, Any]:
-        # A fresh structured array per step (one copy in the library); the per-field arrays
-        # are views into it, made when the dict is first read.
+    def _copy_infos(self) -> np.ndarray:
+        """The library's infos of the last reset/step, copied into a fresh structured array."""
         snapshot = np.empty(self.num_envs, dtype=_INFO_DTYPE)
         status = self._infos_fn(self._handle, snapshot.ctypes.data, self.num_envs)
         if status:
             check(status)
-        self._snapshot = snapshot
+        return snapshot
+
+    def _settle(self) -> None:
+        """Before the library overwrites its infos (step, reset, close): copy them for the
+        infos dict of the last call if it is still referenced and was never read."""
+        pending = self._pending()
+        if pending is not None:
+            pending.array()
+        self._pending = _no_snapshot
+
+    def _info_arrays(self) -> dict[str, Any]:
+        # The per-field arrays are views into one structured array (one copy in the
+        # library), made when the dict is first read; the copy itself is deferred to that
+        # first read, or to the next call that changes the library's infos (`_settle`) if
+        # the dict is still alive then. A dict nobody keeps costs no copy.
+        snapshot = _Snapshot(self)
+        self._pending = weakref.ref(snapshot)
         eager: dict[str, Any] = {"action_mask": self._out(self._masks)}
         if self._same_step:
             done = self._terminated | self._truncated
@@ -248,6 +274,29 @@ class KalsimVecEnv(gym.vector.VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         return LazyInfoArrays(snapshot, INFO_FIELDS, **eager)
 
 
+class _Snapshot:
+    """The infos of one vector-env reset/step, copied from the library on first use: the
+    env holds only a weak reference, so it copies them before it next changes them only
+    while some infos dict still refers to this snapshot."""
+
+    __slots__ = ("_env", "_array", "__weakref__")
+
+    def __init__(self, env: KalsimVecEnv) -> None:
+        self._env: Optional[KalsimVecEnv] = env
+        self._array: Optional[np.ndarray] = None
+
+    def array(self) -> np.ndarray:
+        if self._array is None:
+            env, self._env = self._env, None
+            assert env is not None
+            self._array = env._copy_infos()
+        return self._array
+
+
+def _no_snapshot() -> None:
+    return None
+
+
 class ValidActionSampler:
     """Uniformly random valid actions for a batch of masks, in a few vectorised numpy
     passes over preallocated buffers (no per-env Python, one random number per env):
@@ -257,15 +306,25 @@ class ValidActionSampler:
 
     Env ``i`` draws ``u`` uniform in ``[0, 1)`` and takes its ``floor(u × count)``-th valid
     action in id order (HOLD is always valid, so ``count ≥ 1``): exactly uniform over the
-    valid ids. The masks are read as ``ACTION_COUNT × N`` (a transposed view), so every pass
-    runs over N envs at once instead of over each env's 25 entries.
+    valid ids.
+
+    How: the masks are copied once into an ``ACTION_COUNT × N`` byte matrix (row ``j`` the
+    envs' bit for id ``j``), and its running sum down the rows — ``cum[j, i]``, the valid
+    ids among ``0..=j`` of env ``i`` — is taken in five whole-matrix adds (a Hillis–Steele
+    scan: shifts 1, 2, 4, 8, 16), each over the bytes read as ``uint64`` words, eight envs
+    per word (a byte sum is at most ``ACTION_COUNT`` < 256, so no carry crosses into the
+    next env). The ``k``-th valid id (0-based) is then the number of rows with
+    ``cum[j, i] <= k``. Per batch that is about a dozen numpy calls whatever N is.
     """
 
     def __init__(self, num_envs: int, rng: Optional[np.random.Generator] = None) -> None:
         self.num_envs = num_envs
         self.rng = rng if rng is not None else np.random.default_rng()
         a = ACTION_COUNT
-        self._cum = np.empty((a, num_envs), dtype=np.uint8)
+        # Padded to whole words; the pad columns stay zero and are never read.
+        width = -(-num_envs // 8) * 8
+        self._cum = np.zeros((a, width), dtype=np.uint8)
+        self._words = self._cum.view(np.uint64)
         self._before = np.empty((a, num_envs), dtype=np.bool_)
         self._u = np.empty(num_envs, dtype=np.float64)
         self._k = np.empty(num_envs, dtype=np.uint8)
@@ -273,23 +332,27 @@ class ValidActionSampler:
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         m = np.asarray(masks)
-        if m.dtype != np.bool_ and m.dtype != np.uint8:
-            m = m.astype(np.bool_)
         if m.shape != (self.num_envs, ACTION_COUNT):
             raise InvalidArgumentError(
                 f"masks has shape {m.shape}, expected ({self.num_envs}, {ACTION_COUNT})"
             )
-        # cum[j, i]: valid ids among 0..=j of env i; cum[-1] its count of valid ids. One
-        # add per id over all N envs (numpy's cumsum along this axis is twice as slow).
-        mt = m.view(np.uint8).T
-        cum = self._cum
-        np.copyto(cum[0], mt[0])
-        for j in range(1, ACTION_COUNT):
-            np.add(cum[j - 1], mt[j], out=cum[j])
-        if not cum[-1].all():
-            raise InvalidArgumentError(f"env {int(np.argmin(cum[-1]))} has no valid action")
+        if m.dtype != np.bool_:
+            m = m != 0  # the scan counts bytes: each must be 0 or 1
+        n = self.num_envs
+        cum = self._cum[:, :n]
+        words = self._words
+        np.copyto(cum, m.view(np.uint8).T)
+        shift = 1
+        while shift < ACTION_COUNT:
+            # numpy buffers the overlapping operands, so each row adds the row `shift`
+            # above as it was before this pass: an inclusive scan after the last pass.
+            np.add(words[shift:], words[:-shift], out=words[shift:])
+            shift *= 2
+        count = cum[-1]
+        if not count.all():
+            raise InvalidArgumentError(f"env {int(np.argmin(count))} has no valid action")
         self.rng.random(out=self._u)
-        np.multiply(self._u, cum[-1], out=self._u)
+        np.multiply(self._u, count, out=self._u)
         np.copyto(self._k, self._u, casting="unsafe")  # floor: u × count is in [0, count)
         # The k-th valid id (0-based) is the number of ids j with cum[j] <= k.
         np.less_equal(cum, self._k, out=self._before)

@@ -85,6 +85,44 @@ def test_the_info_of_a_step_survives_the_next_step():
     assert first["step"] == 1 and second["step"] == 2
 
 
+def test_vector_infos_are_copied_only_when_kept_and_survive_later_steps():
+    v = kalsim.KalsimVecEnv(3, SMALL, threads=1, copy=False)
+    copies = []
+    real = v._infos_fn
+
+    def counting(*args):
+        copies.append(1)
+        return real(*args)
+
+    v._infos_fn = counting
+    v.reset(seed=4)
+    for _ in range(5):
+        v.step(np.zeros(3, dtype=np.int64))  # infos dropped: never copied
+    assert copies == []
+    snapshot = v.info_snapshot  # still the last step's, read from the library now
+    assert (snapshot["step"] == 5).all() and len(copies) == 1
+    # Kept unread across steps, a reset and close: copied before each change, right values.
+    kept = [v.step(np.zeros(3, dtype=np.int64))[4] for _ in range(3)]
+    _, reset_infos = v.reset(seed=4)
+    last = v.step(np.zeros(3, dtype=np.int64))[4]
+    v.close()
+    assert [k["step"].tolist() for k in kept] == [[6] * 3, [7] * 3, [8] * 3]
+    assert reset_infos["step"].tolist() == [0] * 3 and last["step"].tolist() == [1] * 3
+    assert len(copies) == 1 + 5
+    # Read at once, the dict is copied once and the next step does not copy it again.
+    w = kalsim.KalsimVecEnv(2, SMALL, threads=1)
+    copies.clear()
+    real_w = w._infos_fn
+    w._infos_fn = lambda *args: (copies.append(1), real_w(*args))[1]
+    w.reset(seed=4)
+    first = w.step(np.zeros(2, dtype=np.int64))[4]
+    assert first["step"].tolist() == [1, 1] and len(copies) == 1
+    second = w.step(np.zeros(2, dtype=np.int64))[4]
+    assert len(copies) == 1
+    assert first["step"].tolist() == [1, 1] and second["step"].tolist() == [2, 2]
+    assert len(copies) == 2
+
+
 def test_lazy_info_behaves_as_a_dict():
     env = kalsim.KalsimEnv(SMALL)
     env.reset(seed=2)

@@ -93,6 +93,23 @@ def test_valid_action_sampler_is_exact_and_uniform():
         assert actions.tolist() == want
         assert masks[np.arange(16), actions].all()
         v.step(actions)
+    # Arbitrary masks (every id valid, only the last, random ones), N not a multiple of the
+    # 8 envs the scan packs per word, masks as bool and as 0/1 ints: the same draws.
+    n = 13
+    rng = np.random.default_rng(11)
+    odd = kalsim.ValidActionSampler(n, np.random.default_rng(5))
+    reference_rng = np.random.default_rng(5)
+    for trial in range(30):
+        masks = rng.random((n, kalsim.ACTION_COUNT)) < rng.random()
+        masks[0] = True
+        masks[1] = False
+        masks[1, -1] = True
+        masks[np.arange(n), rng.integers(0, kalsim.ACTION_COUNT, n)] = True
+        given = masks if trial % 2 else masks.astype(np.int64)
+        actions = odd(given).copy()
+        u = reference_rng.random(n)
+        want = [np.flatnonzero(m)[int(x * m.sum())] for m, x in zip(masks, u)]
+        assert actions.tolist() == want
     # Uniform over the valid ids: 12 000 draws on one fixed mask, chi-square with 10 d.o.f.
     mask = np.zeros((1, kalsim.ACTION_COUNT), dtype=bool)
     mask[0, [0, 1, 2, 3, 6, 7, 11, 16, 17, 18, 19]] = True

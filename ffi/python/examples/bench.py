@@ -12,7 +12,9 @@ not a test; docs/performance.md records its output).
   preallocated buffers), against the library stepping the same vector env with random
   valid actions drawn natively (``kalsim_vec_env_run_random``), in the same run: the ratio
   is the binding's efficiency. ``argmax_steps_per_s`` is the same loop with the common
-  argmax-of-masked-uniform-scores sampler (25 draws per env), for comparison.
+  argmax-of-masked-uniform-scores sampler (25 draws per env), for comparison;
+  ``kept_infos_steps_per_s`` the loop with each step's results bound to names (its infos
+  dict then outlives the next step, which copies it); ``sampler_us`` the sampler alone.
 
 Each figure is the median of ``--repeats`` runs.
 """
@@ -63,6 +65,29 @@ def vector_python(env: kalsim.KalsimVecEnv, batches: int) -> float:
     return n * batches / (time.perf_counter() - start)
 
 
+def vector_python_keeping_infos(env: kalsim.KalsimVecEnv, batches: int) -> float:
+    """The same loop written as most users write it: the step's results bound to names, so
+    each step's infos dict is still alive at the next step and is copied then."""
+    n = env.num_envs
+    env.reset(seed=42)
+    sample = kalsim.ValidActionSampler(n, np.random.Generator(np.random.SFC64(42)))
+    masks = env.action_masks()
+    start = time.perf_counter()
+    for _ in range(batches):
+        obs, rewards, terminated, truncated, infos = env.step(sample(masks))
+    return n * batches / (time.perf_counter() - start)
+
+
+def sampler_us(env: kalsim.KalsimVecEnv, calls: int) -> float:
+    """`ValidActionSampler` alone on the env's current masks, µs per call."""
+    sample = kalsim.ValidActionSampler(env.num_envs, np.random.Generator(np.random.SFC64(42)))
+    masks = env.action_masks()
+    start = time.perf_counter()
+    for _ in range(calls):
+        sample(masks)
+    return (time.perf_counter() - start) / calls * 1e6
+
+
 def vector_python_argmax(env: kalsim.KalsimVecEnv, batches: int) -> float:
     """The same loop with the common argmax-of-masked-uniform-scores sampler (25 draws per
     env), for comparison."""
@@ -105,26 +130,33 @@ def main(argv: Optional[list[str]] = None) -> int:
     for threads in args.threads:
         env = kalsim.KalsimVecEnv(args.num_envs, threads=threads, copy=False)
         vector_python(env, 3)  # warm-up: thread pool, first touch
-        py, arg, native = [], [], []
+        py, kept, arg, native, samp = [], [], [], [], []
         for _ in range(args.repeats):  # interleaved, so drift hits all alike
             native.append(vector_native(env, args.batches))
             py.append(vector_python(env, args.batches))
+            kept.append(vector_python_keeping_infos(env, args.batches))
             arg.append(vector_python_argmax(env, args.batches))
+            samp.append(sampler_us(env, args.batches))
         row = {
             "n": args.num_envs,
             "threads": threads,
             "python_steps_per_s": statistics.median(py),
+            "kept_infos_steps_per_s": statistics.median(kept),
             "argmax_steps_per_s": statistics.median(arg),
             "native_steps_per_s": statistics.median(native),
+            "sampler_us": statistics.median(samp),
         }
         row["ratio"] = row["python_steps_per_s"] / row["native_steps_per_s"]
+        row["kept_infos_ratio"] = row["kept_infos_steps_per_s"] / row["native_steps_per_s"]
         row["argmax_ratio"] = row["argmax_steps_per_s"] / row["native_steps_per_s"]
         out["vec_env"].append(row)
         env.close()
         print(
             f"vec_env n {args.num_envs} threads {threads} python {row['python_steps_per_s']:.0f} "
             f"native {row['native_steps_per_s']:.0f} ratio {row['ratio']:.2f} "
-            f"(argmax sampler {row['argmax_steps_per_s']:.0f}, {row['argmax_ratio']:.2f})"
+            f"(infos kept {row['kept_infos_ratio']:.2f}; argmax sampler "
+            f"{row['argmax_steps_per_s']:.0f}, {row['argmax_ratio']:.2f}; "
+            f"sampler {row['sampler_us']:.1f} us)"
         )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")

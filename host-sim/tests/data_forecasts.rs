@@ -58,7 +58,8 @@ fn forecasts_in_a_capture_and_in_a_side_file() {
             a.forecasts[0].p_yes_ppm,
             a.forecasts[0].stderr_ppm
         ),
-        (0, 613_200, 50_000)
+        (1, 613_200, 50_000),
+        "stamped 1100, after the snapshot at 1000: known from the next event (2000) on"
     );
     // Side file: joined at the first event at or after its time; floats read too.
     let side = r#"{"type":"forecast","msg":{"market_ticker":"A","p_yes":0.7,"stderr":0.1,"ts_ms":2500}}
@@ -72,6 +73,40 @@ fn forecasts_in_a_capture_and_in_a_side_file() {
         (2, 700_000)
     );
     assert_eq!(ds.report.forecasts_after_end, 1);
+}
+
+/// A forecast in a capture is never known before its own time: at the latest book event
+/// when stamped no later than it (or unstamped), else from the next event on; one stamped
+/// after the market's last event is dropped and counted.
+#[test]
+fn capture_forecasts_are_not_known_before_their_time() {
+    let capture = r#"{"type":"orderbook_snapshot","sid":1,"seq":1,"msg":{"market_ticker":"A","yes":[[40,100]],"no":[[55,100]],"ts_ms":1000}}
+{"type":"forecast","msg":{"market_ticker":"A","p_yes":"0.10","stderr":"0.01","ts_ms":1000}}
+{"type":"forecast","msg":{"market_ticker":"A","p_yes":"0.20","stderr":"0.01"}}
+{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":"A","side":"yes","price":40,"delta":5}}
+{"type":"forecast","msg":{"market_ticker":"A","p_yes":"0.30","stderr":"0.01","ts_ms":1500}}
+{"type":"forecast","msg":{"market_ticker":"A","p_yes":"0.40","stderr":"0.01","ts_ms":900}}
+{"type":"orderbook_delta","sid":1,"seq":3,"msg":{"market_ticker":"A","side":"yes","price":40,"delta":5,"ts_ms":3000}}
+{"type":"forecast","msg":{"market_ticker":"A","p_yes":"0.50","stderr":"0.01","ts_ms":3000}}
+{"type":"forecast","msg":{"market_ticker":"A","p_yes":"0.60","stderr":"0.01","ts_ms":3001}}
+"#;
+    let ds = load_str("cap.jsonl", capture, &LoadOptions::default()).unwrap();
+    let a = &ds.markets[0];
+    let known: Vec<(u32, u32)> = a.forecasts.iter().map(|f| (f.event, f.p_yes_ppm)).collect();
+    // 0.30 is stamped after the delta (which carries the snapshot's 1000): known at event 2;
+    // 0.40, stamped earlier but read after it, not before it; 0.60 after the last event.
+    assert_eq!(
+        known,
+        [
+            (0, 100_000),
+            (0, 200_000),
+            (2, 300_000),
+            (2, 400_000),
+            (2, 500_000)
+        ]
+    );
+    assert_eq!(ds.report.forecasts_after_end, 1);
+    assert_eq!(ds.report.markets["A"].forecasts, 5);
 }
 
 #[test]

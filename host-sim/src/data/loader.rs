@@ -18,6 +18,8 @@ struct MarketState {
     desynced: bool,
     /// Subscription id the market's book messages arrive on (last seen).
     sid: Option<u64>,
+    /// Time of the latest book event (events without one carry the previous time).
+    last_ts_ms: Option<i64>,
     counts: MarketCounts,
 }
 
@@ -331,6 +333,7 @@ impl<'o> Loader<'o> {
                     book,
                     desynced: false,
                     sid,
+                    last_ts_ms: None,
                     counts,
                 },
             );
@@ -355,6 +358,7 @@ impl<'o> Loader<'o> {
         };
         let yes_range = range(levels, yes);
         let no_range = range(levels, no);
+        m.last_ts_ms = ts_ms.or(m.last_ts_ms);
         m.tape.events.push(TapeEvent {
             ts_ms,
             event: BookEvent::Snapshot {
@@ -401,6 +405,7 @@ impl<'o> Loader<'o> {
         if sid.is_some() {
             m.sid = sid;
         }
+        m.last_ts_ms = ts_ms.or(m.last_ts_ms);
         m.tape.events.push(TapeEvent {
             ts_ms,
             event: BookEvent::Delta {
@@ -413,7 +418,12 @@ impl<'o> Loader<'o> {
         Ok(())
     }
 
-    /// A forecast in the capture (SPEC §10): known from the market's latest book event on.
+    /// A forecast in the capture (SPEC §10): known from the market's latest book event on
+    /// when it is stamped no later than that event (or either has no time); one stamped
+    /// later did not exist yet at that event, so it is known from the next event on — the
+    /// rule a side file is joined by, and what a live agent deciding at each event would
+    /// have seen. One stamped after the market's last event is dropped at the end and
+    /// counted in `forecasts_after_end`.
     fn forecast(
         &mut self,
         ticker: &str,
@@ -425,7 +435,14 @@ impl<'o> Loader<'o> {
         match self.markets.get_mut(ticker) {
             Some(m) => {
                 let mut f = f;
-                f.event = m.tape.events.len().saturating_sub(1) as u32;
+                let latest = m.tape.events.len().saturating_sub(1);
+                let later = matches!((f.ts_ms, m.last_ts_ms), (Some(t), Some(e)) if t > e);
+                f.event = (latest + usize::from(later)) as u32;
+                // Arrival order is kept: a forecast never becomes known before one that
+                // arrived earlier in the capture.
+                if let Some(prev) = m.tape.forecasts.last() {
+                    f.event = f.event.max(prev.event);
+                }
                 m.tape.forecasts.push(f);
                 m.counts.forecasts += 1;
             }
@@ -499,7 +516,14 @@ impl<'o> Loader<'o> {
             results.extend(overrides.iter().map(|(k, v)| (k.clone(), *v)));
         }
         let mut markets: Vec<MarketTape> = Vec::with_capacity(self.markets.len());
-        for (ticker, m) in self.markets {
+        for (ticker, mut m) in self.markets {
+            // Forecasts stamped after the market's last event: never known (see `forecast`).
+            let end = m.tape.events.len() as u32;
+            let known = m.tape.forecasts.partition_point(|f| f.event < end);
+            let after = (m.tape.forecasts.len() - known) as u64;
+            m.tape.forecasts.truncate(known);
+            m.counts.forecasts = m.counts.forecasts.saturating_sub(after);
+            self.report.forecasts_after_end += after;
             self.report.markets.insert(ticker, m.counts);
             markets.push(m.tape);
         }

@@ -103,8 +103,9 @@ pub struct TapeEvent {
 /// in a side file joined by market and time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Forecast {
-    /// Index of the tape event from which the forecast is known (the last book event before
-    /// it in a capture; the first event at or after its time when joined from a side file).
+    /// Index of the tape event from which the forecast is known: the first event at or
+    /// after its time when joined from a side file; in a capture the last book event before
+    /// it, or the next one when the forecast is stamped later than that event.
     pub event: u32,
     /// The forecast's own time, ms since the epoch, when it carries one.
     pub ts_ms: Option<i64>,

@@ -54,7 +54,8 @@ pub struct LoadReport {
     pub dropped_while_desynced: u64,
     /// Settlement results naming a ticker that has no tape.
     pub unmatched_results: u64,
-    /// Forecasts of a side file later than every event of their market (dropped).
+    /// Forecasts later than every event of their market (dropped): from a side file, or
+    /// stamped after the market's last book event in a capture.
     pub forecasts_after_end: u64,
 }
 

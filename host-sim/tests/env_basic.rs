@@ -212,3 +212,40 @@ fn switching_to_same_step_still_resets_an_env_waiting_for_next_step() {
     assert_eq!((rw[0], te[0], tr[0]), (0.0, 0, 0), "the pending reset ran");
     assert_eq!(v.infos()[0].step, 0);
 }
+
+/// `episode_progress` reaches 1 at the episode's last decision under a `{ ms = t }` decision
+/// interval, also on the embedded synthetic data, whose first event (the snapshot) carries
+/// no timestamp: the horizon is counted on the clock the steps run on.
+#[test]
+fn ms_decision_interval_horizon_is_the_episode_length() {
+    use kalsim_core::OBS_FEATURES;
+    use kalsim_host_sim::env::DecisionInterval;
+    let progress = OBS_FEATURES
+        .iter()
+        .position(|f| f.name == "episode_progress")
+        .unwrap();
+    for interval in [
+        DecisionInterval::Ms(1_000),
+        DecisionInterval::Ms(2_500),
+        DecisionInterval::Events(7),
+    ] {
+        let mut cfg = small_config();
+        cfg.decision_interval = interval;
+        let (markets, _) = load_markets(&cfg).unwrap();
+        assert!(markets[0].events[0].ts_ms.is_none());
+        let mut env = Env::new(cfg, markets).unwrap();
+        let mut obs = vec![0.0; OBS_DIM];
+        env.reset(Some(3), &mut obs).unwrap();
+        let mut steps = 0u32;
+        loop {
+            let r = env.step(0, &mut obs).unwrap();
+            steps += 1;
+            if r.terminated || r.truncated {
+                break;
+            }
+            assert!(obs[progress] < 1.0, "{interval:?}: step {steps}");
+        }
+        assert_eq!(env.session().horizon(), steps, "{interval:?}");
+        assert_eq!(obs[progress], 1.0, "{interval:?}");
+    }
+}

@@ -66,9 +66,15 @@ impl MarketSession {
     pub fn for_tape(engine: Engine, horizon: u32, tape: &MarketTape) -> MarketSession {
         let mut s = MarketSession::new(engine, horizon);
         s.last_ts = tape.events.first().and_then(|e| e.ts_ms);
-        s.now_ms = tape.events.iter().find_map(|e| e.ts_ms).unwrap_or(0);
+        s.now_ms = MarketSession::start_ms(tape);
         s.close_ts_ms = tape.close_ts_ms;
         s
+    }
+
+    /// The exchange time a session over `tape` starts at: its first timestamp (events
+    /// before it carry none), 0 when it has none.
+    pub fn start_ms(tape: &MarketTape) -> i64 {
+        tape.events.iter().find_map(|e| e.ts_ms).unwrap_or(0)
     }
 
     /// The core engine (book, account, orders).

@@ -289,7 +289,8 @@ impl Env {
         }
         let mut count = 0u32;
         let mut at = 0usize;
-        let mut ts = tape.events[0].ts_ms.unwrap_or(0);
+        // The clock the steps run on: the tape's first timestamp, as the session starts it.
+        let mut ts = MarketSession::start_ms(tape);
         while at + 1 < len {
             let (next, next_ts) = next_decision(&self.config.decision_interval, tape, at, ts);
             at = next;

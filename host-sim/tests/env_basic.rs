@@ -249,3 +249,31 @@ fn ms_decision_interval_horizon_is_the_episode_length() {
         assert_eq!(obs[progress], 1.0, "{interval:?}");
     }
 }
+
+/// SPEC §9 `size_changes` counts trades whose tier differs from the previous trade's, also
+/// when orders reach the book later (`order_latency_ms`): the tier counts when it is sent.
+#[test]
+fn size_changes_count_orders_sent_with_latency() {
+    use kalsim_core::action::encode;
+    use kalsim_core::{Intent, Tier};
+    // BUY_YES of alternating tiers: each order's tier differs from the previous one's.
+    let plan = [Tier::Small, Tier::Medium, Tier::Small, Tier::Medium];
+    for latency in [0u32, 250] {
+        let mut cfg = small_config();
+        cfg.order_latency_ms = latency;
+        let (markets, _) = load_markets(&cfg).unwrap();
+        let mut env = Env::new(cfg, markets).unwrap();
+        let mut obs = vec![0.0; OBS_DIM];
+        env.reset(Some(5), &mut obs).unwrap();
+        for tier in plan {
+            let id = u32::from(encode(Intent::BuyYes, tier));
+            assert!(
+                env.action_mask()[id as usize],
+                "latency {latency}: {tier:?} masked"
+            );
+            let r = env.step(id, &mut obs).unwrap();
+            assert!(r.info.invalid_action == 0);
+        }
+        assert_eq!(env.metrics().size_changes, 3, "latency {latency}");
+    }
+}

@@ -413,14 +413,17 @@ impl Env {
             Phase::Done => return Err(EnvError::EpisodeOver),
             Phase::Running => {}
         }
-        let (outcome, mut filled, mut fee) = if self.config.order_latency_ms == 0 {
+        // The tier of the order this decision sends (SPEC §9 counts a trade's tier when it is
+        // placed; an order in flight is placed now and fills, if ever, when it arrives).
+        let (outcome, traded_tier, mut filled, mut fee) = if self.config.order_latency_ms == 0 {
             let o = self.session.act(action)?;
             if o.placed.is_some() {
                 self.order_counted = o.filled > 0;
             }
-            (o, o.filled, o.fee_cents)
+            (o, o.placed.map(|p| p.tier as u8), o.filled, o.fee_cents)
         } else {
-            (self.submit_later(action)?, 0, 0)
+            let (o, tier) = self.submit_later(action)?;
+            (o, tier.map(|t| t as u8), 0, 0)
         };
         let mut terminated = false;
         let mut truncated = false;
@@ -472,7 +475,7 @@ impl Env {
         let net = acct.realized_pnl().0 - acct.fees_paid().0;
         self.metrics.record(
             outcome.action,
-            outcome.placed.map(|o| o.tier as u8),
+            traded_tier,
             outcome.filled > 0,
             outcome.invalid.is_some(),
             acct.position(),
@@ -505,9 +508,14 @@ impl Env {
 
     /// Decide now, reach the book later (`order_latency_ms`): the action is checked against
     /// the state now (mask, limits at the limit price of now) and its plan goes in flight.
-    fn submit_later(&mut self, action: u32) -> Result<kalsim_core::StepOutcome, EnvError> {
+    /// Returns the decision's outcome and the tier of the order sent, if one was.
+    fn submit_later(
+        &mut self,
+        action: u32,
+    ) -> Result<(kalsim_core::StepOutcome, Option<Tier>), EnvError> {
         let (outcome, planned) = self.session.engine_mut().decide(action)?;
         self.session.begin_decision();
+        let sent = planned.map(|(_, tier)| tier);
         if let Some((plan, tier)) = planned {
             if self.in_flight.len() == MAX_IN_FLIGHT {
                 self.in_flight.remove(0);
@@ -519,7 +527,7 @@ impl Env {
                 arrives_ms: self.session.now_ms() + i64::from(self.config.order_latency_ms),
             });
         }
-        Ok(outcome)
+        Ok((outcome, sent))
     }
 
     /// Orders in flight whose arrival time has come reach the book, oldest first; an order

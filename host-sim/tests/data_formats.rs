@@ -151,3 +151,19 @@ fn several_files_merge_into_one_dataset() {
     assert_eq!(e.kind.name(), "io");
     assert!(e.to_string().contains("nope.jsonl"), "{e}");
 }
+
+/// A lifecycle message's close time is kept also when it arrives before the market's first
+/// snapshot (SPEC §10: nothing is silently dropped); one for a market that never gets a
+/// book is counted as ignored.
+#[test]
+fn lifecycle_close_time_before_the_first_snapshot_is_kept() {
+    let text = [
+        r#"{"type":"market_lifecycle_v2","msg":{"market_ticker":"T","close_ts":1700000000}}"#,
+        r#"{"type":"market_lifecycle_v2","msg":{"market_ticker":"GONE","close_ts":1700000500}}"#,
+        r#"{"type":"orderbook_snapshot","sid":1,"seq":1,"msg":{"market_ticker":"T","yes":[[40,10]],"no":[[55,10]]}}"#,
+    ]
+    .join("\n");
+    let ds = load_str("t.jsonl", &text, &LoadOptions::default()).unwrap();
+    assert_eq!(ds.markets[0].close_ts_ms, Some(1_700_000_000_000));
+    assert_eq!(ds.report.ignored_types.values().sum::<u64>(), 1);
+}

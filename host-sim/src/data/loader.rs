@@ -35,6 +35,9 @@ pub(crate) struct Loader<'o> {
     /// Counts for tickers that have no tape (errors before their first snapshot).
     orphan_counts: HashMap<String, MarketCounts>,
     results: HashMap<String, Side>,
+    /// Close (else determination) time per ticker from lifecycle messages, ms; applied to
+    /// the tapes at the end, so one read before the market's first snapshot is kept too.
+    close_times: HashMap<String, i64>,
     /// Next expected `seq` per `sid`, for the current source only.
     next_seq: HashMap<u64, u64>,
     report: LoadReport,
@@ -52,6 +55,7 @@ impl<'o> Loader<'o> {
             markets: HashMap::new(),
             orphan_counts: HashMap::new(),
             results: HashMap::new(),
+            close_times: HashMap::new(),
             next_seq: HashMap::new(),
             report: LoadReport::default(),
             yes: Vec::new(),
@@ -473,17 +477,20 @@ impl<'o> Loader<'o> {
                     field,
                 );
             }
-            if let Some(m) = self.markets.get_mut(ticker) {
-                m.tape.close_ts_ms = Some(crate::wire::time::integer_timestamp_ms(s));
-            }
+            self.close_times.insert(
+                ticker.to_owned(),
+                crate::wire::time::integer_timestamp_ms(s),
+            );
         }
-        let result = l.result;
-        match result {
+        match l.result {
             Some(side) => {
                 self.results.insert(ticker.to_owned(), side);
             }
-            // Lifecycle events without a result (open, close, ...) carry nothing for replay.
-            None => self.report.ignore_type(kind),
+            // Lifecycle events with neither a result nor a time carry nothing for replay.
+            None if l.close_ts_s.or(l.determination_ts_s).is_none() => {
+                self.report.ignore_type(kind);
+            }
+            None => {}
         }
         Ok(())
     }
@@ -533,6 +540,14 @@ impl<'o> Loader<'o> {
         markets.sort_by(|a, b| a.ticker.cmp(&b.ticker));
         for m in &mut markets {
             m.result = results.remove(&m.ticker);
+            if let Some(t) = self.close_times.remove(&m.ticker) {
+                m.close_ts_ms = Some(t);
+            }
+        }
+        // Close times of markets that never got a book: counted, not silently dropped.
+        for _ in 0..self.close_times.len() {
+            self.report
+                .ignore_type("market_lifecycle close time of a market without a book");
         }
         self.report.unmatched_results = results.len() as u64;
         Ok(Dataset {

@@ -543,19 +543,34 @@ impl<Q: QueueModel> Engine<Q> {
     }
 
     /// Replace the book with a snapshot (the overlay is kept, clamped to the new depth: SPEC
-    /// §4), then match the working order.
+    /// §4), run the queue model on a decrease it shows at the working order's level (as a
+    /// delta of the same size would: SPEC §4 fills a resting order when decreases at its
+    /// level exhaust the queue ahead), then match the working order.
     pub fn apply_snapshot(
         &mut self,
         yes: &[(Price, CentiContracts)],
         no: &[(Price, CentiContracts)],
     ) -> Result<EventOutcome, BookError> {
+        let before = self
+            .working
+            .map(|w| self.book.depth(w.plan.buys, w.plan.buy_limit).0);
         self.book.apply_snapshot(yes, no)?;
-        if let Some(w) = self.working.as_mut() {
-            w.queue_ahead_centi = w
-                .queue_ahead_centi
-                .min(self.book.depth(w.plan.buys, w.plan.buy_limit).0);
+        let mut queue_fill_centi = 0;
+        if let (Some(w), Some(before)) = (self.working.as_mut(), before) {
+            let after = self.book.depth(w.plan.buys, w.plan.buy_limit).0;
+            if after < before {
+                let (ahead, fill) = self.queue.on_decrease(
+                    w.queue_ahead_centi,
+                    before,
+                    before - after,
+                    &mut self.rng,
+                );
+                w.queue_ahead_centi = ahead;
+                queue_fill_centi = fill;
+            }
+            w.queue_ahead_centi = w.queue_ahead_centi.min(after);
         }
-        Ok(self.after_event(0))
+        Ok(self.after_event(queue_fill_centi))
     }
 
     /// Apply a signed depth change, run the queue model at the working order's level, then

@@ -262,6 +262,38 @@ fn snapshot_caps_the_queue_at_the_new_depth() {
     assert_eq!(e.apply_delta(Side::Yes, p(40), -3_200).unwrap().filled, 2);
 }
 
+/// A snapshot that lowers the working order's level past the queue ahead fills it as the
+/// same decrease arriving as a delta does (SPEC §4: decreases at its level exhaust the queue).
+#[test]
+fn a_snapshot_decrease_at_the_level_runs_the_queue_model_like_a_delta() {
+    let start = |e: &mut kalsim_core::Engine| {
+        e.step_action(encode(Intent::BuyYes, Tier::Medium) as u32)
+            .unwrap();
+        e.apply_delta(Side::Yes, p(40), 1_000).unwrap(); // 10 join behind us: 5 ahead, 15 shown
+        assert_eq!(e.working_order().unwrap().queue_ahead_centi, 500);
+    };
+    let mut by_delta = engine_with(passive(), &[(40, 5)], &[(55, 100)]);
+    start(&mut by_delta);
+    let d = by_delta.apply_delta(Side::Yes, p(40), -1_300).unwrap();
+    let mut by_snapshot = engine_with(passive(), &[(40, 5)], &[(55, 100)]);
+    start(&mut by_snapshot);
+    let s = by_snapshot
+        .apply_snapshot(&[(p(40), c(2))], &[(p(55), c(100))])
+        .unwrap();
+    assert_eq!((s.filled, s.fee_cents), (d.filled, d.fee_cents));
+    assert_eq!(s.filled, 8);
+    assert_eq!(by_snapshot.working_order(), by_delta.working_order());
+    assert_eq!(by_snapshot.account(), by_delta.account());
+    // An increase in a snapshot is liquidity behind the order: nothing fills.
+    let mut more = engine_with(passive(), &[(40, 5)], &[(55, 100)]);
+    start(&mut more);
+    let s = more
+        .apply_snapshot(&[(p(40), c(30))], &[(p(55), c(100))])
+        .unwrap();
+    assert_eq!(s.filled, 0);
+    assert_eq!(more.working_order().unwrap().queue_ahead_centi, 500);
+}
+
 #[test]
 fn probabilistic_queue_model_is_seeded() {
     let run = |seed: u64| {

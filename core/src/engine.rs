@@ -239,6 +239,16 @@ pub struct Engine<Q: QueueModel = QueueModelKind> {
     last_prices: LastPrices,
     queue: Q,
     rng: Rng,
+    /// The working order's maker fills this step: `Σ cᵢ·Pᵢ·(100 − Pᵢ)` and the maker fee
+    /// charged for them so far (SPEC §4: one fee per order per step, rounded up once).
+    maker_step: MakerStep,
+}
+
+/// The working order's maker fills within the current step (see [`Engine::begin_step`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct MakerStep {
+    weight: u64,
+    charged: i64,
 }
 
 impl Engine<QueueModelKind> {
@@ -282,6 +292,7 @@ impl<Q: QueueModel> Engine<Q> {
             last_prices: LastPrices::UNQUOTED,
             queue,
             rng: Rng::new(seed),
+            maker_step: MakerStep::default(),
         }
     }
 
@@ -293,6 +304,15 @@ impl<Q: QueueModel> Engine<Q> {
         self.last_order = None;
         self.last_prices = LastPrices::UNQUOTED;
         self.rng = Rng::new(seed);
+        self.maker_step = MakerStep::default();
+    }
+
+    /// A new step begins (SPEC §4 charges the maker fee once per order per step, over all
+    /// its fills in the step). [`Engine::step_action`] calls it; a host that decides with
+    /// [`Engine::decide`] and executes later calls it at each decision.
+    #[inline]
+    pub fn begin_step(&mut self) {
+        self.maker_step = MakerStep::default();
     }
 
     /// The configuration.
@@ -426,6 +446,7 @@ impl<Q: QueueModel> Engine<Q> {
     /// reason, or refused when `strict`.
     pub fn step_action(&mut self, action: u32) -> Result<StepOutcome, StepError> {
         let (mut outcome, planned) = self.decide(action)?;
+        self.begin_step();
         if let Some((plan, tier)) = planned {
             let (cancelled, filled, fee) = self.execute_plan(plan, tier);
             outcome.cancelled = cancelled;
@@ -523,6 +544,7 @@ impl<Q: QueueModel> Engine<Q> {
         let rests = self.config.pricing != PricingMode::Sweep
             || self.config.sweep_remainder == SweepRemainder::Rest;
         if remaining > 0 && rests {
+            self.maker_step = MakerStep::default(); // another order
             self.working = Some(WorkingOrder {
                 plan,
                 remaining,
@@ -632,10 +654,13 @@ impl<Q: QueueModel> Engine<Q> {
             if filled > 0 {
                 let limit = w.plan.buy_limit;
                 self.account.buy(w.plan.buys, filled, limit);
-                let fee = self
-                    .config
-                    .fees
-                    .maker_from_weight(level_weight(filled, limit));
+                // Charged as the fills happen (§5), rounded up once over the step's fills
+                // (§4): each fill pays what the step's running total adds.
+                let step = &mut self.maker_step;
+                step.weight = step.weight.saturating_add(level_weight(filled, limit));
+                let total = self.config.fees.maker_from_weight(step.weight).0;
+                let fee = Cents(total - step.charged);
+                step.charged = total;
                 self.account.charge_fee(fee);
                 w.remaining -= filled;
                 out = EventOutcome {

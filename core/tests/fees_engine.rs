@@ -104,3 +104,41 @@ fn maker_vectors_through_engine() {
     // Off by default: the same fills are free.
     assert_eq!(maker_fee_through_engine(50, false), (100, 0, 5_000));
 }
+
+/// SPEC §4: the maker fee is one fee per order per step, `ceil` over the Σ of all its fills in
+/// the step, charged as the fills happen; the next step rounds its own fills anew.
+#[test]
+fn maker_fee_rounds_once_per_order_per_step() {
+    let config = EngineConfig {
+        pricing: PricingMode::Passive,
+        fees: FeeSchedule {
+            maker_fees: true,
+            ..FeeSchedule::KALSHI
+        },
+        limits: loose(),
+        ..EngineConfig::default()
+    };
+    let mut e = engine_with(config, &[(50, 0)], &[(45, 30)]);
+    e.apply_delta(Side::Yes, p(50), 100).unwrap(); // one contract shown at YES 50
+    e.step_action(encode(Intent::BuyYes, Tier::Giant) as u32)
+        .unwrap();
+    e.apply_delta(Side::Yes, p(50), 10_000).unwrap(); // 100 join behind us
+    // In one step: four fills of one contract at 50¢ (weight 2 500 each, 0.4375¢ each):
+    // ceil(175 × 10 000 / 10⁶) = 2¢ in all, not 4 × 1¢; each fill pays what it adds.
+    let mut fees = Vec::new();
+    for k in 0..5 {
+        let ev = e
+            .apply_delta(Side::Yes, p(50), if k == 0 { -200 } else { -100 })
+            .unwrap();
+        assert_eq!(ev.filled, 1);
+        fees.push(ev.fee_cents);
+    }
+    // 1 ahead + 1 filled, then 1 each: cumulative weights 2 500 … 12 500 → 1, 1, 2, 2, 3¢.
+    assert_eq!(fees, [1, 0, 1, 0, 1]);
+    assert_eq!(e.account().fees_paid(), Cents(3));
+    // A HOLD starts a new step for the same order: its first fill rounds up on its own.
+    e.step_action(0).unwrap();
+    let ev = e.apply_delta(Side::Yes, p(50), -100).unwrap();
+    assert_eq!((ev.filled, ev.fee_cents), (1, 1));
+    assert_eq!(e.account().fees_paid(), Cents(4));
+}

@@ -211,6 +211,7 @@ impl MarketSession {
     /// Count a decision taken now and start its clock (the action is executed by the
     /// caller, now or later).
     pub fn begin_decision(&mut self) {
+        self.engine.begin_step();
         self.decisions = self.decisions.saturating_add(1);
         self.decision_ts = self.last_ts;
     }

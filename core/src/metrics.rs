@@ -115,7 +115,16 @@ pub struct SizingMetrics {
     last_tier: Option<u8>,
     trip_max: u64,
     trip_start_net: i64,
+    /// Signed position after the last recorded step (a flip through flat ends a trip).
+    last_position: i64,
     steps: u64,
+}
+
+/// Whether going from position `before` to `after` (signed contracts) passes through flat
+/// without stopping there: from long YES to long NO or back (SPEC §9 round trips).
+#[inline]
+pub const fn flips(before: i64, after: i64) -> bool {
+    (before > 0 && after < 0) || (before < 0 && after > 0)
 }
 
 impl SizingMetrics {
@@ -163,6 +172,7 @@ impl SizingMetrics {
             last_tier: None,
             trip_max: 0,
             trip_start_net: 0,
+            last_position: 0,
             steps: 0,
         }
     }
@@ -205,6 +215,12 @@ impl SizingMetrics {
         self.max_position_reached = self.max_position_reached.max(abs);
         self.position_sizes.push(abs as f64);
         // Round trips: from flat to flat; size = largest |position|, profit = net P&L change.
+        // A step that flips the position (long YES to long NO, say) passes through flat: it
+        // ends the trip there (its order's fee counted in it) and starts the next one.
+        if flips(self.last_position, position) && self.trip_max > 0 {
+            self.close_trip(net_pnl_cents);
+        }
+        self.last_position = position;
         if abs > 0 {
             self.trip_max = self.trip_max.max(abs);
         } else if self.trip_max > 0 {
@@ -344,5 +360,24 @@ mod tests {
         assert!((m.max_drawdown - 100.0 / 1_100.0).abs() < 1e-12);
         assert!((m.size_efficiency() - 1.0).abs() < 1e-12);
         assert_eq!(m.win_rate(), 0.5);
+    }
+
+    #[test]
+    fn a_flip_through_flat_ends_one_round_trip_and_starts_the_next() {
+        let mut m = SizingMetrics::new(1_000);
+        // Long 10 YES; one BUY_NO of 50 closes them (+30 net) and opens 40 NO; those close
+        // flat with −40 more; a last flip from 20 YES to 10 NO stays open to the end.
+        m.record(1, Some(1), true, false, 10, 0, 1, 1_000);
+        m.record(9, Some(3), true, false, -40, 30, 3, 1_010);
+        m.record(1, Some(3), true, false, 0, -10, 5, 990);
+        m.record(3, Some(2), true, false, 20, -10, 6, 985);
+        m.record(8, Some(1), true, false, -10, 0, 7, 990);
+        m.finish(0, 5);
+        assert_eq!(m.round_trips(), 4);
+        // Sizes 10 (+30), 40 (−40), 20 (+10), 10 (+5 unrealised at the end).
+        assert_eq!(m.winning_sizes.count(), 3);
+        assert_eq!(m.winning_sizes.mean(), (10.0 + 20.0 + 10.0) / 3.0);
+        assert_eq!(m.losing_sizes.mean(), 40.0);
+        assert!(flips(1, -1) && flips(-3, 2) && !flips(0, 5) && !flips(5, 0) && !flips(2, 7));
     }
 }

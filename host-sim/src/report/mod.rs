@@ -257,11 +257,25 @@ pub struct Progress {
 struct TripTracker {
     max_abs: u64,
     start_net: i64,
+    last_position: i64,
 }
 
 impl TripTracker {
     /// `net` = PV − initial PV = realised − fees + unrealised; when flat, realised − fees.
-    fn push(&mut self, position: i64, net: i64, episode: u32, out: &mut Vec<RoundTrip>) {
+    /// `realized_net` = realised − fees: where a step flips the position through flat (as
+    /// `SizingMetrics` does), the trip ends there at that value, the next one starts from it.
+    fn push(
+        &mut self,
+        position: i64,
+        net: i64,
+        realized_net: i64,
+        episode: u32,
+        out: &mut Vec<RoundTrip>,
+    ) {
+        if kalsim_core::metrics::flips(self.last_position, position) && self.max_abs > 0 {
+            self.close(realized_net, episode, out);
+        }
+        self.last_position = position;
         let abs = position.unsigned_abs();
         if abs > 0 {
             self.max_abs = self.max_abs.max(abs);
@@ -342,7 +356,8 @@ pub fn run_episodes(
             total_steps += 1;
             let pv = r.info.portfolio_value_cents;
             equity.push(pv);
-            tracker.push(r.info.position, pv - initial, ep, &mut trips);
+            let realized_net = r.info.realized_pnl_cents - r.info.fees_paid_cents;
+            tracker.push(r.info.position, pv - initial, realized_net, ep, &mut trips);
             let done = r.terminated || r.truncated;
             progress(Progress {
                 episode: ep,

@@ -489,3 +489,29 @@ impl RunReport {
         self.aggregate.size_efficiency_pooled
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{RoundTrip, TripTracker};
+
+    #[test]
+    fn trips_end_at_flat_and_at_flips_through_flat() {
+        let mut t = TripTracker::default();
+        let mut out = Vec::new();
+        // (position, PV − initial, realised − fees) after each step.
+        for (pos, net, realized) in [
+            (10, -2, -1),
+            (-40, 20, 28),
+            (0, -10, -10),
+            (5, -11, -11),
+            (0, -12, -12),
+        ] {
+            t.push(pos, net, realized, 0, &mut out);
+        }
+        let trips: Vec<(u64, i64)> = out
+            .iter()
+            .map(|r: &RoundTrip| (r.size, r.profit_cents))
+            .collect();
+        assert_eq!(trips, [(10, 28), (40, -38), (5, -2)]);
+    }
+}

@@ -80,6 +80,27 @@ fn wrong_type() {
     );
 }
 
+/// A value of a JSON type the field cannot hold at all (an array for a number, a number for
+/// the ticker) is a `json` error naming the field.
+#[test]
+fn wrong_json_type_names_the_field() {
+    // The line is not read, so its seq is not consumed: the next delta is seq 2.
+    check_then(
+        &delta(2, r#""price":40,"delta":[1],"side":"yes""#),
+        2,
+        "json",
+        Some("msg.delta"),
+        "invalid type",
+    );
+    check_then(
+        r#"{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":5,"price":40,"delta":1,"side":"yes"}}"#,
+        2,
+        "json",
+        Some("msg.market_ticker"),
+        "invalid type",
+    );
+}
+
 #[test]
 fn price_zero_and_hundred() {
     check(

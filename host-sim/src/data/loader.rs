@@ -147,7 +147,7 @@ impl<'o> Loader<'o> {
                 },
                 source,
                 Some(line_no),
-                None,
+                json_error_field(bytes, &e),
             ),
             ticker: None,
         })?;
@@ -557,6 +557,20 @@ impl<'o> Loader<'o> {
     }
 }
 
+/// The field of a line that is valid JSON but holds a value of the wrong type there
+/// (`msg.delta`, `msg.yes[0]`), found by parsing it again with the path tracked — only on
+/// the error path, so good lines pay nothing for it. `None` for malformed JSON (the syntax
+/// error's line and column are in the message) or an error outside any field.
+fn json_error_field(bytes: &[u8], error: &serde_json::Error) -> Option<String> {
+    if !error.is_data() {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let err = serde_path_to_error::deserialize::<_, Line<'_>>(&mut de).err()?;
+    let path = err.path().to_string();
+    (path != ".").then_some(path)
+}
+
 /// Join a side file of forecast messages (JSON Lines, SPEC §10) into `dataset` by market and
 /// time: each forecast is known from the first event of its market at or after its `ts_ms`
 /// (events without a timestamp carry the previous one); one later than every event is
@@ -593,7 +607,7 @@ pub fn join_forecasts(
                     },
                     source,
                     Some(line_no),
-                    None,
+                    json_error_field(raw.as_bytes(), &e),
                 )
             })?;
             if line.kind.as_deref() != Some("forecast") {

@@ -93,7 +93,8 @@ pub(super) fn route(req: &Request, shared: &Shared) -> Outcome {
         }
         ("GET", ["portfolio", "balance"]) => Outcome::Respond(
             200,
-            json!({"balance": st.balance, "balance_dollars": matching::dollars_value(st.balance, st.faults.float_numbers),
+            json!({"balance": st.balance_cc.div_euclid(100),
+                "balance_dollars": matching::dollars_value(st.balance_cc, st.faults.float_numbers),
                 "portfolio_value": 0, "updated_ts": now_ms() / 1000}),
         ),
         ("GET", ["portfolio", "fills"]) => {

@@ -359,6 +359,56 @@ fn closing_market(lose_settled: bool) {
 }
 
 #[test]
+fn sub_cent_fees_are_applied_and_the_cash_reconciles_to_the_cent() {
+    // A direct member's account: trade fees rounded up to $0.0001 (`fee_cost` "0.0174"),
+    // the balance kept to $0.0001 and reported in cents rounded down.
+    let dir = scratch("subcent");
+    let (book, tickers, _) = script(2, 60, 17);
+    let ex = exchange(book, |c| c.sub_cent_fees = true);
+    let env = EnvConfig::default();
+    let log = dir.join("decisions.jsonl");
+    let (report, actor) = run_actor(
+        &ex,
+        actor_config(&env, &tickers, "subcent"),
+        6,
+        &log,
+        KillSwitch::new(None),
+        |_| {},
+    );
+    assert_eq!(report.stop, StopReason::Idle, "{report:?}");
+    let all = lines(&log);
+    let fills: Vec<&Value> = all.iter().filter(|l| l["kind"] == "fill").collect();
+    // Every fill of the exchange was applied, none skipped, and some fees were sub-cent.
+    assert_eq!(fills.len() as u64, ex.stats().fills, "{report:?}");
+    assert_eq!(report.fills_applied, ex.stats().fills);
+    assert!(
+        fills
+            .iter()
+            .any(|f| f["fee_micros"].as_i64().unwrap() % 10_000 != 0),
+        "no sub-cent fee in the run"
+    );
+    assert!(
+        !all.iter().any(|l| l["kind"] == "unparsed"
+            || l["kind"] == "venue_warning" && l.to_string().contains("skipped")),
+        "a fill was not understood"
+    );
+    // Fees rounded up as a whole: the cash is the venue's rounded-down balance, to the cent,
+    // at every reconciliation (no offset to adopt) and at the end.
+    for r in all.iter().filter(|l| l["kind"] == "reconcile") {
+        let diffs = r["discrepancies"].as_array().unwrap();
+        assert!(
+            !diffs
+                .iter()
+                .any(|d| d["field"] == "balance" || d["field"] == "position"),
+            "{r}"
+        );
+    }
+    let taken: i64 = fills.iter().map(|f| f["fee_cents"].as_i64().unwrap()).sum();
+    assert_eq!(taken, ex.fees_paid(), "the exact fees rounded up once");
+    assert_reconciled(&actor, &ex, &tickers);
+}
+
+#[test]
 fn a_deci_cent_market_is_refused_by_name_and_the_others_trade() {
     let dir = scratch("deci");
     let (mut book, mut tickers, _) = script(2, 60, 9);

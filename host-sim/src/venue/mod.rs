@@ -134,8 +134,12 @@ pub struct Fill {
     pub price: Price,
     /// Whether we took liquidity.
     pub is_taker: bool,
-    /// Fee charged on this fill (`fee_cost`), cents.
+    /// Fee charged on this fill (`fee_cost`), cents, rounded **up** to the next whole cent
+    /// when the venue reports a finer fee (Kalshi rounds trade fees to $0.0001).
     pub fee_cents: i64,
+    /// The same fee exactly, micro-dollars (1¢ = 10 000); `fee_cents × 10 000` whenever the
+    /// fee is a whole number of cents.
+    pub fee_micros: i64,
 }
 
 impl Fill {

@@ -82,6 +82,9 @@ pub struct Actor<V: LiveVenue> {
     index: HashMap<String, usize>,
     /// The venue's cash: adopted, then moved by fills, fees and settlements (live venues).
     venue_cash: i64,
+    /// Micro-dollars of fees taken from `venue_cash` beyond the exact fees, under one cent
+    /// (a fee finer than a cent is rounded up; the next fees are taken from this first).
+    fee_credit_micros: i64,
     /// Our cash less the venue's at the last reconciliation, when they differed.
     cash_mismatch: Option<i64>,
     seen_fills: HashSet<String>,
@@ -161,6 +164,7 @@ impl<V: LiveVenue> Actor<V> {
             markets,
             index,
             venue_cash,
+            fee_credit_micros: 0,
             cash_mismatch: None,
             seen_fills: HashSet::new(),
             order_fills: HashMap::new(),

@@ -166,7 +166,7 @@ impl<V: LiveVenue> Actor<V> {
             if ours_cash != balance.0 && !first {
                 diffs.push(json!({"field": "balance", "ours": ours_cash, "venue": balance.0}));
             }
-            self.venue_cash = balance.0;
+            self.adopt_cash(balance.0);
         } else if ours_cash == balance.0 {
             self.cash_mismatch = None;
         } else {
@@ -179,7 +179,7 @@ impl<V: LiveVenue> Actor<V> {
                 "adopted": adopt}),
             );
             if adopt {
-                self.venue_cash = balance.0;
+                self.adopt_cash(balance.0);
                 self.cash_mismatch = None;
             } else {
                 self.cash_mismatch = Some(offset);
@@ -210,6 +210,14 @@ impl<V: LiveVenue> Actor<V> {
         );
         self.drain_warnings();
         true
+    }
+
+    /// Take the venue's balance (cents) as the cash. Its fraction of a cent, if any, is
+    /// unknown, so no fee credit is carried past it (the safe side: the next fee is rounded
+    /// up afresh).
+    fn adopt_cash(&mut self, cents: i64) {
+        self.venue_cash = cents;
+        self.fee_credit_micros = 0;
     }
 
     /// The REST fills: on the first call the account's history (marked seen, not applied:

@@ -35,10 +35,10 @@ use super::{
     Fill, OrderAck, OrderRequest, PositionInfo, TimeInForce, Venue, VenueError, WorkingOrder,
     valid_client_order_id,
 };
-use crate::wire::fixed::parse_dollars_to_cents;
+use crate::wire::fixed::micros_to_cents_down;
 use crate::wire::orders::{
-    FILL_FIELDS, ORDER_FIELDS, note_unknown_fields, parse_book, parse_fill, parse_order,
-    position_centi, proto, str_field,
+    FILL_FIELDS, ORDER_FIELDS, dollars_micros, note_unknown_fields, parse_book, parse_fill,
+    parse_order, position_centi, proto, str_field,
 };
 use rest::{Call, Rest, RestConfig};
 
@@ -505,16 +505,7 @@ impl Venue for KalshiVenue {
 
     fn balance(&mut self) -> Result<Cents, VenueError> {
         let v = self.rest.get_json("/portfolio/balance", "")?;
-        if let Some(c) = v.get("balance").and_then(Value::as_i64) {
-            return Ok(Cents(c));
-        }
-        let s = v
-            .get("balance_dollars")
-            .and_then(crate::wire::orders::number_text)
-            .ok_or_else(|| proto("GET /portfolio/balance: answer without balance"))?;
-        parse_dollars_to_cents(&s)
-            .map(Cents)
-            .map_err(|e| proto(format!("GET /portfolio/balance: {e}")))
+        balance_cents(&v)
     }
 
     fn fills(&mut self) -> Result<Vec<Fill>, VenueError> {
@@ -564,10 +555,44 @@ impl Venue for KalshiVenue {
     }
 }
 
+/// The cash of a `GET /portfolio/balance` answer: `balance` (cents), else `balance_dollars`.
+/// A direct member's balance is kept to $0.0001; it is rounded **down** to the cent, so the
+/// account never counts cash it does not have (fees are rounded up; docs/live.md).
+fn balance_cents(v: &Value) -> Result<Cents, VenueError> {
+    if let Some(c) = v.get("balance").and_then(Value::as_i64) {
+        return Ok(Cents(c));
+    }
+    let raw = v
+        .get("balance_dollars")
+        .ok_or_else(|| proto("GET /portfolio/balance: answer without balance"))?;
+    dollars_micros(raw, "balance_dollars")
+        .map(|m| Cents(micros_to_cents_down(m)))
+        .map_err(|e| proto(format!("GET /portfolio/balance: {e}")))
+}
+
 /// YES-book price of a contract price (for logging and reconciliation).
 pub fn yes_book_price(contract: Side, price: kalsim_core::Price) -> kalsim_core::Price {
     match contract {
         Side::Yes => price,
         Side::No => price.complement(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_sub_cent_balance_is_rounded_down() {
+        let cents = |v: Value| balance_cents(&v).unwrap().0;
+        assert_eq!(
+            cents(json!({"balance": 12_345, "balance_dollars": "123.4567"})),
+            12_345
+        );
+        assert_eq!(cents(json!({"balance_dollars": "123.4567"})), 12_345);
+        assert_eq!(cents(json!({"balance_dollars": 123.45})), 12_345);
+        assert_eq!(cents(json!({"balance_dollars": "-0.0001"})), -1);
+        assert!(balance_cents(&json!({"portfolio_value": 1})).is_err());
     }
 }

@@ -507,3 +507,34 @@ fn sub_cent_fees_are_read_exactly_and_no_fill_is_lost() {
     assert_eq!(v.balance().unwrap(), ex.balance());
     no_violations(&ex);
 }
+
+#[test]
+fn listings_page_with_an_opaque_cursor_sent_back_exactly() {
+    // Pages of two items, so every listing spans pages; each cursor holds `+ / =`, `& % # ?`,
+    // a space and a non-ASCII letter, and must reach the exchange exactly as it was given.
+    let ex = exchange(|c| c.max_page = 2);
+    let mut v = venue(&ex, |_| {});
+    for i in 0..5u8 {
+        let bid = order(Intent::BuyYes, 1, 30 - i, &format!("page-rest-{i}"));
+        let a = v.place_order(&bid).unwrap();
+        assert_eq!(a.status, OrderStatus::Resting);
+    }
+    for i in 0..3 {
+        let take = order(Intent::BuyYes, 1, 45, &format!("page-take-{i}"));
+        assert_eq!(v.place_order(&take).unwrap().filled, Contracts(1));
+    }
+    let mut resting: Vec<String> = v
+        .working_orders()
+        .unwrap()
+        .into_iter()
+        .map(|w| w.client_order_id)
+        .collect();
+    resting.sort();
+    let want: Vec<String> = (0..5).map(|i| format!("page-rest-{i}")).collect();
+    assert_eq!(resting, want);
+    assert_eq!(v.fills().unwrap().len(), 3);
+    // The look-up pages through the market's eight orders to the last one placed.
+    let last = v.find_order_by_client_id(T, "page-take-2").unwrap();
+    assert_eq!(last.map(|a| a.filled), Some(Contracts(1)));
+    no_violations(&ex);
+}

@@ -82,6 +82,9 @@ pub struct ExchangeConfig {
     pub max_clock_skew: Duration,
     /// Largest batch accepted.
     pub max_batch: usize,
+    /// Most items on one page of a listing (a request's `limit` is capped by it), so a test
+    /// can make a few items span several pages.
+    pub max_page: usize,
 }
 
 impl ExchangeConfig {
@@ -102,6 +105,7 @@ impl ExchangeConfig {
             ws_lockstep: false,
             max_clock_skew: Duration::from_secs(30),
             max_batch: 20,
+            max_page: 1000,
         }
     }
 }

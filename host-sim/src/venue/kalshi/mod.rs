@@ -26,6 +26,7 @@ use std::fmt;
 use std::time::Duration;
 
 use kalsim_core::{Cents, Contracts, OrderBook, Side};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
 use super::auth::Credentials;
@@ -55,6 +56,13 @@ const MAX_PAGES: usize = 50;
 const FILL_OVERLAP_S: u64 = 30;
 /// Largest batch sent in one request (Kalshi's documented batch limit is 20 for cancels).
 pub const MAX_BATCH: usize = 20;
+/// What a query value keeps as is: RFC 3986's unreserved characters. Everything else is
+/// percent-encoded — an opaque cursor may hold `+` (a space once decoded), `/`, `=`, `&`...
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The live Kalshi venue (blocking).
 pub struct KalshiVenue {
@@ -196,8 +204,9 @@ impl KalshiVenue {
                 q = format!("{query}&{q}");
             }
             if !cursor.is_empty() {
+                // The cursor is opaque: sent back exactly, percent-encoded.
                 q.push_str("&cursor=");
-                q.push_str(&cursor);
+                q.extend(utf8_percent_encode(&cursor, QUERY_VALUE));
             }
             let v = self.rest.get_json(path, &q)?;
             if let Some(items) = v.get(key).and_then(Value::as_array) {
@@ -207,9 +216,7 @@ impl KalshiVenue {
                 .get("cursor")
                 .and_then(Value::as_str)
                 .unwrap_or("")
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || "-_=+/".contains(*c))
-                .collect();
+                .to_owned();
             if cursor.is_empty() {
                 return Ok(out);
             }
@@ -582,6 +589,14 @@ pub fn yes_book_price(contract: Side, price: kalsim_core::Price) -> kalsim_core:
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn query_values_keep_only_unreserved_characters() {
+        let enc = |s: &str| utf8_percent_encode(s, QUERY_VALUE).to_string();
+        assert_eq!(enc("AbZ09-._~"), "AbZ09-._~");
+        assert_eq!(enc("a+b/c=="), "a%2Bb%2Fc%3D%3D");
+        assert_eq!(enc("x y&z%#?é"), "x%20y%26z%25%23%3F%C3%A9");
+    }
 
     #[test]
     fn a_sub_cent_balance_is_rounded_down() {

@@ -74,8 +74,9 @@ pub struct ExchangeConfig {
     pub ws_script: Vec<Value>,
     /// Pause between streamed messages.
     pub ws_interval: Duration,
-    /// Stream a scripted message only against a credit given by [`Exchange::release`]
-    /// (one message per credit), so a test can pace the feed on the client's decisions:
+    /// Stream a scripted book message only against a credit given by [`Exchange::release`]
+    /// (one message per credit; lifecycle messages, which lead to no decision, go with the
+    /// book message before them), so a test can pace the feed on the client's decisions:
     /// the book the exchange matches against is then the book the client decided on.
     pub ws_lockstep: bool,
     /// Largest accepted difference between a request's timestamp and the exchange clock.
@@ -134,6 +135,11 @@ pub struct Faults {
     pub drop_fill_messages: u32,
     /// Settle markets without sending their `settled` lifecycle message (lost in transit).
     pub drop_settled_messages: u32,
+    /// Pause markets without sending their `deactivated` message (lost, or still in flight
+    /// when the client's next order arrives: the order is refused `trading_paused`).
+    pub drop_deactivated_messages: u32,
+    /// Reactivate markets without sending their `activated` message (lost in transit).
+    pub drop_activated_messages: u32,
     /// Send prices and counts as JSON numbers instead of fixed-point strings.
     pub float_numbers: bool,
     /// Close the WebSocket (no close frame) after this many more script messages.

@@ -222,6 +222,14 @@ impl VenueError {
             if matches!(code.as_str(), "market_closed" | "market_not_open" | "trading_paused"
                 | "market_inactive" | "market_settled"))
     }
+
+    /// Whether the market refused the order because trading there is paused (status
+    /// `inactive`), which ends when the exchange reactivates it; a subset of
+    /// [`is_market_closed`](Self::is_market_closed).
+    pub fn is_market_paused(&self) -> bool {
+        matches!(self, VenueError::Rejected { code, .. }
+            if matches!(code.as_str(), "trading_paused" | "market_inactive"))
+    }
 }
 
 impl fmt::Display for VenueError {
@@ -350,6 +358,14 @@ mod tests {
             reason: "closed".into(),
         };
         assert!(closed.is_market_closed());
+        assert!(!closed.is_market_paused());
         assert!(!e.is_market_closed());
+        let paused = VenueError::Rejected {
+            endpoint: "POST /portfolio/events/orders".into(),
+            status: 400,
+            code: "trading_paused".into(),
+            reason: "paused".into(),
+        };
+        assert!(paused.is_market_closed() && paused.is_market_paused());
     }
 }

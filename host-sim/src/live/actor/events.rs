@@ -5,7 +5,7 @@
 use kalsim_core::Side;
 use serde_json::json;
 
-use super::{Actor, LiveVenue};
+use super::{Actor, Halt, LiveVenue};
 use crate::venue::{Fill, LifecycleEvent, OrderUpdate, VenueError};
 use crate::wire::fixed::{MICROS_PER_CENT, micros_to_cents_up};
 
@@ -161,12 +161,42 @@ impl<V: LiveVenue> Actor<V> {
         );
     }
 
-    /// Stop trading market `i` cleanly: cancel our order there, no breaker trip.
+    /// Stop trading market `i` for good, cleanly: cancel our order there, no breaker trip.
+    /// A paused market that closes stays closed.
     pub(super) fn close_market(&mut self, i: usize, why: &str) {
-        if self.markets[i].closed.is_some() {
+        self.halt_market(i, Halt::Closed(why.to_owned()));
+    }
+
+    /// Stop trading market `i` until the venue reports it active again (see
+    /// [`reopen_market`](Self::reopen_market)); a closed market stays closed.
+    pub(super) fn pause_market(&mut self, i: usize, why: &str) {
+        self.halt_market(i, Halt::Paused(why.to_owned()));
+    }
+
+    /// A paused market `i` is active again: it trades again. Kalshi cancels every resting
+    /// order when it reactivates a market, so nothing of ours works there any more. A market
+    /// closed for good, or trading, is left as it is.
+    pub(super) fn reopen_market(&mut self, i: usize, how: &str) {
+        let m = &mut self.markets[i];
+        let Some(Halt::Paused(why)) = m.closed.take_if(|h| matches!(h, Halt::Paused(_))) else {
             return;
+        };
+        m.working = None;
+        m.session.engine_mut().cancel_working();
+        let ticker = m.ticker.clone();
+        self.note(
+            json!({"kind": "market_reopened", "ticker": ticker, "paused": why,
+            "reason": how}),
+        );
+    }
+
+    fn halt_market(&mut self, i: usize, halt: Halt) {
+        match (&self.markets[i].closed, &halt) {
+            (None, _) | (Some(Halt::Paused(_)), Halt::Closed(_)) => {}
+            _ => return,
         }
-        self.markets[i].closed = Some(why.to_owned());
+        let (why, paused) = (halt.reason().to_owned(), matches!(halt, Halt::Paused(_)));
+        self.markets[i].closed = Some(halt);
         let ticker = self.markets[i].ticker.clone();
         let mut cancelled = None;
         if let Some(w) = self.markets[i].working.take() {
@@ -176,7 +206,7 @@ impl<V: LiveVenue> Actor<V> {
         }
         self.markets[i].session.engine_mut().cancel_working();
         self.note(
-            json!({"kind": "market_closed", "ticker": ticker, "reason": why,
+            json!({"kind": "market_closed", "ticker": ticker, "reason": why, "paused": paused,
             "working_order_cancelled": cancelled}),
         );
     }
@@ -196,13 +226,11 @@ impl<V: LiveVenue> Actor<V> {
                 .set_close_ts_ms(Some(crate::data::integer_timestamp_ms(close)));
         }
         match l.event_type.as_str() {
-            "deactivated" => self.close_market(i, "paused by the exchange (deactivated)"),
+            "deactivated" => self.pause_market(i, "paused by the exchange (deactivated)"),
             "activated" => {
-                let m = &mut self.markets[i];
-                if m.closed.as_deref().is_some_and(|c| c.starts_with("paused")) {
-                    m.closed = None;
-                }
+                self.reopen_market(i, "activated");
                 // Kalshi cancels every resting order when it reactivates a market.
+                let m = &mut self.markets[i];
                 m.working = None;
                 m.session.engine_mut().cancel_working();
             }

@@ -38,6 +38,24 @@ struct Working {
     first_miss: Option<Instant>,
 }
 
+/// Why a market is not trading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Halt {
+    /// Paused by the exchange (`deactivated`, status `inactive`, an order refused as
+    /// `trading_paused`): trading resumes when the venue reports the market active again.
+    Paused(String),
+    /// Closed, determined or settled: for good.
+    Closed(String),
+}
+
+impl Halt {
+    fn reason(&self) -> &str {
+        match self {
+            Halt::Paused(why) | Halt::Closed(why) => why,
+        }
+    }
+}
+
 struct Market {
     ticker: String,
     /// The mirror: engine, observation state, exchange clock, horizon (as in replay).
@@ -58,8 +76,8 @@ struct Market {
     position_mismatch: Option<i64>,
     /// Refused for trading (price grid or counts the core cannot represent).
     refused: Option<String>,
-    /// Not trading: paused, closed, determined or settled.
-    closed: Option<String>,
+    /// Not trading: paused, or closed, determined or settled.
+    closed: Option<Halt>,
     /// `close_ts` from the lifecycle, Unix seconds.
     close_ts: Option<i64>,
     /// Determined result (the mirror settled on it).
@@ -353,7 +371,7 @@ impl<V: LiveVenue> Actor<V> {
         let due: Vec<usize> = (0..self.markets.len())
             .filter(|&i| {
                 let m = &self.markets[i];
-                m.closed.is_none() && m.close_ts.is_some_and(|t| t <= now)
+                !matches!(m.closed, Some(Halt::Closed(_))) && m.close_ts.is_some_and(|t| t <= now)
             })
             .collect();
         for i in due {

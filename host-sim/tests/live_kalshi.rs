@@ -359,6 +359,155 @@ fn closing_market(lose_settled: bool) {
 }
 
 #[test]
+fn a_market_refused_as_paused_trades_again_once_activated() {
+    paused_market(false);
+}
+
+#[test]
+fn a_paused_market_whose_activated_message_is_lost_trades_again_after_reconciling() {
+    paused_market(true);
+}
+
+/// Market A is paused for a while, its `deactivated` message lost (as when an order races
+/// it), so the actor's next order there is refused `trading_paused`; then A is reactivated.
+fn paused_market(lose_activated: bool) {
+    let dir = scratch(if lose_activated {
+        "pause-lost"
+    } else {
+        "pause"
+    });
+    let (mut book, tickers, _) = script(2, 80, 5);
+    let a = tickers[0].clone();
+    let start = book.len() / 3;
+    book.insert(
+        start,
+        json!({"type": "market_lifecycle_v2", "msg": {"market_ticker": a,
+        "event_type": "deactivated", "is_deactivated": true}}),
+    );
+    book.insert(
+        start + 24,
+        json!({"type": "market_lifecycle_v2", "msg": {"market_ticker": a,
+        "event_type": "activated", "is_deactivated": false}}),
+    );
+    // Paced on the decisions, so the actor decides in A while A is paused.
+    let ex = exchange(book, |c| {
+        c.ws_lockstep = true;
+        c.ws_interval = Duration::ZERO;
+    });
+    ex.set_faults(Faults {
+        drop_deactivated_messages: 1,
+        drop_activated_messages: u32::from(lose_activated),
+        ..Faults::default()
+    });
+    ex.release(1);
+    let env = EnvConfig::default();
+    let log = dir.join("decisions.jsonl");
+    let (report, actor) = run_actor(
+        &ex,
+        actor_config(&env, &tickers, "pause"),
+        3,
+        &log,
+        KillSwitch::new(None),
+        |_| ex.release(1),
+    );
+    assert!(ex.ws_script_done(), "{report:?}");
+    assert_eq!(report.stop, StopReason::Idle, "{report:?}");
+    assert_eq!(report.breaker_trips, 0, "a pause is no fault: {report:?}");
+    let all = lines(&log);
+    let in_a = |l: &Value, kind: &str| l["kind"] == kind && l["ticker"] == a;
+    let refused = all
+        .iter()
+        .position(|l| {
+            in_a(l, "decision")
+                && l["verdict"] == "venue_error"
+                && l.to_string().contains("trading_paused")
+        })
+        .expect("an order in A refused as paused");
+    let reopened = all
+        .iter()
+        .position(|l| in_a(l, "market_reopened"))
+        .expect("A reopened when the venue reported it active");
+    assert!(reopened > refused);
+    // Paused (not closed) while the refused decision was taken (logged after it).
+    let paused = all
+        .iter()
+        .position(|l| in_a(l, "market_closed"))
+        .expect("A paused");
+    assert_eq!(paused + 1, refused, "{}", all[paused]);
+    assert_eq!(all[paused]["paused"], true, "{}", all[paused]);
+    if lose_activated {
+        assert_eq!(
+            all[reopened]["reason"], "the venue reports the market active",
+            "{}",
+            all[reopened]
+        );
+    }
+    // While paused nothing is sent in A; once active again, A trades.
+    assert!(
+        all[paused..reopened]
+            .iter()
+            .all(|l| !(in_a(l, "decision") && l["verdict"] == "sent"))
+    );
+    assert!(
+        all[reopened..]
+            .iter()
+            .any(|l| in_a(l, "decision") && l["verdict"] == "sent"),
+        "A never traded again: {report:?}"
+    );
+    assert_reconciled(&actor, &ex, &tickers);
+}
+
+#[test]
+fn sub_cent_fees_are_applied_and_the_cash_reconciles_to_the_cent() {
+    // A direct member's account: trade fees rounded up to $0.0001 (`fee_cost` "0.0174"),
+    // the balance kept to $0.0001 and reported in cents rounded down.
+    let dir = scratch("subcent");
+    let (book, tickers, _) = script(2, 60, 17);
+    let ex = exchange(book, |c| c.sub_cent_fees = true);
+    let env = EnvConfig::default();
+    let log = dir.join("decisions.jsonl");
+    let (report, actor) = run_actor(
+        &ex,
+        actor_config(&env, &tickers, "subcent"),
+        6,
+        &log,
+        KillSwitch::new(None),
+        |_| {},
+    );
+    assert_eq!(report.stop, StopReason::Idle, "{report:?}");
+    let all = lines(&log);
+    let fills: Vec<&Value> = all.iter().filter(|l| l["kind"] == "fill").collect();
+    // Every fill of the exchange was applied, none skipped, and some fees were sub-cent.
+    assert_eq!(fills.len() as u64, ex.stats().fills, "{report:?}");
+    assert_eq!(report.fills_applied, ex.stats().fills);
+    assert!(
+        fills
+            .iter()
+            .any(|f| f["fee_micros"].as_i64().unwrap() % 10_000 != 0),
+        "no sub-cent fee in the run"
+    );
+    assert!(
+        !all.iter().any(|l| l["kind"] == "unparsed"
+            || l["kind"] == "venue_warning" && l.to_string().contains("skipped")),
+        "a fill was not understood"
+    );
+    // Fees rounded up as a whole: the cash is the venue's rounded-down balance, to the cent,
+    // at every reconciliation (no offset to adopt) and at the end.
+    for r in all.iter().filter(|l| l["kind"] == "reconcile") {
+        let diffs = r["discrepancies"].as_array().unwrap();
+        assert!(
+            !diffs
+                .iter()
+                .any(|d| d["field"] == "balance" || d["field"] == "position"),
+            "{r}"
+        );
+    }
+    let taken: i64 = fills.iter().map(|f| f["fee_cents"].as_i64().unwrap()).sum();
+    assert_eq!(taken, ex.fees_paid(), "the exact fees rounded up once");
+    assert_reconciled(&actor, &ex, &tickers);
+}
+
+#[test]
 fn a_deci_cent_market_is_refused_by_name_and_the_others_trade() {
     let dir = scratch("deci");
     let (mut book, mut tickers, _) = script(2, 60, 9);

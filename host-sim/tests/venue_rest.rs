@@ -471,3 +471,70 @@ fn an_unanswered_submit_is_unresolved_never_rejected() {
     assert_eq!(ex.orders_per_client_order_id()["lost-1"], 1);
     no_violations(&ex);
 }
+
+#[test]
+fn sub_cent_fees_are_read_exactly_and_no_fill_is_lost() {
+    // A direct member's account: Kalshi rounds each trade fee up to $0.0001 (*Fee Rounding*)
+    // and keeps the balance to $0.0001, so one contract at 45¢ costs a `fee_cost` of "0.0174"
+    // (7 × 45 × 55 / 100 = 173.25 centicents, rounded up).
+    let ex = exchange(|c| c.sub_cent_fees = true);
+    let mut v = venue(&ex, |_| {});
+    for (i, float) in [false, false, true].into_iter().enumerate() {
+        ex.set_faults(Faults {
+            float_numbers: float,
+            ..Faults::default()
+        });
+        let ack = v
+            .place_order(&order(Intent::BuyYes, 1, 45, &format!("sub-{i}")))
+            .unwrap();
+        assert_eq!(ack.filled, Contracts(1));
+    }
+    assert_eq!(ex.fees_paid_centicents(), 3 * 174);
+    // Every fill is reported, its fee exact and rounded up to the cent for the account.
+    let fills = v.fills().unwrap();
+    assert_eq!(
+        fills
+            .iter()
+            .map(|f| (f.count.0, f.fee_micros, f.fee_cents))
+            .collect::<Vec<_>>(),
+        [(1, 17_400, 2); 3],
+        "{:?}",
+        v.drain_warnings()
+    );
+    assert!(v.drain_warnings().is_empty());
+    // The balance keeps the fraction; it is read rounded down: $1 000 − 1.35 − 0.0522.
+    assert_eq!(v.balance().unwrap(), Cents(100_000 - 135 - 6));
+    assert_eq!(v.balance().unwrap(), ex.balance());
+    no_violations(&ex);
+}
+
+#[test]
+fn listings_page_with_an_opaque_cursor_sent_back_exactly() {
+    // Pages of two items, so every listing spans pages; each cursor holds `+ / =`, `& % # ?`,
+    // a space and a non-ASCII letter, and must reach the exchange exactly as it was given.
+    let ex = exchange(|c| c.max_page = 2);
+    let mut v = venue(&ex, |_| {});
+    for i in 0..5u8 {
+        let bid = order(Intent::BuyYes, 1, 30 - i, &format!("page-rest-{i}"));
+        let a = v.place_order(&bid).unwrap();
+        assert_eq!(a.status, OrderStatus::Resting);
+    }
+    for i in 0..3 {
+        let take = order(Intent::BuyYes, 1, 45, &format!("page-take-{i}"));
+        assert_eq!(v.place_order(&take).unwrap().filled, Contracts(1));
+    }
+    let mut resting: Vec<String> = v
+        .working_orders()
+        .unwrap()
+        .into_iter()
+        .map(|w| w.client_order_id)
+        .collect();
+    resting.sort();
+    let want: Vec<String> = (0..5).map(|i| format!("page-rest-{i}")).collect();
+    assert_eq!(resting, want);
+    assert_eq!(v.fills().unwrap().len(), 3);
+    // The look-up pages through the market's eight orders to the last one placed.
+    let last = v.find_order_by_client_id(T, "page-take-2").unwrap();
+    assert_eq!(last.map(|a| a.filled), Some(Contracts(1)));
+    no_violations(&ex);
+}

@@ -104,7 +104,7 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
         .filter(|kv| !kv.is_empty())
         .map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (k.to_owned(), v.to_owned())
+            (query_decode(k), query_decode(v))
         })
         .collect();
     Some(Request {
@@ -114,6 +114,14 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
         headers,
         body,
     })
+}
+
+/// A query key or value as servers read it: `+` is a space, `%XX` a byte (UTF-8).
+fn query_decode(s: &str) -> String {
+    let spaced = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn write_response(mut stream: &TcpStream, status: u16, body: &Value, extra: &[(String, String)]) {

@@ -63,20 +63,29 @@ pub struct ExchangeConfig {
     pub deci_cent_markets: Vec<String>,
     /// Markets that charge maker fees on resting fills.
     pub maker_fee_markets: Vec<String>,
+    /// Charge fees as Kalshi does for a direct member (*Fee Rounding*): each trade fee
+    /// rounded up to $0.0001 instead of the cent, and the balance kept to $0.0001, so
+    /// `fee_cost` and `balance_dollars` carry sub-cent amounts (`"0.0175"`) and `balance`
+    /// (cents) is rounded down. Off: fees in whole cents by the core's schedule.
+    pub sub_cent_fees: bool,
     /// Kalshi WebSocket messages to stream, in order (`sid`/`seq` are rewritten). Book
     /// messages move the true books; `market_lifecycle_v2` messages move market states
     /// (a `close_date_updated` without `close_ts` closes the market now).
     pub ws_script: Vec<Value>,
     /// Pause between streamed messages.
     pub ws_interval: Duration,
-    /// Stream a scripted message only against a credit given by [`Exchange::release`]
-    /// (one message per credit), so a test can pace the feed on the client's decisions:
+    /// Stream a scripted book message only against a credit given by [`Exchange::release`]
+    /// (one message per credit; lifecycle messages, which lead to no decision, go with the
+    /// book message before them), so a test can pace the feed on the client's decisions:
     /// the book the exchange matches against is then the book the client decided on.
     pub ws_lockstep: bool,
     /// Largest accepted difference between a request's timestamp and the exchange clock.
     pub max_clock_skew: Duration,
     /// Largest batch accepted.
     pub max_batch: usize,
+    /// Most items on one page of a listing (a request's `limit` is capped by it), so a test
+    /// can make a few items span several pages.
+    pub max_page: usize,
 }
 
 impl ExchangeConfig {
@@ -91,11 +100,13 @@ impl ExchangeConfig {
             books: Vec::new(),
             deci_cent_markets: Vec::new(),
             maker_fee_markets: Vec::new(),
+            sub_cent_fees: false,
             ws_script: Vec::new(),
             ws_interval: Duration::from_millis(1),
             ws_lockstep: false,
             max_clock_skew: Duration::from_secs(30),
             max_batch: 20,
+            max_page: 1000,
         }
     }
 }
@@ -124,6 +135,11 @@ pub struct Faults {
     pub drop_fill_messages: u32,
     /// Settle markets without sending their `settled` lifecycle message (lost in transit).
     pub drop_settled_messages: u32,
+    /// Pause markets without sending their `deactivated` message (lost, or still in flight
+    /// when the client's next order arrives: the order is refused `trading_paused`).
+    pub drop_deactivated_messages: u32,
+    /// Reactivate markets without sending their `activated` message (lost in transit).
+    pub drop_activated_messages: u32,
     /// Send prices and counts as JSON numbers instead of fixed-point strings.
     pub float_numbers: bool,
     /// Close the WebSocket (no close frame) after this many more script messages.
@@ -187,7 +203,8 @@ pub(crate) struct OrderRec {
     pub(crate) expiration_time: Option<i64>,
     pub(crate) cancel_order_on_pause: bool,
     pub(crate) booked_at: Instant,
-    pub(crate) fees_cents: i64,
+    /// Fees charged so far, centicents ($0.0001).
+    pub(crate) fees_cc: i64,
     /// Displayed depth ahead of it at its level, centi-contracts (the core's FIFO model).
     pub(crate) queue_ahead_centi: u64,
     /// Queue fill credit below one contract, centi-contracts.
@@ -205,7 +222,8 @@ pub(crate) struct FillRec {
     /// YES-book price, cents.
     pub(crate) price: u8,
     pub(crate) is_taker: bool,
-    pub(crate) fee_cents: i64,
+    /// Fee, centicents ($0.0001).
+    pub(crate) fee_cc: i64,
     pub(crate) post_position: i64,
     pub(crate) ts_ms: u64,
 }
@@ -216,7 +234,8 @@ pub(crate) struct State {
     pub(crate) orders: Vec<OrderRec>,
     pub(crate) coid_counts: HashMap<String, u32>,
     pub(crate) positions: HashMap<String, i64>,
-    pub(crate) balance: i64,
+    /// Cash, centicents ($0.0001): whole cents unless `sub_cent_fees`.
+    pub(crate) balance_cc: i64,
     pub(crate) fills: Vec<FillRec>,
     pub(crate) settled: HashSet<String>,
     pub(crate) next_id: u64,
@@ -306,7 +325,7 @@ impl Exchange {
             orders: Vec::new(),
             coid_counts: HashMap::new(),
             positions: HashMap::new(),
-            balance: config.initial_balance.0,
+            balance_cc: config.initial_balance.0 * 100,
             fills: Vec::new(),
             settled: HashSet::new(),
             next_id: 1,
@@ -408,7 +427,7 @@ impl Exchange {
         for (t, p) in positions {
             st.positions.insert((*t).to_owned(), *p);
         }
-        st.balance = balance.0;
+        st.balance_cc = balance.0 * 100;
     }
 
     /// Signed positions (+YES / −NO contracts) per market, flat ones omitted.
@@ -421,14 +440,20 @@ impl Exchange {
             .collect()
     }
 
-    /// Cash of the account.
+    /// Cash of the account, cents (rounded down when `sub_cent_fees` left a fraction).
     pub fn balance(&self) -> Cents {
-        Cents(self.shared.lock().balance)
+        Cents(self.shared.lock().balance_cc.div_euclid(100))
     }
 
-    /// Fees charged so far, cents.
+    /// Fees charged so far, cents (rounded up when finer than a cent).
     pub fn fees_paid(&self) -> i64 {
-        self.shared.lock().fills.iter().map(|f| f.fee_cents).sum()
+        let cc = self.fees_paid_centicents();
+        cc.div_euclid(100) + i64::from(cc.rem_euclid(100) != 0)
+    }
+
+    /// Fees charged so far, exactly, centicents ($0.0001).
+    pub fn fees_paid_centicents(&self) -> i64 {
+        self.shared.lock().fills.iter().map(|f| f.fee_cc).sum()
     }
 
     /// Every fill so far as `(ticker, client_order_id, bid, contracts, position after)`, in

@@ -41,14 +41,39 @@ pub(crate) fn price_value(cents: u8, float: bool) -> Value {
     }
 }
 
-/// Cents as dollars on the wire.
-pub(crate) fn dollars_value(cents: i64, float: bool) -> Value {
+/// Centicents ($0.0001) as dollars on the wire, four decimals (`"0.1800"`, `"0.0175"`).
+pub(crate) fn dollars_value(centicents: i64, float: bool) -> Value {
     if float {
-        json!(cents as f64 / 100.0)
+        json!(centicents as f64 / 10_000.0)
     } else {
-        let sign = if cents < 0 { "-" } else { "" };
-        let a = cents.unsigned_abs();
-        json!(format!("{sign}{}.{:02}00", a / 100, a % 100))
+        let sign = if centicents < 0 { "-" } else { "" };
+        let a = centicents.unsigned_abs();
+        json!(format!("{sign}{}.{:04}", a / 10_000, a % 10_000))
+    }
+}
+
+/// A fee at `rate_e4` (per 10 000) for `weight` = `Σ c·P·(100 − P)`, centicents: the core's
+/// schedule (rounded up to the cent), or under `sub_cent_fees` rounded up to $0.0001 only.
+fn fee_cc(cfg: &ExchangeConfig, rate_e4: u32, weight: u64) -> i64 {
+    if cfg.sub_cent_fees {
+        // rate × weight / 10⁶ cents = rate × weight / 10⁴ centicents.
+        (u128::from(rate_e4) * u128::from(weight)).div_ceil(10_000) as i64
+    } else {
+        // The core's rounding, up to the cent, at this rate.
+        let schedule = kalsim_core::FeeSchedule {
+            taker_rate_e4: rate_e4,
+            ..kalsim_core::FeeSchedule::KALSHI
+        };
+        schedule.taker_from_weight(weight).0 * 100
+    }
+}
+
+/// The maker fee of `n` contracts filled at `limit`, centicents (zero off maker-fee markets).
+fn maker_fee_cc(st: &State, cfg: &ExchangeConfig, ticker: &str, n: u32, limit: Price) -> i64 {
+    if cfg.maker_fee_markets.iter().any(|t| t == ticker) {
+        fee_cc(cfg, st.fees.maker_rate_e4, level_weight(n, limit))
+    } else {
+        0
     }
 }
 
@@ -65,7 +90,7 @@ pub(crate) fn order_json(o: &OrderRec, float: bool) -> Value {
         "initial_count_fp": count_value(i64::from(o.initial), float),
         "fill_count_fp": count_value(i64::from(o.filled), float),
         "remaining_count_fp": count_value(i64::from(o.remaining), float),
-        "taker_fees_dollars": dollars_value(o.fees_cents, float),
+        "taker_fees_dollars": dollars_value(o.fees_cc, float),
         "expiration_time": o.expiration_time,
         "cancel_order_on_pause": o.cancel_order_on_pause,
     })
@@ -83,15 +108,16 @@ pub(crate) fn fill_json(f: &FillRec, float: bool) -> Value {
         "yes_price_dollars": price_value(f.price, float),
         "no_price_dollars": price_value(100 - f.price, float),
         "is_taker": f.is_taker,
-        "fee_cost": dollars_value(f.fee_cents, float),
+        "fee_cost": dollars_value(f.fee_cc, float),
         "post_position_fp": count_value(f.post_position, float),
         "ts": f.ts_ms / 1000,
     })
 }
 
 /// Kalshi netting (SPEC §5): buying `n` YES at `p` closes NO first (each closed pair returns
-/// 100¢), then opens; selling YES at `p` is buying NO at `100 − p`.
-fn apply_fill(position: &mut i64, cash: &mut i64, bid: bool, yes_price: u8, n: u32) {
+/// 100¢), then opens; selling YES at `p` is buying NO at `100 − p`. Returns the cash change,
+/// cents.
+fn apply_fill(position: &mut i64, bid: bool, yes_price: u8, n: u32) -> i64 {
     let n = i64::from(n);
     let (p, opposite_held) = if bid {
         (i64::from(yes_price), (-*position).max(0))
@@ -99,8 +125,8 @@ fn apply_fill(position: &mut i64, cash: &mut i64, bid: bool, yes_price: u8, n: u
         (100 - i64::from(yes_price), (*position).max(0))
     };
     let closed = n.min(opposite_held);
-    *cash += closed * (100 - p) - (n - closed) * p;
     *position += if bid { n } else { -n };
+    closed * (100 - p) - (n - closed) * p
 }
 
 fn next_id(st: &mut State, prefix: &str) -> String {
@@ -114,11 +140,12 @@ fn push_order_event(st: &mut State, o: &OrderRec) {
     st.events.push(("user_order".into(), order_json(o, float)));
 }
 
+/// Book a fill of `n` at `yes_price` with its fee in centicents.
 fn record_fill(st: &mut State, order: &OrderRec, n: u32, yes_price: u8, taker: bool, fee: i64) {
     let pos = st.positions.entry(order.ticker.clone()).or_insert(0);
-    apply_fill(pos, &mut st.balance, order.bid, yes_price, n);
+    let cash = apply_fill(pos, order.bid, yes_price, n);
     let post_position = *pos;
-    st.balance -= fee;
+    st.balance_cc += cash * 100 - fee;
     let fill = FillRec {
         fill_id: next_id(st, "fill"),
         order_id: order.order_id.clone(),
@@ -128,7 +155,7 @@ fn record_fill(st: &mut State, order: &OrderRec, n: u32, yes_price: u8, taker: b
         count: n,
         price: yes_price,
         is_taker: taker,
-        fee_cents: fee,
+        fee_cc: fee,
         post_position,
         ts_ms: now_ms(),
     };
@@ -209,7 +236,7 @@ pub(crate) fn create(
     let p = price.cents();
     let worst = i64::from(count) * i64::from(if c.bid { p } else { 100 - p })
         + st.fees.worst_case_taker(count, price).0;
-    if worst > st.balance {
+    if worst * 100 > st.balance_cc {
         return Err((400, "insufficient_balance", "not enough cash".into()));
     }
     // A market listed before its first snapshot streamed has an empty book.
@@ -241,7 +268,7 @@ pub(crate) fn create(
         .iter()
         .map(|&(yes, n)| level_weight(n, Price::new(yes).unwrap_or(Price::MIN)))
         .sum();
-    let fee = st.fees.taker_from_weight(weight).0;
+    let fee = fee_cc(cfg, st.fees.taker_rate_e4, weight);
     let rests = c.time_in_force == "good_till_canceled" && filled < count;
     // A resting bid joins the YES bids at p, a resting ask the NO bids at 100 − p, behind
     // the displayed depth there (the core's queue rule).
@@ -266,7 +293,7 @@ pub(crate) fn create(
         expiration_time: c.expiration_time,
         cancel_order_on_pause: c.cancel_order_on_pause,
         booked_at: Instant::now(),
-        fees_cents: fee,
+        fees_cc: fee,
         queue_ahead_centi,
         carry_centi: 0,
     };
@@ -278,7 +305,7 @@ pub(crate) fn create(
     }
     *st.coid_counts.entry(c.client_order_id.clone()).or_insert(0) += 1;
     st.stats.orders_booked += 1;
-    order.fees_cents = fee;
+    order.fees_cc = fee;
     push_order_event(st, &order);
     st.orders.push(order.clone());
     Ok((order, st.fills[first_fill..].to_vec()))
@@ -306,7 +333,6 @@ pub(crate) fn on_level_change(
     before: u64,
     after: u64,
 ) {
-    let maker = cfg.maker_fee_markets.iter().any(|t| t == ticker);
     for i in 0..st.orders.len() {
         let o = &mut st.orders[i];
         if o.ticker != ticker || o.status != "resting" {
@@ -335,19 +361,11 @@ pub(crate) fn on_level_change(
             continue;
         }
         o.carry_centi -= u64::from(n) * 100;
-        let fee = if maker {
-            let fees = kalsim_core::FeeSchedule {
-                maker_fees: true,
-                ..st.fees
-            };
-            fees.maker_from_weight(level_weight(n, limit)).0
-        } else {
-            0
-        };
+        let fee = maker_fee_cc(st, cfg, ticker, n, limit);
         let o = &mut st.orders[i];
         o.filled += n;
         o.remaining -= n;
-        o.fees_cents += fee;
+        o.fees_cc += fee;
         if o.remaining == 0 {
             o.status = "executed";
             o.carry_centi = 0;
@@ -425,7 +443,6 @@ pub(crate) fn expire(st: &mut State) {
 /// at their limit.
 pub(crate) fn on_book_change(st: &mut State, cfg: &ExchangeConfig, ticker: &str) {
     expire(st);
-    let maker = cfg.maker_fee_markets.iter().any(|t| t == ticker);
     for i in 0..st.orders.len() {
         let o = &st.orders[i];
         if o.ticker != ticker || o.status != "resting" {
@@ -445,19 +462,11 @@ pub(crate) fn on_book_change(st: &mut State, cfg: &ExchangeConfig, ticker: &str)
         if n == 0 {
             continue;
         }
-        let fee = if maker {
-            let fees = kalsim_core::FeeSchedule {
-                maker_fees: true,
-                ..st.fees
-            };
-            fees.maker_from_weight(level_weight(n, price)).0
-        } else {
-            0
-        };
+        let fee = maker_fee_cc(st, cfg, ticker, n, price);
         let o = &mut st.orders[i];
         o.filled += n;
         o.remaining -= n;
-        o.fees_cents += fee;
+        o.fees_cc += fee;
         if o.remaining == 0 {
             o.status = "executed";
         }
@@ -524,7 +533,7 @@ pub(crate) fn on_lifecycle(st: &mut State, m: &Value) -> Value {
                     Side::Yes => pos.max(0),
                     Side::No => (-pos).max(0),
                 };
-                st.balance += 100 * winners;
+                st.balance_cc += 100 * winners * 100;
                 st.stats.settlements += 1;
                 st.markets.insert(ticker.clone(), MarketState::Settled);
                 out["msg"]["result"] = json!(r.name());
@@ -543,11 +552,12 @@ mod tests {
     #[test]
     fn netting_matches_spec_5() {
         let (mut pos, mut cash) = (0i64, 1_000i64);
-        apply_fill(&mut pos, &mut cash, true, 45, 10); // buy 10 YES at 45
+        cash += apply_fill(&mut pos, true, 45, 10); // buy 10 YES at 45
         assert_eq!((pos, cash), (10, 550));
-        apply_fill(&mut pos, &mut cash, false, 40, 14); // sell 14 YES at 40: close 10, open 4 NO at 60
+        cash += apply_fill(&mut pos, false, 40, 14); // sell 14 YES at 40: close 10, open 4 NO at 60
         assert_eq!((pos, cash), (-4, 550 + 400 - 240));
-        assert_eq!(dollars_value(18, false), json!("0.1800"));
-        assert_eq!(dollars_value(-1234, false), json!("-12.3400"));
+        assert_eq!(dollars_value(1_800, false), json!("0.1800"));
+        assert_eq!(dollars_value(-123_400, false), json!("-12.3400"));
+        assert_eq!(dollars_value(175, false), json!("0.0175"));
     }
 }

@@ -87,13 +87,18 @@ pub(super) fn route(req: &Request, shared: &Shared) -> Outcome {
                     json!({"ticker": t, "position_fp": fp, "exchange_index": 0})
                 })
                 .collect();
-            let mut out = page_value(req, "market_positions", items);
-            out["event_positions"] = json!([]);
-            Outcome::Respond(200, out)
+            match page_value(req, shared.config.max_page, "market_positions", items) {
+                Ok(mut out) => {
+                    out["event_positions"] = json!([]);
+                    Outcome::Respond(200, out)
+                }
+                Err(e) => violation(&mut st, format!("GET /portfolio/positions: {e}")),
+            }
         }
         ("GET", ["portfolio", "balance"]) => Outcome::Respond(
             200,
-            json!({"balance": st.balance, "balance_dollars": matching::dollars_value(st.balance, st.faults.float_numbers),
+            json!({"balance": st.balance_cc.div_euclid(100),
+                "balance_dollars": matching::dollars_value(st.balance_cc, st.faults.float_numbers),
                 "portfolio_value": 0, "updated_ts": now_ms() / 1000}),
         ),
         ("GET", ["portfolio", "fills"]) => {
@@ -109,7 +114,10 @@ pub(super) fn route(req: &Request, shared: &Shared) -> Outcome {
                 .filter(|f| f.ts_ms / 1000 >= min_ts)
                 .map(|f| fill_json(f, float))
                 .collect();
-            Outcome::Respond(200, page_value(req, "fills", fills))
+            match page_value(req, shared.config.max_page, "fills", fills) {
+                Ok(out) => Outcome::Respond(200, out),
+                Err(e) => violation(&mut st, format!("GET /portfolio/fills: {e}")),
+            }
         }
         ("GET", ["markets", ticker]) => market(&st, shared, ticker),
         ("GET", ["markets", ticker, "orderbook"]) => orderbook(&st, ticker),
@@ -249,7 +257,6 @@ fn list_orders(st: &mut State, shared: &Shared, req: &Request) -> Outcome {
     let (ticker, status) = (req.query("ticker"), req.query("status"));
     let lag = st.faults.order_read_lag;
     let float = st.faults.float_numbers;
-    let _ = shared;
     let orders: Vec<Value> = st
         .orders
         .iter()
@@ -258,7 +265,10 @@ fn list_orders(st: &mut State, shared: &Shared, req: &Request) -> Outcome {
         .filter(|o| status.is_none_or(|s| o.status == s))
         .map(|o| order_json(o, float))
         .collect();
-    Outcome::Respond(200, page_value(req, "orders", orders))
+    match page_value(req, shared.config.max_page, "orders", orders) {
+        Ok(out) => Outcome::Respond(200, out),
+        Err(e) => violation(st, format!("GET /portfolio/orders: {e}")),
+    }
 }
 
 fn market(st: &State, shared: &Shared, ticker: &str) -> Outcome {
@@ -318,23 +328,37 @@ fn orderbook(st: &State, ticker: &str) -> Outcome {
     )
 }
 
-/// Cursor pagination: `cursor` is the offset of the next item.
-fn page_value(req: &Request, key: &str, items: Vec<Value>) -> Value {
+/// What every cursor starts with: characters a query value must percent-encode (`+` reads
+/// as a space, `&` `=` `#` end the value or the query), as an opaque cursor — base64 with
+/// `+ / =`, or anything else — may hold.
+const CURSOR_PREFIX: &str = "pg+/=&%?# ~é:";
+
+/// Cursor pagination: `cursor` names the offset of the next item; clients must send it back
+/// exactly (an altered one is refused). `limit` is capped at `max_page`.
+fn page_value(
+    req: &Request,
+    max_page: usize,
+    key: &str,
+    items: Vec<Value>,
+) -> Result<Value, String> {
     let limit: usize = req
         .query("limit")
         .and_then(|l| l.parse().ok())
         .unwrap_or(100)
-        .clamp(1, 1000);
-    let start: usize = req
-        .query("cursor")
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+        .clamp(1, max_page.max(1));
+    let start: usize = match req.query("cursor") {
+        None | Some("") => 0,
+        Some(c) => c
+            .strip_prefix(CURSOR_PREFIX)
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("unknown cursor {c:?} (not sent back as given)"))?,
+    };
     let end = (start + limit).min(items.len());
     let cursor = if end < items.len() {
-        end.to_string()
+        format!("{CURSOR_PREFIX}{end}")
     } else {
         String::new()
     };
     let slice = items.get(start..end).unwrap_or(&[]).to_vec();
-    json!({ key: slice, "cursor": cursor })
+    Ok(json!({ key: slice, "cursor": cursor }))
 }

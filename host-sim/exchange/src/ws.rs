@@ -253,7 +253,10 @@ fn stream_next(ws: &mut WebSocket<TcpStream>, shared: &Shared, subs: &mut [Sub])
     let Some(m) = shared.config.ws_script.get(idx) else {
         return true;
     };
-    if shared.config.ws_lockstep {
+    let lifecycle = m.get("type").and_then(Value::as_str) == Some("market_lifecycle_v2");
+    // A credit pays for a book message (one decision); lifecycle messages lead to none, so
+    // they go with the book message before them.
+    if shared.config.ws_lockstep && !lifecycle {
         if st.ws_credits == 0 {
             return true;
         }
@@ -261,13 +264,18 @@ fn stream_next(ws: &mut WebSocket<TcpStream>, shared: &Shared, subs: &mut [Sub])
     }
     st.ws_cursor += 1;
     st.stats.ws_messages += 1;
-    if m.get("type").and_then(Value::as_str) == Some("market_lifecycle_v2") {
+    if lifecycle {
         let out = matching::on_lifecycle(&mut st, m);
         let body = out.get("msg").cloned().unwrap_or(Value::Null);
-        if body.get("event_type").and_then(Value::as_str) == Some("settled")
-            && st.faults.drop_settled_messages > 0
-        {
-            st.faults.drop_settled_messages -= 1;
+        let faults = &mut st.faults;
+        let lost = match body.get("event_type").and_then(Value::as_str) {
+            Some("settled") => Some(&mut faults.drop_settled_messages),
+            Some("deactivated") => Some(&mut faults.drop_deactivated_messages),
+            Some("activated") => Some(&mut faults.drop_activated_messages),
+            _ => None,
+        };
+        if let Some(n) = lost.filter(|n| **n > 0) {
+            *n -= 1;
             return true;
         }
         st.events.push(("market_lifecycle_v2".into(), body));

@@ -47,10 +47,10 @@
 //! the observation's f32 bits), "action", "intent", "tier", "size", "price" (the intent's
 //! contract, cents), "verdict" ([`Verdict::name`]), "reason" (the limit or why),
 //! "client_order_id", "venue" (the ack or the error), "position", "cash_cents"}`; also
-//! `start`, `fill`, `order_update`, `lifecycle`, `market_closed`, `result`, `settlement`,
-//! `reconcile`, `resolved`, `market_refused`, `risk_stop`, `breaker_open`, `out_of_sync`,
-//! `sub_cent_skipped`, `unparsed`, `venue_warning`, `book_error`, `kill`, `cancel_all` and
-//! `stop` lines (`docs/live.md` lists their fields).
+//! `start`, `fill`, `order_update`, `lifecycle`, `market_closed`, `market_reopened`,
+//! `result`, `settlement`, `reconcile`, `resolved`, `market_refused`, `risk_stop`,
+//! `breaker_open`, `out_of_sync`, `sub_cent_skipped`, `unparsed`, `venue_warning`,
+//! `book_error`, `kill`, `cancel_all` and `stop` lines (`docs/live.md` lists their fields).
 //!
 //! # Not covered
 //!

@@ -134,8 +134,12 @@ pub struct Fill {
     pub price: Price,
     /// Whether we took liquidity.
     pub is_taker: bool,
-    /// Fee charged on this fill (`fee_cost`), cents.
+    /// Fee charged on this fill (`fee_cost`), cents, rounded **up** to the next whole cent
+    /// when the venue reports a finer fee (Kalshi rounds trade fees to $0.0001).
     pub fee_cents: i64,
+    /// The same fee exactly, micro-dollars (1¢ = 10 000); `fee_cents × 10 000` whenever the
+    /// fee is a whole number of cents.
+    pub fee_micros: i64,
 }
 
 impl Fill {
@@ -217,6 +221,14 @@ impl VenueError {
         matches!(self, VenueError::Rejected { code, .. }
             if matches!(code.as_str(), "market_closed" | "market_not_open" | "trading_paused"
                 | "market_inactive" | "market_settled"))
+    }
+
+    /// Whether the market refused the order because trading there is paused (status
+    /// `inactive`), which ends when the exchange reactivates it; a subset of
+    /// [`is_market_closed`](Self::is_market_closed).
+    pub fn is_market_paused(&self) -> bool {
+        matches!(self, VenueError::Rejected { code, .. }
+            if matches!(code.as_str(), "trading_paused" | "market_inactive"))
     }
 }
 
@@ -346,6 +358,14 @@ mod tests {
             reason: "closed".into(),
         };
         assert!(closed.is_market_closed());
+        assert!(!closed.is_market_paused());
         assert!(!e.is_market_closed());
+        let paused = VenueError::Rejected {
+            endpoint: "POST /portfolio/events/orders".into(),
+            status: 400,
+            code: "trading_paused".into(),
+            reason: "paused".into(),
+        };
+        assert!(paused.is_market_closed() && paused.is_market_paused());
     }
 }

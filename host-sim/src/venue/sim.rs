@@ -29,6 +29,7 @@ use super::{
     WorkingOrder, valid_client_order_id,
 };
 use crate::data::{BookEvent, MarketTape};
+use crate::wire::fixed::MICROS_PER_CENT;
 
 /// The intent an order names (SPEC §3's table read backwards).
 pub fn request_intent(contract: Side, action: OrderAction) -> Intent {
@@ -226,6 +227,7 @@ impl SimVenue {
                 price: w.price,
                 is_taker: false,
                 fee_cents: out.fee_cents,
+                fee_micros: out.fee_cents * MICROS_PER_CENT,
             });
         }
         if done && let Some(m) = self.markets.get_mut(ticker) {
@@ -310,6 +312,11 @@ impl Venue for SimVenue {
                 is_taker: true,
                 // The step's fee rides on its last fill, so fills sum to the charge.
                 fee_cents: if i == last { outcome.fee_cents } else { 0 },
+                fee_micros: if i == last {
+                    outcome.fee_cents * MICROS_PER_CENT
+                } else {
+                    0
+                },
             });
         }
         self.fills.extend(fills);

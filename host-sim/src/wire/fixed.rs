@@ -1,7 +1,10 @@
 //! Kalshi's fixed-point strings, parsed and formatted without floats.
 //!
 //! - Dollar amounts such as `"0.5600"` (up to 6 decimals on the wire). A price must be a
-//!   whole number of cents in 1..=99: sub-cent prices are rejected, never rounded.
+//!   whole number of cents in 1..=99: sub-cent prices are rejected, never rounded. Money
+//!   amounts (fees, balances) may be finer than a cent (Kalshi rounds trade fees up to
+//!   $0.0001 and keeps direct members' balances to $0.0001): they are read exactly in
+//!   micro-dollars and rounded to cents by the caller, in the direction that is safe.
 //! - Contract counts such as `"123.45"` (2 decimals on the wire, possibly signed for deltas)
 //!   become centi-contracts; finer precision is rejected.
 
@@ -92,6 +95,29 @@ pub fn parse_dollars_scaled(s: &str, scale: u32) -> Result<i64, FixedError> {
 /// `"12.34"` dollars → 1234 cents (signed; sub-cent amounts are an error).
 pub fn parse_dollars_to_cents(s: &str) -> Result<i64, FixedError> {
     parse_scaled(s, 2)
+}
+
+/// Micro-dollars in one cent.
+pub const MICROS_PER_CENT: i64 = 10_000;
+
+/// `"0.0175"` dollars → 17 500 micro-dollars (signed, exact to Kalshi's 6 decimals).
+pub fn parse_dollars_to_micros(s: &str) -> Result<i64, FixedError> {
+    parse_scaled(s, 6)
+}
+
+/// Micro-dollars rounded up to whole cents (toward +∞): 17 500 → 2, −17 500 → −1.
+pub const fn micros_to_cents_up(micros: i64) -> i64 {
+    let cents = micros.div_euclid(MICROS_PER_CENT);
+    if micros.rem_euclid(MICROS_PER_CENT) == 0 {
+        cents
+    } else {
+        cents + 1
+    }
+}
+
+/// Micro-dollars rounded down to whole cents (toward −∞): 17 500 → 1, −17 500 → −2.
+pub const fn micros_to_cents_down(micros: i64) -> i64 {
+    micros.div_euclid(MICROS_PER_CENT)
 }
 
 /// A price in dollars (`"0.5600"`) → [`Price`] in cents; must be 1..=99 whole cents.
@@ -202,5 +228,29 @@ mod tests {
         assert_eq!(format_centi_contracts(12345), "123.45");
         assert_eq!(format_centi_contracts(-500), "-5.00");
         assert_eq!(parse_dollars_to_cents("-12.34").unwrap(), -1234);
+    }
+
+    #[test]
+    fn money_finer_than_a_cent() {
+        assert_eq!(parse_dollars_to_micros("0.0175"), Ok(17_500));
+        assert_eq!(parse_dollars_to_micros("12.345678"), Ok(12_345_678));
+        assert_eq!(parse_dollars_to_micros("-0.01"), Ok(-10_000));
+        assert!(matches!(
+            parse_dollars_to_micros("0.0000001"),
+            Err(FixedError::TooPrecise(_))
+        ));
+        assert_eq!(
+            (micros_to_cents_up(17_500), micros_to_cents_down(17_500)),
+            (2, 1)
+        );
+        assert_eq!(
+            (micros_to_cents_up(-17_500), micros_to_cents_down(-17_500)),
+            (-1, -2)
+        );
+        assert_eq!(
+            (micros_to_cents_up(20_000), micros_to_cents_down(20_000)),
+            (2, 2)
+        );
+        assert_eq!((micros_to_cents_up(1), micros_to_cents_down(-1)), (1, -1));
     }
 }

@@ -14,7 +14,9 @@ use kalsim_core::{Contracts, OrderBook, Price, Side};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::fixed::{parse_centi_contracts, parse_dollars_to_cents, parse_price_dollars};
+use super::fixed::{
+    micros_to_cents_up, parse_centi_contracts, parse_dollars_to_micros, parse_price_dollars,
+};
 use super::market::{self, Msg, SubCent};
 use crate::venue::order::{BookSide, book_side_trade};
 use crate::venue::{Fill, OrderAction, OrderStatus, VenueError, WorkingOrder};
@@ -116,10 +118,11 @@ pub(crate) fn count_field(v: &Value, stem: &str) -> Result<Option<Contracts>, Ve
         .map_err(|_| proto(format!("{key} {raw} too large")))
 }
 
-/// A dollar amount in cents from a string or number (`fee_cost`, `balance_dollars`).
-pub(crate) fn dollars_cents(v: &Value, key: &str) -> Result<i64, VenueError> {
+/// A dollar amount in micro-dollars, exactly, from a string or number (`fee_cost`,
+/// `balance_dollars`: Kalshi's money amounts may be finer than a cent).
+pub(crate) fn dollars_micros(v: &Value, key: &str) -> Result<i64, VenueError> {
     let text = number_text(v).ok_or_else(|| proto(format!("{key} {v} is not a number")))?;
-    parse_dollars_to_cents(&text).map_err(|e| proto(format!("{key}: {e}")))
+    parse_dollars_to_micros(&text).map_err(|e| proto(format!("{key}: {e}")))
 }
 
 /// Fields of order objects this client knows (read or deliberately ignored).
@@ -310,9 +313,11 @@ pub(crate) fn parse_fill(v: &Value) -> Result<Fill, VenueError> {
         .or_else(|| v.get("trade_id"))
         .and_then(Value::as_str)
         .ok_or_else(|| proto("fill without fill_id/trade_id"))?;
-    let fee_cents = match v.get("fee_cost") {
+    // Kalshi rounds a trade fee up to $0.0001, so `fee_cost` may be finer than a cent
+    // (`"0.0175"`): kept exactly, and rounded up to whole cents for the account.
+    let fee_micros = match v.get("fee_cost") {
         None | Some(Value::Null) => 0,
-        Some(f) => dollars_cents(f, "fee_cost")?,
+        Some(f) => dollars_micros(f, "fee_cost")?,
     };
     Ok(Fill {
         fill_id: fill_id.to_owned(),
@@ -328,7 +333,8 @@ pub(crate) fn parse_fill(v: &Value) -> Result<Fill, VenueError> {
         count: count_field(v, "count")?.ok_or_else(|| proto("fill without count_fp"))?,
         price,
         is_taker: v.get("is_taker").and_then(Value::as_bool).unwrap_or(false),
-        fee_cents,
+        fee_cents: micros_to_cents_up(fee_micros),
+        fee_micros,
     })
 }
 
@@ -417,9 +423,18 @@ mod tests {
             (f.count, f.price.cents(), f.fee_cents, f.signed_count()),
             (Contracts(10), 45, 18, 10)
         );
+        assert_eq!(f.fee_micros, 180_000);
         let bad = json!({"trade_id": "t2", "order_id": "o1", "ticker": "T", "side": "yes",
             "action": "buy", "count_fp": "1.00", "yes_price_dollars": "0.4550"});
         assert!(parse_fill(&bad).is_err());
+        // A sub-cent fee (Kalshi rounds trade fees to $0.0001) is read exactly and rounded
+        // up to the cent; the fill is not lost.
+        for fee in [json!("0.0175"), json!(0.0175)] {
+            let f = json!({"fill_id": "t3", "order_id": "o1", "ticker": "T", "book_side": "bid",
+                "count_fp": "1.00", "yes_price_dollars": "0.5000", "fee_cost": fee});
+            let f = parse_fill(&f).unwrap();
+            assert_eq!((f.fee_cents, f.fee_micros), (2, 17_500));
+        }
         assert_eq!(
             position_centi(&json!({"position_fp": -12.0})).unwrap(),
             -1200

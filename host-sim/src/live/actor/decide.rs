@@ -145,9 +145,9 @@ impl<V: LiveVenue> Actor<V> {
             rec.note = Some(why);
             return;
         }
-        if let Some(why) = self.markets[i].closed.clone() {
+        if let Some(halt) = &self.markets[i].closed {
             rec.verdict = Verdict::MarketClosed;
-            rec.note = Some(why);
+            rec.note = Some(halt.reason().to_owned());
             return;
         }
         let pv = self.account_pv();
@@ -331,7 +331,10 @@ impl<V: LiveVenue> Actor<V> {
                 {
                     self.markets[i].unresolved = Some(client_order_id.clone());
                 }
-                if e.is_market_closed() {
+                if e.is_market_paused() {
+                    // Paused, not closed: the `activated` that ends the pause reopens it.
+                    self.pause_market(i, "paused: the venue refused an order as paused");
+                } else if e.is_market_closed() {
                     self.close_market(i, "closed: the venue refused an order as closed");
                 } else {
                     self.venue_failed(i, &e);

@@ -5,8 +5,9 @@
 use kalsim_core::Side;
 use serde_json::json;
 
-use super::{Actor, LiveVenue};
+use super::{Actor, Halt, LiveVenue};
 use crate::venue::{Fill, LifecycleEvent, OrderUpdate, VenueError};
+use crate::wire::fixed::{MICROS_PER_CENT, micros_to_cents_up};
 
 /// Cash change of a fill under Kalshi netting (SPEC §5), fee excluded: buying `n` of a
 /// contract at `p` closes the other contract first (each closed pair returns 100¢), then
@@ -24,6 +25,18 @@ pub(crate) fn fill_cash(position: i64, fill: &Fill) -> i64 {
     };
     let closed = n.min(opposite_held);
     closed * (100 - price) - (n - closed) * price
+}
+
+/// The whole cents to take for a fee of `fee_micros` given the credit left by earlier
+/// round-ups, and the credit after it. The account keeps whole cents while Kalshi charges
+/// fees to $0.0001: a fee is rounded **up**, and what that took beyond the exact fee (under a
+/// cent) pays the next fees first. The cents taken so far are therefore always the exact fees
+/// so far rounded up as a whole — never less than the venue took (cash checks stay
+/// conservative), never a cent more, so the cash equals a balance the venue rounds down.
+pub(crate) fn fee_charge(fee_micros: i64, credit_micros: i64) -> (i64, i64) {
+    let owed = fee_micros - credit_micros;
+    let cents = micros_to_cents_up(owed);
+    (cents, cents * MICROS_PER_CENT - owed)
 }
 
 impl<V: LiveVenue> Actor<V> {
@@ -78,8 +91,10 @@ impl<V: LiveVenue> Actor<V> {
             .or_insert((i, 0, 0));
         e.2 += fill.count.0;
         e.1 = e.1.max(e.2);
+        let (fee, credit) = fee_charge(fill.fee_micros, self.fee_credit_micros);
+        self.fee_credit_micros = credit;
         let m = &mut self.markets[i];
-        let cash = fill_cash(m.venue_position, fill) - fill.fee_cents;
+        let cash = fill_cash(m.venue_position, fill) - fee;
         m.venue_position += fill.signed_count();
         self.venue_cash += cash;
         self.report.fills_applied += 1;
@@ -88,7 +103,7 @@ impl<V: LiveVenue> Actor<V> {
             json!({"kind": "fill", "source": source, "fill_id": fill.fill_id,
             "order_id": fill.order_id, "ticker": fill.ticker, "contract": fill.contract.name(),
             "action": fill.action.name(), "count": fill.count.0, "price": fill.price.cents(),
-            "taker": fill.is_taker, "fee_cents": fill.fee_cents,
+            "taker": fill.is_taker, "fee_cents": fee, "fee_micros": fill.fee_micros,
             "position": pos, "cash_cents": bal}),
         );
     }
@@ -146,12 +161,42 @@ impl<V: LiveVenue> Actor<V> {
         );
     }
 
-    /// Stop trading market `i` cleanly: cancel our order there, no breaker trip.
+    /// Stop trading market `i` for good, cleanly: cancel our order there, no breaker trip.
+    /// A paused market that closes stays closed.
     pub(super) fn close_market(&mut self, i: usize, why: &str) {
-        if self.markets[i].closed.is_some() {
+        self.halt_market(i, Halt::Closed(why.to_owned()));
+    }
+
+    /// Stop trading market `i` until the venue reports it active again (see
+    /// [`reopen_market`](Self::reopen_market)); a closed market stays closed.
+    pub(super) fn pause_market(&mut self, i: usize, why: &str) {
+        self.halt_market(i, Halt::Paused(why.to_owned()));
+    }
+
+    /// A paused market `i` is active again: it trades again. Kalshi cancels every resting
+    /// order when it reactivates a market, so nothing of ours works there any more. A market
+    /// closed for good, or trading, is left as it is.
+    pub(super) fn reopen_market(&mut self, i: usize, how: &str) {
+        let m = &mut self.markets[i];
+        let Some(Halt::Paused(why)) = m.closed.take_if(|h| matches!(h, Halt::Paused(_))) else {
             return;
+        };
+        m.working = None;
+        m.session.engine_mut().cancel_working();
+        let ticker = m.ticker.clone();
+        self.note(
+            json!({"kind": "market_reopened", "ticker": ticker, "paused": why,
+            "reason": how}),
+        );
+    }
+
+    fn halt_market(&mut self, i: usize, halt: Halt) {
+        match (&self.markets[i].closed, &halt) {
+            (None, _) | (Some(Halt::Paused(_)), Halt::Closed(_)) => {}
+            _ => return,
         }
-        self.markets[i].closed = Some(why.to_owned());
+        let (why, paused) = (halt.reason().to_owned(), matches!(halt, Halt::Paused(_)));
+        self.markets[i].closed = Some(halt);
         let ticker = self.markets[i].ticker.clone();
         let mut cancelled = None;
         if let Some(w) = self.markets[i].working.take() {
@@ -161,7 +206,7 @@ impl<V: LiveVenue> Actor<V> {
         }
         self.markets[i].session.engine_mut().cancel_working();
         self.note(
-            json!({"kind": "market_closed", "ticker": ticker, "reason": why,
+            json!({"kind": "market_closed", "ticker": ticker, "reason": why, "paused": paused,
             "working_order_cancelled": cancelled}),
         );
     }
@@ -181,13 +226,11 @@ impl<V: LiveVenue> Actor<V> {
                 .set_close_ts_ms(Some(crate::data::integer_timestamp_ms(close)));
         }
         match l.event_type.as_str() {
-            "deactivated" => self.close_market(i, "paused by the exchange (deactivated)"),
+            "deactivated" => self.pause_market(i, "paused by the exchange (deactivated)"),
             "activated" => {
-                let m = &mut self.markets[i];
-                if m.closed.as_deref().is_some_and(|c| c.starts_with("paused")) {
-                    m.closed = None;
-                }
+                self.reopen_market(i, "activated");
                 // Kalshi cancels every resting order when it reactivates a market.
+                let m = &mut self.markets[i];
                 m.working = None;
                 m.session.engine_mut().cancel_working();
             }
@@ -271,6 +314,7 @@ mod tests {
             price: Price::new(p).unwrap(),
             is_taker: true,
             fee_cents: 0,
+            fee_micros: 0,
         }
     }
 
@@ -291,5 +335,26 @@ mod tests {
             220
         );
         assert_eq!(fill_cash(0, &fill(Side::No, OrderAction::Buy, 3, 30)), -90);
+    }
+
+    #[test]
+    fn sub_cent_fees_are_rounded_up_as_a_whole() {
+        // Four fees of $0.0175 (1 contract at 50¢, rounded to $0.0001): 2¢, 2¢, 2¢, then 1¢ —
+        // 7¢ in all, the exact $0.07, not the 8¢ of rounding each fee up.
+        let mut credit = 0;
+        let mut taken = Vec::new();
+        for _ in 0..4 {
+            let (c, next) = fee_charge(17_500, credit);
+            taken.push(c);
+            credit = next;
+            assert!((0..MICROS_PER_CENT).contains(&credit));
+        }
+        assert_eq!((taken.as_slice(), credit), ([2, 2, 2, 1].as_slice(), 0));
+        assert_eq!(fee_charge(17_500, 0), (2, 2_500));
+        assert_eq!(fee_charge(0, 2_500), (0, 2_500));
+        // Whole-cent fees leave no credit and take exactly their cents.
+        assert_eq!(fee_charge(180_000, 0), (18, 0));
+        // A credit covers a smaller fee entirely.
+        assert_eq!(fee_charge(2_000, 5_000), (0, 3_000));
     }
 }

@@ -38,6 +38,24 @@ struct Working {
     first_miss: Option<Instant>,
 }
 
+/// Why a market is not trading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Halt {
+    /// Paused by the exchange (`deactivated`, status `inactive`, an order refused as
+    /// `trading_paused`): trading resumes when the venue reports the market active again.
+    Paused(String),
+    /// Closed, determined or settled: for good.
+    Closed(String),
+}
+
+impl Halt {
+    fn reason(&self) -> &str {
+        match self {
+            Halt::Paused(why) | Halt::Closed(why) => why,
+        }
+    }
+}
+
 struct Market {
     ticker: String,
     /// The mirror: engine, observation state, exchange clock, horizon (as in replay).
@@ -58,8 +76,8 @@ struct Market {
     position_mismatch: Option<i64>,
     /// Refused for trading (price grid or counts the core cannot represent).
     refused: Option<String>,
-    /// Not trading: paused, closed, determined or settled.
-    closed: Option<String>,
+    /// Not trading: paused, or closed, determined or settled.
+    closed: Option<Halt>,
     /// `close_ts` from the lifecycle, Unix seconds.
     close_ts: Option<i64>,
     /// Determined result (the mirror settled on it).
@@ -82,6 +100,9 @@ pub struct Actor<V: LiveVenue> {
     index: HashMap<String, usize>,
     /// The venue's cash: adopted, then moved by fills, fees and settlements (live venues).
     venue_cash: i64,
+    /// Micro-dollars of fees taken from `venue_cash` beyond the exact fees, under one cent
+    /// (a fee finer than a cent is rounded up; the next fees are taken from this first).
+    fee_credit_micros: i64,
     /// Our cash less the venue's at the last reconciliation, when they differed.
     cash_mismatch: Option<i64>,
     seen_fills: HashSet<String>,
@@ -161,6 +182,7 @@ impl<V: LiveVenue> Actor<V> {
             markets,
             index,
             venue_cash,
+            fee_credit_micros: 0,
             cash_mismatch: None,
             seen_fills: HashSet::new(),
             order_fills: HashMap::new(),
@@ -349,7 +371,7 @@ impl<V: LiveVenue> Actor<V> {
         let due: Vec<usize> = (0..self.markets.len())
             .filter(|&i| {
                 let m = &self.markets[i];
-                m.closed.is_none() && m.close_ts.is_some_and(|t| t <= now)
+                !matches!(m.closed, Some(Halt::Closed(_))) && m.close_ts.is_some_and(|t| t <= now)
             })
             .collect();
         for i in due {

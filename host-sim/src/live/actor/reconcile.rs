@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 
 use super::{Actor, LiveVenue, Working};
-use crate::venue::{Fill, VenueError};
+use crate::venue::{Fill, MarketStatus, VenueError};
 
 impl<V: LiveVenue> Actor<V> {
     /// Check each market's price grid and status, then reconcile (adopting the venue's
@@ -24,8 +24,9 @@ impl<V: LiveVenue> Actor<V> {
     }
 
     /// Read market `i`'s price grid and status once: a grid the core cannot represent
-    /// refuses the market; a market that is not open is closed. `false` when the venue could
-    /// not be read (tried again before the market's next order).
+    /// refuses the market; a paused (`inactive`) market is paused, one that is otherwise not
+    /// open is closed. `false` when the venue could not be read (tried again before the
+    /// market's next order).
     pub(super) fn check_market(&mut self, i: usize) -> bool {
         if self.markets[i].checked {
             return true;
@@ -36,6 +37,9 @@ impl<V: LiveVenue> Actor<V> {
                 self.markets[i].checked = true;
                 match info.check_tradable() {
                     Err(e) => self.refuse_market(i, e.reason),
+                    Ok(()) if info.status == MarketStatus::Inactive => {
+                        self.pause_market(i, "paused: market status is inactive");
+                    }
                     Ok(()) if !info.status.is_tradable() => {
                         let why = format!("market status is {:?}", info.status).to_lowercase();
                         self.close_market(i, &why);
@@ -47,6 +51,25 @@ impl<V: LiveVenue> Actor<V> {
             Err(e) => {
                 self.note(json!({"kind": "market_info", "ticker": ticker, "error": e.to_string()}));
                 false
+            }
+        }
+    }
+
+    /// Paused markets whose `activated` message may have been lost (a disconnect): the
+    /// venue's status is read again, and an active market trades again.
+    fn recheck_paused(&mut self) {
+        for i in 0..self.markets.len() {
+            if !matches!(self.markets[i].closed, Some(super::Halt::Paused(_))) {
+                continue;
+            }
+            let ticker = self.markets[i].ticker.clone();
+            match self.venue.market_info(&ticker) {
+                Ok(info) if info.status.is_tradable() => {
+                    self.reopen_market(i, "the venue reports the market active");
+                }
+                Ok(_) => {}
+                Err(e) => self
+                    .note(json!({"kind": "market_info", "ticker": ticker, "error": e.to_string()})),
             }
         }
     }
@@ -166,7 +189,7 @@ impl<V: LiveVenue> Actor<V> {
             if ours_cash != balance.0 && !first {
                 diffs.push(json!({"field": "balance", "ours": ours_cash, "venue": balance.0}));
             }
-            self.venue_cash = balance.0;
+            self.adopt_cash(balance.0);
         } else if ours_cash == balance.0 {
             self.cash_mismatch = None;
         } else {
@@ -179,13 +202,16 @@ impl<V: LiveVenue> Actor<V> {
                 "adopted": adopt}),
             );
             if adopt {
-                self.venue_cash = balance.0;
+                self.adopt_cash(balance.0);
                 self.cash_mismatch = None;
             } else {
                 self.cash_mismatch = Some(offset);
             }
         }
         let foreign = self.reconcile_orders(&working, first, &mut diffs);
+        if live {
+            self.recheck_paused();
+        }
         // Forget the fill counts of orders that are done and fully applied.
         let current: HashSet<String> = self
             .markets
@@ -210,6 +236,14 @@ impl<V: LiveVenue> Actor<V> {
         );
         self.drain_warnings();
         true
+    }
+
+    /// Take the venue's balance (cents) as the cash. Its fraction of a cent, if any, is
+    /// unknown, so no fee credit is carried past it (the safe side: the next fee is rounded
+    /// up afresh).
+    fn adopt_cash(&mut self, cents: i64) {
+        self.venue_cash = cents;
+        self.fee_credit_micros = 0;
     }
 
     /// The REST fills: on the first call the account's history (marked seen, not applied:

@@ -26,6 +26,7 @@ use std::fmt;
 use std::time::Duration;
 
 use kalsim_core::{Cents, Contracts, OrderBook, Side};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
 use super::auth::Credentials;
@@ -35,10 +36,10 @@ use super::{
     Fill, OrderAck, OrderRequest, PositionInfo, TimeInForce, Venue, VenueError, WorkingOrder,
     valid_client_order_id,
 };
-use crate::wire::fixed::parse_dollars_to_cents;
+use crate::wire::fixed::micros_to_cents_down;
 use crate::wire::orders::{
-    FILL_FIELDS, ORDER_FIELDS, note_unknown_fields, parse_book, parse_fill, parse_order,
-    position_centi, proto, str_field,
+    FILL_FIELDS, ORDER_FIELDS, dollars_micros, note_unknown_fields, parse_book, parse_fill,
+    parse_order, position_centi, proto, str_field,
 };
 use rest::{Call, Rest, RestConfig};
 
@@ -55,6 +56,13 @@ const MAX_PAGES: usize = 50;
 const FILL_OVERLAP_S: u64 = 30;
 /// Largest batch sent in one request (Kalshi's documented batch limit is 20 for cancels).
 pub const MAX_BATCH: usize = 20;
+/// What a query value keeps as is: RFC 3986's unreserved characters. Everything else is
+/// percent-encoded — an opaque cursor may hold `+` (a space once decoded), `/`, `=`, `&`...
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The live Kalshi venue (blocking).
 pub struct KalshiVenue {
@@ -196,8 +204,9 @@ impl KalshiVenue {
                 q = format!("{query}&{q}");
             }
             if !cursor.is_empty() {
+                // The cursor is opaque: sent back exactly, percent-encoded.
                 q.push_str("&cursor=");
-                q.push_str(&cursor);
+                q.extend(utf8_percent_encode(&cursor, QUERY_VALUE));
             }
             let v = self.rest.get_json(path, &q)?;
             if let Some(items) = v.get(key).and_then(Value::as_array) {
@@ -207,9 +216,7 @@ impl KalshiVenue {
                 .get("cursor")
                 .and_then(Value::as_str)
                 .unwrap_or("")
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || "-_=+/".contains(*c))
-                .collect();
+                .to_owned();
             if cursor.is_empty() {
                 return Ok(out);
             }
@@ -505,16 +512,7 @@ impl Venue for KalshiVenue {
 
     fn balance(&mut self) -> Result<Cents, VenueError> {
         let v = self.rest.get_json("/portfolio/balance", "")?;
-        if let Some(c) = v.get("balance").and_then(Value::as_i64) {
-            return Ok(Cents(c));
-        }
-        let s = v
-            .get("balance_dollars")
-            .and_then(crate::wire::orders::number_text)
-            .ok_or_else(|| proto("GET /portfolio/balance: answer without balance"))?;
-        parse_dollars_to_cents(&s)
-            .map(Cents)
-            .map_err(|e| proto(format!("GET /portfolio/balance: {e}")))
+        balance_cents(&v)
     }
 
     fn fills(&mut self) -> Result<Vec<Fill>, VenueError> {
@@ -564,10 +562,52 @@ impl Venue for KalshiVenue {
     }
 }
 
+/// The cash of a `GET /portfolio/balance` answer: `balance` (cents), else `balance_dollars`.
+/// A direct member's balance is kept to $0.0001; it is rounded **down** to the cent, so the
+/// account never counts cash it does not have (fees are rounded up; docs/live.md).
+fn balance_cents(v: &Value) -> Result<Cents, VenueError> {
+    if let Some(c) = v.get("balance").and_then(Value::as_i64) {
+        return Ok(Cents(c));
+    }
+    let raw = v
+        .get("balance_dollars")
+        .ok_or_else(|| proto("GET /portfolio/balance: answer without balance"))?;
+    dollars_micros(raw, "balance_dollars")
+        .map(|m| Cents(micros_to_cents_down(m)))
+        .map_err(|e| proto(format!("GET /portfolio/balance: {e}")))
+}
+
 /// YES-book price of a contract price (for logging and reconciliation).
 pub fn yes_book_price(contract: Side, price: kalsim_core::Price) -> kalsim_core::Price {
     match contract {
         Side::Yes => price,
         Side::No => price.complement(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn query_values_keep_only_unreserved_characters() {
+        let enc = |s: &str| utf8_percent_encode(s, QUERY_VALUE).to_string();
+        assert_eq!(enc("AbZ09-._~"), "AbZ09-._~");
+        assert_eq!(enc("a+b/c=="), "a%2Bb%2Fc%3D%3D");
+        assert_eq!(enc("x y&z%#?é"), "x%20y%26z%25%23%3F%C3%A9");
+    }
+
+    #[test]
+    fn a_sub_cent_balance_is_rounded_down() {
+        let cents = |v: Value| balance_cents(&v).unwrap().0;
+        assert_eq!(
+            cents(json!({"balance": 12_345, "balance_dollars": "123.4567"})),
+            12_345
+        );
+        assert_eq!(cents(json!({"balance_dollars": "123.4567"})), 12_345);
+        assert_eq!(cents(json!({"balance_dollars": 123.45})), 12_345);
+        assert_eq!(cents(json!({"balance_dollars": "-0.0001"})), -1);
+        assert!(balance_cents(&json!({"portfolio_value": 1})).is_err());
     }
 }

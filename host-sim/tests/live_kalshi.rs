@@ -9,6 +9,8 @@
 //! - a deci-cent market among cent markets is refused by name, the others trade, sub-cent
 //!   levels in the feed never stop the run;
 //! - the kill switch leaves no order of ours resting within 5 s while a call is retrying;
+//! - an order the exchange booked but answered unreadably (cut short, no `order_id`) is
+//!   looked up and becomes the working order: never a second one beside it;
 //! - on restart the actor adopts the venue's positions and its own resting orders and leaves
 //!   orders it did not place alone;
 //! - a daily loss limit stops new exposure on every market and says why;
@@ -772,6 +774,104 @@ fn lagging_reads_never_make_a_resting_order_forgotten() {
     );
     assert_reconciled(&actor, &ex, &tickers);
     assert!(ex.resting_orders().is_empty());
+}
+
+#[test]
+fn an_accepted_order_whose_answer_cannot_be_read_is_adopted_not_sent_twice() {
+    let dir = scratch("unreadable");
+    let (book, tickers, _) = script(2, 120, 17);
+    let ex = exchange(book, |c| c.ws_interval = Duration::from_millis(4));
+    // The first bookings are answered 201 with a body cut short or without `order_id`, and
+    // listings lag a little (less than the venue's look-ups take, ≥ 60 ms of backoff): the
+    // order is held by the exchange, so it must be looked up and become the market's working
+    // order, or the actor would send a second one beside it.
+    ex.set_faults(Faults {
+        order_truncate_after_accept: 2,
+        order_strip_id_after_accept: 2,
+        order_read_lag: Duration::from_millis(40),
+        ..Faults::default()
+    });
+    let env = EnvConfig {
+        pricing: kalsim_core::PricingMode::Passive,
+        ..EnvConfig::default()
+    };
+    let log = dir.join("decisions.jsonl");
+    let mut checked = 0;
+    let (report, actor) = run_actor(
+        &ex,
+        actor_config(&env, &tickers, "unreadable"),
+        8,
+        &log,
+        KillSwitch::new(None),
+        |_| {
+            let mut per_market: HashMap<String, usize> = HashMap::new();
+            for (t, _, _) in ex.resting_orders() {
+                *per_market.entry(t).or_default() += 1;
+            }
+            for (t, n) in per_market {
+                assert!(n <= 1, "{t}: {n} of our orders resting at once");
+            }
+            checked += 1;
+        },
+    );
+    assert_eq!(report.stop, StopReason::Idle, "{report:?}");
+    assert!(checked > 50 && report.orders_sent > 10, "{report:?}");
+    let left = ex.faults();
+    assert_eq!(
+        (
+            left.order_truncate_after_accept,
+            left.order_strip_id_after_accept
+        ),
+        (0, 0),
+        "every fault fired"
+    );
+    let garbled = ex.unreadable_answers();
+    assert_eq!(garbled.len(), 4);
+    let counts = ex.orders_per_client_order_id();
+    for coid in &garbled {
+        assert_eq!(counts[coid], 1, "{coid}: booked once");
+    }
+    assert!(
+        counts.values().all(|&n| n == 1),
+        "duplicate order: {counts:?}"
+    );
+    // No submit answered unreadably failed: the venue's look-ups found it (sent, with the
+    // exchange's id), or, reads lagging, it stayed unresolved until a look-up, an order update
+    // or a reconciliation adopted it.
+    let all = lines(&log);
+    let adopts = |l: &Value, coid: &str| {
+        let found = l["kind"] == "resolved" && l["found"].is_object();
+        let updated = l["kind"] == "order_update";
+        (l["client_order_id"] == coid && (found || updated))
+            || (l["kind"] == "reconcile"
+                && l["discrepancies"].as_array().is_some_and(|ds| {
+                    ds.iter()
+                        .any(|x| x["field"] == "adopted_order" && x["client_order_id"] == coid)
+                }))
+    };
+    for coid in &garbled {
+        let at = all
+            .iter()
+            .position(|l| l["kind"] == "decision" && l["client_order_id"] == coid.as_str())
+            .unwrap();
+        let d = &all[at];
+        if d["verdict"] == "sent" {
+            assert!(d["venue"]["order_id"].as_str().is_some(), "{d}");
+        } else {
+            let error = d["venue"]["error"].as_str().unwrap_or("");
+            assert!(error.contains("no clear answer"), "a plain failure: {d}");
+            assert!(
+                all[at..].iter().any(|l| adopts(l, coid)),
+                "{coid} never adopted"
+            );
+        }
+    }
+    assert_reconciled(&actor, &ex, &tickers);
+    assert!(
+        ex.resting_orders().is_empty(),
+        "nothing of ours left resting"
+    );
+    assert!(ex.contract_violations().is_empty());
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! round trips per intent (with fees), batch create and cancel, cancel routing, the retired
 //! legacy endpoints (410), the recorded contract checked on every request, token budgets
 //! with 429 + Retry-After, float-typed numbers, price grids, and idempotent order entry
-//! under faults (no duplicate, never "rejected" on a time-out).
+//! under faults (no duplicate, never "rejected" on a time-out or an unreadable answer).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -469,6 +469,87 @@ fn an_unanswered_submit_is_unresolved_never_rejected() {
         .unwrap();
     assert_eq!(again.order_id, found.order_id);
     assert_eq!(ex.orders_per_client_order_id()["lost-1"], 1);
+    no_violations(&ex);
+}
+
+#[test]
+fn an_accepted_submit_whose_answer_cannot_be_read_is_looked_up_never_failed() {
+    // The exchange books the order, but its 201 answer is cut short or lacks `order_id`: no
+    // clear answer, so the order is looked up by its client_order_id and adopted, never
+    // reported failed (the caller would then send a second one).
+    let ex = exchange(|_| {});
+    let mut v = venue(&ex, |_| {});
+    let resting_id = |coid: &str| {
+        ex.resting_orders()
+            .into_iter()
+            .find(|(_, _, c)| c == coid)
+            .map(|(_, id, _)| id)
+    };
+    ex.set_faults(Faults {
+        order_truncate_after_accept: 1,
+        order_strip_id_after_accept: 1,
+        ..Faults::default()
+    });
+    for (i, coid) in ["cut-1", "noid-1"].into_iter().enumerate() {
+        let ack = v
+            .place_order(&order(Intent::BuyYes, 2, 30 - i as u8, coid))
+            .unwrap();
+        assert_eq!(
+            (ack.client_order_id.as_str(), ack.status, ack.remaining),
+            (coid, OrderStatus::Resting, Contracts(2))
+        );
+        assert_eq!(Some(ack.order_id), resting_id(coid));
+    }
+    assert_eq!(ex.unreadable_answers(), ["cut-1", "noid-1"]);
+    assert_eq!(
+        ex.stats().duplicates_refused,
+        0,
+        "found at once: not resent"
+    );
+    // Reads lag: the first look-ups (0 and ≥ 50 ms) miss it, the resend with the same id is
+    // refused (409), and the look-ups after it (until ≥ 300 ms) find the order booked first.
+    ex.set_faults(Faults {
+        order_truncate_after_accept: 1,
+        order_read_lag: Duration::from_millis(200),
+        ..Faults::default()
+    });
+    let mut patient = venue(&ex, |c| c.retry.base_backoff = Duration::from_millis(50));
+    let ack = patient
+        .place_order(&order(Intent::BuyYes, 1, 27, "cut-2"))
+        .unwrap();
+    ex.set_faults(Faults::default());
+    assert_eq!(Some(ack.order_id), resting_id("cut-2"));
+    assert!(ex.stats().duplicates_refused >= 1, "{:?}", ex.stats());
+    // A batch answered unreadably, whole or item by item: each order looked up, none resent.
+    for (fault, tag) in [
+        (
+            Faults {
+                order_truncate_after_accept: 1,
+                ..Faults::default()
+            },
+            "cut",
+        ),
+        (
+            Faults {
+                order_strip_id_after_accept: 1,
+                ..Faults::default()
+            },
+            "noid",
+        ),
+    ] {
+        ex.set_faults(fault);
+        let batch: Vec<OrderRequest> = (0..2u8)
+            .map(|i| order(Intent::BuyYes, 1, 20 + i, &format!("batch-{tag}-{i}")))
+            .collect();
+        for (o, r) in batch.iter().zip(v.place_orders(&batch)) {
+            let ack = r.unwrap();
+            assert_eq!(Some(ack.order_id), resting_id(&o.client_order_id));
+        }
+    }
+    assert_eq!(ex.unreadable_answers().len(), 7);
+    let counts = ex.orders_per_client_order_id();
+    assert_eq!(counts.len(), 7);
+    assert!(counts.values().all(|&n| n == 1), "duplicate: {counts:?}");
     no_violations(&ex);
 }
 

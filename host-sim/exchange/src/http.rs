@@ -50,6 +50,8 @@ pub(crate) enum Outcome {
     RespondWith(u16, Value, Vec<(String, String)>),
     /// Respond after a pause (the client will have given up).
     Delayed(u16, Value, Duration),
+    /// Respond with this exact body text (possibly not JSON at all).
+    RespondText(u16, String),
     /// Close without a response.
     Drop,
 }
@@ -124,8 +126,7 @@ fn query_decode(s: &str) -> String {
         .into_owned()
 }
 
-fn write_response(mut stream: &TcpStream, status: u16, body: &Value, extra: &[(String, String)]) {
-    let text = body.to_string();
+fn write_response(mut stream: &TcpStream, status: u16, text: &str, extra: &[(String, String)]) {
     let reason = match status {
         200 => "OK",
         201 => "Created",
@@ -179,14 +180,15 @@ fn handle(stream: TcpStream, shared: &Shared) {
 
 fn finish(stream: &TcpStream, outcome: Outcome) {
     match outcome {
-        Outcome::Respond(status, body) => write_response(stream, status, &body, &[]),
+        Outcome::Respond(status, body) => write_response(stream, status, &body.to_string(), &[]),
         Outcome::RespondWith(status, body, headers) => {
-            write_response(stream, status, &body, &headers)
+            write_response(stream, status, &body.to_string(), &headers)
         }
         Outcome::Delayed(status, body, pause) => {
             std::thread::sleep(pause);
-            write_response(stream, status, &body, &[]);
+            write_response(stream, status, &body.to_string(), &[]);
         }
+        Outcome::RespondText(status, text) => write_response(stream, status, &text, &[]),
         Outcome::Drop => {}
     }
 }

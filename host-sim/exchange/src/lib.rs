@@ -18,9 +18,9 @@
 //!   the book crosses them. Positions net per SPEC §5; settlement pays once.
 //! - The WebSocket streams a scripted list of Kalshi messages (snapshots, deltas, lifecycle)
 //!   with its own `sid`/`seq`, and the user channels `fill` and `user_orders`.
-//! - [`Faults`] inject 5xx, answers delayed past the client's timeout or dropped after an
-//!   order was booked, read lag, lost fill messages, float-typed numbers, WebSocket
-//!   disconnects and sequence gaps.
+//! - [`Faults`] inject 5xx, answers delayed past the client's timeout, dropped, cut short or
+//!   stripped of the order id after an order was booked, read lag, lost fill messages,
+//!   float-typed numbers, WebSocket disconnects and sequence gaps.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
@@ -123,6 +123,11 @@ pub struct Faults {
     pub response_delay: Duration,
     /// Book the next orders, then close the connection without answering.
     pub order_drop_after_accept: u32,
+    /// Book the next orders, then answer 201 with the body cut off halfway: the HTTP framing
+    /// is intact, the JSON is not.
+    pub order_truncate_after_accept: u32,
+    /// Book the next orders, then answer 201 with well-formed JSON that lacks `order_id`.
+    pub order_strip_id_after_accept: u32,
     /// Answer the next read requests with 500.
     pub read_5xx: u32,
     /// Answer the next requests of any kind only after `response_delay`, before handling
@@ -243,6 +248,8 @@ pub(crate) struct State {
     pub(crate) writes: TokenBudget,
     pub(crate) stats: ExchangeStats,
     pub(crate) violations: Vec<String>,
+    /// Client order ids of bookings answered unreadably (the truncate / strip-id faults).
+    pub(crate) unreadable_answers: Vec<String>,
     pub(crate) faults: Faults,
     pub(crate) ws_cursor: usize,
     /// Messages the script may still stream under `ws_lockstep`.
@@ -333,6 +340,7 @@ impl Exchange {
             writes: config.rate_limits.budget(Bucket::Write),
             stats: ExchangeStats::default(),
             violations: Vec::new(),
+            unreadable_answers: Vec::new(),
             faults: Faults::default(),
             ws_cursor: 0,
             ws_credits: 0,
@@ -392,6 +400,12 @@ impl Exchange {
     /// Orders booked per `client_order_id` (a value above 1 would be a duplicate).
     pub fn orders_per_client_order_id(&self) -> HashMap<String, u32> {
         self.shared.lock().coid_counts.clone()
+    }
+
+    /// Client order ids of the orders booked but answered with a body the client cannot read
+    /// (the truncate and strip-id faults), in order.
+    pub fn unreadable_answers(&self) -> Vec<String> {
+        self.shared.lock().unreadable_answers.clone()
     }
 
     /// `(ticker, order_id, client_order_id)` of every resting order.

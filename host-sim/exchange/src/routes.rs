@@ -150,7 +150,38 @@ fn create(st: &mut State, shared: &Shared, req: &Request) -> Outcome {
         st.faults.order_delay_after_accept -= 1;
         return Outcome::Delayed(201, reply, st.faults.response_delay);
     }
+    if let Some(garbled) = unreadable_answer(st, &reply, vec![order.client_order_id.clone()]) {
+        return garbled;
+    }
     Outcome::Respond(201, reply)
+}
+
+/// Under the truncate / strip-id faults, the 201 answer of orders already booked (`booked`,
+/// their client order ids) made unreadable: cut off halfway, or without any `order_id`.
+fn unreadable_answer(st: &mut State, reply: &Value, booked: Vec<String>) -> Option<Outcome> {
+    let text = if st.faults.order_truncate_after_accept > 0 {
+        st.faults.order_truncate_after_accept -= 1;
+        let whole = reply.to_string();
+        whole.chars().take(whole.chars().count() / 2).collect()
+    } else if st.faults.order_strip_id_after_accept > 0 {
+        st.faults.order_strip_id_after_accept -= 1;
+        let mut v = reply.clone();
+        match v.get_mut("orders").and_then(Value::as_array_mut) {
+            Some(items) => items.iter_mut().for_each(strip_order_id),
+            None => strip_order_id(&mut v),
+        }
+        v.to_string()
+    } else {
+        return None;
+    };
+    st.unreadable_answers.extend(booked);
+    Some(Outcome::RespondText(201, text))
+}
+
+fn strip_order_id(v: &mut Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("order_id");
+    }
 }
 
 fn create_answer(st: &State, order: &super::OrderRec, fills: &[super::FillRec]) -> Value {
@@ -194,9 +225,13 @@ fn batch_create(st: &mut State, shared: &Shared, req: &Request) -> Outcome {
         return error(503, "service_unavailable", "injected");
     }
     let mut answers = Vec::with_capacity(checked.len());
+    let mut booked = Vec::new();
     for c in &checked {
         answers.push(match matching::create(st, &shared.config, c) {
-            Ok((order, fills)) => create_answer(st, &order, &fills),
+            Ok((order, fills)) => {
+                booked.push(order.client_order_id.clone());
+                create_answer(st, &order, &fills)
+            }
             Err((_, code, message)) => json!({"client_order_id": c.client_order_id,
                 "error": {"code": code, "message": message}}),
         });
@@ -205,6 +240,9 @@ fn batch_create(st: &mut State, shared: &Shared, req: &Request) -> Outcome {
     if st.faults.order_drop_after_accept > 0 {
         st.faults.order_drop_after_accept -= 1;
         return Outcome::Drop;
+    }
+    if let Some(garbled) = unreadable_answer(st, &reply, booked) {
+        return garbled;
     }
     Outcome::Respond(201, reply)
 }

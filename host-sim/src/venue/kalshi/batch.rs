@@ -6,7 +6,8 @@ use crate::venue::{OrderAck, OrderRequest, VenueError};
 
 impl KalshiVenue {
     /// `POST /portfolio/events/orders/batched`, in chunks of [`MAX_BATCH`]; an unanswered
-    /// batch is settled order by order by look-up, never resent.
+    /// batch, or an accepted item whose answer cannot be read, is settled order by order by
+    /// look-up, never resent.
     pub(crate) fn batch_create(
         &mut self,
         orders: &[OrderRequest],
@@ -54,25 +55,37 @@ impl KalshiVenue {
                                     reason,
                                 })
                             }
-                            None => v2::parse_create_answer(&item, &o.client_order_id),
+                            // Booked, but an item we cannot read is no answer: look it up.
+                            None => v2::parse_create_answer(&item, &o.client_order_id)
+                                .or_else(|e| self.settle_by_look_up(o, &e)),
                         });
                     }
                 }
                 // No clear answer for the batch: settle every order by look-up, never resend.
                 Err(e) => {
                     for o in chunk {
-                        out.push(match self.look_up(&o.ticker, &o.client_order_id) {
-                            LookUp::Found(ack) => Ok(ack),
-                            _ => Err(VenueError::Unresolved {
-                                client_order_id: o.client_order_id.clone(),
-                                detail: e.to_string(),
-                            }),
-                        });
+                        out.push(self.settle_by_look_up(o, &e));
                     }
                 }
             }
         }
         out
+    }
+
+    /// A batched order without a clear answer (`why`): found by look-up, else unresolved
+    /// (batches are never resent).
+    fn settle_by_look_up(
+        &mut self,
+        o: &OrderRequest,
+        why: &VenueError,
+    ) -> Result<OrderAck, VenueError> {
+        match self.look_up(&o.ticker, &o.client_order_id) {
+            LookUp::Found(ack) => Ok(ack),
+            _ => Err(VenueError::Unresolved {
+                client_order_id: o.client_order_id.clone(),
+                detail: why.to_string(),
+            }),
+        }
     }
 
     /// `DELETE /portfolio/events/orders/batched`, in chunks of [`MAX_BATCH`].

@@ -2,12 +2,12 @@
 //! event-order endpoints (SPEC §12; the contract and its sources are in `docs/live.md`).
 //!
 //! **Idempotent order entry.** Every order carries the caller's `client_order_id`. A submit
-//! that gets no clear answer (timeout, 5xx, dropped connection) is never reported as
-//! rejected: the order is looked up by its client order id; it is sent again, with the same
-//! id, only after the look-up has missed it [`KalshiConfig::lookup_misses`] times in a row
-//! (reads lag writes). Kalshi refuses a second order with an id it holds (409), which the
-//! client then resolves by look-up. A submit still unsettled after every round is
-//! [`VenueError::Unresolved`]: it may be live.
+//! that gets no clear answer (timeout, 5xx, dropped connection, or a 2xx whose body cannot be
+//! read or lacks `order_id`) is never reported as rejected: the order is looked up by its
+//! client order id; it is sent again, with the same id, only after the look-up has missed it
+//! [`KalshiConfig::lookup_misses`] times in a row (reads lag writes). Kalshi refuses a second
+//! order with an id it holds (409), which the client then resolves by look-up. A submit still
+//! unsettled after every round is [`VenueError::Unresolved`]: it may be live.
 //!
 //! **Pacing.** Token budgets per tier ([`RateLimits`](super::RateLimits)), per-endpoint costs, `Retry-After`
 //! honoured; 429, 5xx, timeouts and transport errors are retried a bounded number of times
@@ -376,8 +376,16 @@ impl Venue for KalshiVenue {
                 items: 1,
                 retry_ambiguous: false,
             });
-            match sent {
-                Ok(r) if r.ok() => return v2::parse_create_answer(&r.json()?, &coid),
+            // Why a submit has no clear answer; settled by look-up below.
+            let unclear = match sent {
+                Ok(r) if r.ok() => {
+                    // Accepted, so the exchange may hold the order: an answer we cannot read
+                    // (bad JSON, no `order_id`) is no answer, never a failure.
+                    match r.json().and_then(|v| v2::parse_create_answer(&v, &coid)) {
+                        Ok(ack) => return Ok(ack),
+                        Err(e) => e,
+                    }
+                }
                 // 409: the exchange holds this client_order_id already (an earlier attempt
                 // got through).
                 Ok(r) if r.status == 409 => {
@@ -408,18 +416,17 @@ impl Venue for KalshiVenue {
                     // Nothing can have been booked (throttled out, or aborted before sending).
                     return Err(f.error);
                 }
-                Err(f) => {
-                    last = f.error.to_string();
-                    match self.look_up(&ticker, &coid) {
-                        LookUp::Found(ack) => return Ok(ack),
-                        LookUp::Absent => continue,
-                        LookUp::Inconclusive(e) => {
-                            return Err(VenueError::Unresolved {
-                                client_order_id: coid,
-                                detail: format!("{last}; look-up failed: {e}"),
-                            });
-                        }
-                    }
+                Err(f) => f.error,
+            };
+            last = unclear.to_string();
+            match self.look_up(&ticker, &coid) {
+                LookUp::Found(ack) => return Ok(ack),
+                LookUp::Absent => continue,
+                LookUp::Inconclusive(e) => {
+                    return Err(VenueError::Unresolved {
+                        client_order_id: coid,
+                        detail: format!("{last}; look-up failed: {e}"),
+                    });
                 }
             }
         }

@@ -11,6 +11,10 @@
 //! - the kill switch leaves no order of ours resting within 5 s while a call is retrying;
 //! - an order the exchange booked but answered unreadably (cut short, no `order_id`) is
 //!   looked up and becomes the working order: never a second one beside it;
+//! - a submit left without an answer while listings lag (no `user_orders` channel) is
+//!   looked up until found, never given up early and sent again beside itself;
+//! - an account with a long fill history trades (the history is never listed), and a fills
+//!   listing cut at the page cap adopts the venue's positions and cash instead of blocking;
 //! - on restart the actor adopts the venue's positions and its own resting orders and leaves
 //!   orders it did not place alone;
 //! - a daily loss limit stops new exposure on every market and says why;
@@ -27,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use kalsim_core::Cents;
 use kalsim_core::OBS_DIM;
-use kalsim_exchange::{Exchange, ExchangeConfig, Faults};
+use kalsim_exchange::{Exchange, ExchangeConfig, Faults, HISTORY_TICKER};
 use kalsim_host_sim::data::{GenConfig, generate_string};
 use kalsim_host_sim::env::{Env, EnvConfig, load_markets};
 use kalsim_host_sim::live::{
@@ -104,11 +108,11 @@ fn kalshi(ex: &Exchange) -> KalshiVenue {
     KalshiVenue::new(cfg, &creds())
 }
 
-fn feed(ex: &Exchange, tickers: &[String]) -> WsFeed {
+fn feed_on(ex: &Exchange, tickers: &[String], channels: Channels) -> WsFeed {
     let mut cfg = MarketDataConfig::new(ex.ws_url(), tickers.to_vec());
     cfg.connect_timeout = Duration::from_secs(5);
     cfg.reconnect_backoff = Duration::from_millis(20);
-    cfg.channels = Channels::TRADING;
+    cfg.channels = channels;
     WsFeed::new(
         MarketDataClient::connect(cfg, &creds()).unwrap(),
         tickers.to_vec(),
@@ -154,6 +158,18 @@ fn run_actor(
     policy_seed: u64,
     log: &Path,
     kill: KillSwitch,
+    hook: impl FnMut(&kalsim_host_sim::live::DecisionRecord),
+) -> (ActorReport, Actor<KalshiVenue>) {
+    run_actor_on(ex, cfg, policy_seed, log, kill, Channels::TRADING, hook)
+}
+
+fn run_actor_on(
+    ex: &Exchange,
+    cfg: ActorConfig,
+    policy_seed: u64,
+    log: &Path,
+    kill: KillSwitch,
+    channels: Channels,
     mut hook: impl FnMut(&kalsim_host_sim::live::DecisionRecord),
 ) -> (ActorReport, Actor<KalshiVenue>) {
     let tickers = cfg.tickers.clone();
@@ -166,7 +182,7 @@ fn run_actor(
         kill,
     )
     .unwrap();
-    let mut f = feed(ex, &tickers);
+    let mut f = feed_on(ex, &tickers, channels);
     let report = actor.run(&mut f, |r| hook(r));
     (report, actor)
 }
@@ -872,6 +888,159 @@ fn an_accepted_order_whose_answer_cannot_be_read_is_adopted_not_sent_twice() {
         "nothing of ours left resting"
     );
     assert!(ex.contract_violations().is_empty());
+}
+
+/// No more than one order of ours resting in any market (checked after every decision).
+fn assert_one_resting_per_market(ex: &Exchange) {
+    let mut per_market: HashMap<String, usize> = HashMap::new();
+    for (t, _, _) in ex.resting_orders() {
+        *per_market.entry(t).or_default() += 1;
+    }
+    for (t, n) in per_market {
+        assert!(n <= 1, "{t}: {n} of our orders resting at once");
+    }
+}
+
+#[test]
+fn a_submit_unresolved_while_listings_lag_is_not_forgotten_and_sent_again() {
+    let dir = scratch("unresolved-lag");
+    let (book, tickers, _) = script(2, 600, 17);
+    let ex = exchange(book, |c| c.ws_interval = Duration::from_millis(4));
+    // The first bookings are answered by a dropped connection, and listings lag 400 ms: the
+    // venue's own look-ups (~150 ms) miss the order, so the submit is unresolved while the
+    // exchange holds it. No `user_orders` channel to find it by: only look-ups and
+    // reconciliations can. Forgetting it after two quick misses would send a second order
+    // beside it in that market.
+    ex.set_faults(Faults {
+        order_drop_after_accept: 3,
+        order_read_lag: Duration::from_millis(400),
+        ..Faults::default()
+    });
+    let env = EnvConfig {
+        pricing: kalsim_core::PricingMode::Passive,
+        ..EnvConfig::default()
+    };
+    let mut cfg = actor_config(&env, &tickers, "unresolved-lag");
+    cfg.reconcile_every = 1000;
+    let log = dir.join("decisions.jsonl");
+    let channels = Channels {
+        user_orders: false,
+        ..Channels::TRADING
+    };
+    let (report, actor) = run_actor_on(&ex, cfg, 8, &log, KillSwitch::new(None), channels, |_| {
+        assert_one_resting_per_market(&ex)
+    });
+    assert_eq!(report.stop, StopReason::Idle, "{report:?}");
+    assert_eq!(ex.faults().order_drop_after_accept, 0, "every fault fired");
+    let all = lines(&log);
+    let unclear = all
+        .iter()
+        .filter(|l| l["kind"] == "decision")
+        .filter(|l| {
+            l["venue"]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("no clear answer"))
+        })
+        .count();
+    assert!(
+        unclear > 0,
+        "no submit was left without an answer: {report:?}"
+    );
+    // The exchange booked every one of them: each must be found once the listing catches
+    // up, never given up as absent (which would free the market for a second order).
+    let given_up: Vec<&Value> = all
+        .iter()
+        .filter(|l| l["kind"] == "resolved" && !l["found"].is_object())
+        .collect();
+    assert!(
+        given_up.is_empty(),
+        "a booked submit was given up: {given_up:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|l| l["kind"] == "decision" && l["verdict"] == "unresolved"),
+        "the market never waited for its unresolved submit"
+    );
+    let counts = ex.orders_per_client_order_id();
+    assert!(
+        counts.values().all(|&n| n == 1),
+        "duplicate order: {counts:?}"
+    );
+    assert!(report.orders_sent > 10, "{report:?}");
+    assert_reconciled(&actor, &ex, &tickers);
+    assert!(ex.resting_orders().is_empty());
+}
+
+#[test]
+fn a_long_fill_history_is_not_listed_and_never_blocks_trading() {
+    let dir = scratch("history");
+    let (book, tickers, _) = script(2, 120, 17);
+    // 12 001 fills an hour old: more than the venue lists (50 pages of 200). The adopted
+    // positions and balance hold them; the first listing reads only the recent past.
+    let ex = exchange(book, |c| {
+        c.ws_interval = Duration::from_millis(4);
+        c.history_fills = 12_001;
+        c.history_age = Duration::from_secs(3600);
+    });
+    let log = dir.join("decisions.jsonl");
+    let (report, actor) = run_actor(
+        &ex,
+        actor_config(&EnvConfig::default(), &tickers, "history"),
+        8,
+        &log,
+        KillSwitch::new(None),
+        |_| {},
+    );
+    assert_eq!(report.stop, StopReason::Idle, "{report:?}");
+    assert!(report.orders_sent > 10, "{report:?}");
+    let all = lines(&log);
+    assert!(
+        !all.iter()
+            .any(|l| l["kind"] == "reconcile" && l.get("error").is_some()),
+        "a reconciliation failed"
+    );
+    assert!(!all.iter().any(|l| l["kind"] == "fills_lost"));
+    assert!(report.reconciliations > 1, "{report:?}");
+    assert_reconciled(&actor, &ex, &tickers);
+    assert_eq!(actor.venue_position(HISTORY_TICKER), None, "not our market");
+}
+
+#[test]
+fn fills_past_the_listing_cap_are_adopted_from_the_venue_not_blocking_trading() {
+    let dir = scratch("history-cap");
+    let (book, tickers, _) = script(2, 120, 17);
+    // Pages of 20 make the venue's cap 1 000 fills; 1 001 of them a few seconds old are in
+    // the first listing's look-back: it is cut short, so the venue's positions and balance
+    // are adopted (logged) and trading goes on.
+    let ex = exchange(book, |c| {
+        c.ws_interval = Duration::from_millis(4);
+        c.max_page = 20;
+        c.history_fills = 1_001;
+        c.history_age = Duration::from_secs(5);
+    });
+    let log = dir.join("decisions.jsonl");
+    let (report, actor) = run_actor(
+        &ex,
+        actor_config(&EnvConfig::default(), &tickers, "history-cap"),
+        8,
+        &log,
+        KillSwitch::new(None),
+        |_| {},
+    );
+    assert_eq!(report.stop, StopReason::Idle, "{report:?}");
+    assert!(report.orders_sent > 10, "{report:?}");
+    let all = lines(&log);
+    assert!(
+        all.iter()
+            .any(|l| l["kind"] == "fills_lost" && l["first"] == true),
+        "the cut listing was not logged"
+    );
+    assert!(
+        !all.iter()
+            .any(|l| l["kind"] == "reconcile" && l.get("error").is_some()),
+        "a reconciliation failed"
+    );
+    assert_reconciled(&actor, &ex, &tickers);
 }
 
 #[test]

@@ -18,6 +18,7 @@
 //!   the book crosses them. Positions net per SPEC §5; settlement pays once.
 //! - The WebSocket streams a scripted list of Kalshi messages (snapshots, deltas, lifecycle)
 //!   with its own `sid`/`seq`, and the user channels `fill` and `user_orders`.
+//! - The account may start with a fill history ([`ExchangeConfig::history_fills`]).
 //! - [`Faults`] inject 5xx, answers delayed past the client's timeout, dropped, cut short or
 //!   stripped of the order id after an order was booked, read lag, lost fill messages,
 //!   float-typed numbers, WebSocket disconnects and sequence gaps.
@@ -86,7 +87,17 @@ pub struct ExchangeConfig {
     /// Most items on one page of a listing (a request's `limit` is capped by it), so a test
     /// can make a few items span several pages.
     pub max_page: usize,
+    /// Fills already on the account when the exchange starts (its trading history), in
+    /// market [`HISTORY_TICKER`]: one contract each, bought and sold in turn (a position
+    /// of 0 or 1 is left; `initial_balance` is the cash after them), listed by
+    /// `GET /portfolio/fills` like any other. None by default.
+    pub history_fills: u32,
+    /// How long before the start the history's fills are dated (zero: the start itself).
+    pub history_age: Duration,
 }
+
+/// The market of [`ExchangeConfig::history_fills`] (not listed as a market).
+pub const HISTORY_TICKER: &str = "KXHISTORY-00";
 
 impl ExchangeConfig {
     /// Defaults: Basic-tier budgets, no `Retry-After`, $1 000 cash, no markets, no script.
@@ -107,6 +118,8 @@ impl ExchangeConfig {
             max_clock_skew: Duration::from_secs(30),
             max_batch: 20,
             max_page: 1000,
+            history_fills: 0,
+            history_age: Duration::ZERO,
         }
     }
 }
@@ -297,6 +310,31 @@ impl Shared {
     }
 }
 
+/// The fills of [`ExchangeConfig::history_fills`] and the position they leave.
+fn history(config: &ExchangeConfig) -> (Vec<FillRec>, HashMap<String, i64>) {
+    let ts_ms = now_ms().saturating_sub(config.history_age.as_millis() as u64);
+    let fills: Vec<FillRec> = (0..config.history_fills)
+        .map(|n| FillRec {
+            fill_id: format!("hist-fill-{n:06}"),
+            order_id: format!("hist-order-{n:06}"),
+            client_order_id: String::new(),
+            ticker: HISTORY_TICKER.to_owned(),
+            bid: n % 2 == 0,
+            count: 1,
+            price: 50,
+            is_taker: true,
+            fee_cc: 0,
+            post_position: i64::from(n % 2 == 0),
+            ts_ms,
+        })
+        .collect();
+    let mut positions = HashMap::new();
+    if config.history_fills % 2 == 1 {
+        positions.insert(HISTORY_TICKER.to_owned(), 1);
+    }
+    (fills, positions)
+}
+
 /// A running local exchange; stops when dropped.
 pub struct Exchange {
     shared: Arc<Shared>,
@@ -326,14 +364,15 @@ impl Exchange {
                 markets.entry(t.to_owned()).or_insert(MarketState::Active);
             }
         }
+        let (fills, positions) = history(&config);
         let state = State {
             books: config.books.iter().cloned().collect(),
             markets,
             orders: Vec::new(),
             coid_counts: HashMap::new(),
-            positions: HashMap::new(),
+            positions,
             balance_cc: config.initial_balance.0 * 100,
-            fills: Vec::new(),
+            fills,
             settled: HashSet::new(),
             next_id: 1,
             reads: config.rate_limits.budget(Bucket::Read),

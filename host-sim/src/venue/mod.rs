@@ -287,8 +287,16 @@ pub trait Venue {
     fn positions(&mut self) -> Result<Vec<PositionInfo>, VenueError>;
     /// Available cash in cents.
     fn balance(&mut self) -> Result<Cents, VenueError>;
-    /// Fills not returned by an earlier call (the first call returns the account's history).
+    /// Fills not returned by an earlier call. The first call returns the recent past only
+    /// (a live venue: a short look-back, never the account's whole history), for the caller
+    /// to mark seen: its starting state comes from the positions and the balance.
     fn fills(&mut self) -> Result<Vec<Fill>, VenueError>;
+    /// Whether the last [`fills`](Venue::fills) call was cut short (too many to list) and
+    /// may have left fills out: positions and cash must then be taken from the venue.
+    /// Cleared by reading it.
+    fn fills_truncated(&mut self) -> bool {
+        false
+    }
 
     /// Place several orders; one answer per order, in order.
     fn place_orders(&mut self, orders: &[OrderRequest]) -> Vec<Result<OrderAck, VenueError>> {

@@ -191,7 +191,10 @@ impl<V: LiveVenue> Actor<V> {
         }
         if !self.resolve_unresolved(i) {
             rec.verdict = Verdict::Unresolved;
-            rec.note = self.markets[i].unresolved.clone();
+            rec.note = self.markets[i]
+                .unresolved
+                .as_ref()
+                .map(|u| u.client_order_id.clone());
             return;
         }
         let ticker = self.markets[i].ticker.clone();
@@ -329,7 +332,8 @@ impl<V: LiveVenue> Actor<V> {
                     client_order_id, ..
                 } = &e
                 {
-                    self.markets[i].unresolved = Some(client_order_id.clone());
+                    self.markets[i].unresolved =
+                        Some(super::Unresolved::new(client_order_id.clone()));
                 }
                 if e.is_market_paused() {
                     // Paused, not closed: the `activated` that ends the pause reopens it.
@@ -344,59 +348,79 @@ impl<V: LiveVenue> Actor<V> {
     }
 
     /// Settle a submit that had no clear answer before anything else is sent in market `i`:
-    /// found resting → it becomes the working order (cancelled next); found done or absent →
-    /// forgotten. `false` while it cannot be settled.
+    /// found resting → it becomes the working order (cancelled next); found done → forgotten;
+    /// absent → forgotten only after two look-up misses at least [`GONE_AFTER`] apart, as
+    /// a tracked order (a listing that lags must not make a live submit forgotten and a
+    /// second order sent beside it). At most one look-up per call and per
+    /// [`LOOK_UP_EVERY`](super::LOOK_UP_EVERY), no waiting: the other markets keep trading
+    /// meanwhile. `false` while it cannot be settled.
+    ///
+    /// [`GONE_AFTER`]: super::GONE_AFTER
     fn resolve_unresolved(&mut self, i: usize) -> bool {
-        let Some(coid) = self.markets[i].unresolved.clone() else {
+        let Some(coid) = self.markets[i]
+            .unresolved
+            .as_ref()
+            .map(|u| u.client_order_id.clone())
+        else {
             return true;
         };
         let ticker = self.markets[i].ticker.clone();
-        let mut misses = 0;
-        for attempt in 0..3 {
-            if attempt > 0 {
-                std::thread::sleep(super::RESOLVE_PAUSE);
+        let now = Instant::now();
+        if let Some(u) = self.markets[i].unresolved.as_mut() {
+            // Look-ups spaced out: a decision in between is only refused.
+            if u.last_look
+                .is_some_and(|t| now.duration_since(t) < super::LOOK_UP_EVERY)
+            {
+                return false;
             }
-            match self.venue.find_order(&ticker, &coid) {
-                Ok(Some(ack)) => {
-                    let m = &mut self.markets[i];
-                    m.unresolved = None;
-                    if ack.status == OrderStatus::Resting || ack.status == OrderStatus::Pending {
-                        m.working = Some(Working {
-                            order_id: ack.order_id.clone(),
-                            client_order_id: coid.clone(),
-                            initial: ack.filled.0 + ack.remaining.0,
-                            misses: 0,
-                            first_miss: None,
-                        });
-                    }
-                    if self.venue.is_live() {
-                        let e = self
-                            .order_fills
-                            .entry(ack.order_id.clone())
-                            .or_insert((i, 0, 0));
-                        e.1 = e.1.max(ack.filled.0);
-                    }
-                    self.note(json!({"kind": "resolved", "ticker": ticker,
-                        "client_order_id": coid, "found": ack_json(&ack)}));
+            u.last_look = Some(now);
+        }
+        match self.venue.find_order(&ticker, &coid) {
+            Ok(Some(ack)) => {
+                let m = &mut self.markets[i];
+                m.unresolved = None;
+                if ack.status == OrderStatus::Resting || ack.status == OrderStatus::Pending {
+                    m.working = Some(Working {
+                        order_id: ack.order_id.clone(),
+                        client_order_id: coid.clone(),
+                        initial: ack.filled.0 + ack.remaining.0,
+                        misses: 0,
+                        first_miss: None,
+                    });
+                }
+                if self.venue.is_live() {
+                    let e = self
+                        .order_fills
+                        .entry(ack.order_id.clone())
+                        .or_insert((i, 0, 0));
+                    e.1 = e.1.max(ack.filled.0);
+                }
+                self.note(json!({"kind": "resolved", "ticker": ticker,
+                    "client_order_id": coid, "found": ack_json(&ack)}));
+                true
+            }
+            Ok(None) => {
+                let Some(u) = self.markets[i].unresolved.as_mut() else {
                     return true;
+                };
+                u.misses += 1;
+                let first = *u.first_miss.get_or_insert_with(Instant::now);
+                if u.misses >= 2 && first.elapsed() >= super::GONE_AFTER {
+                    let misses = u.misses;
+                    self.markets[i].unresolved = None;
+                    self.note(json!({"kind": "resolved", "ticker": ticker,
+                        "client_order_id": coid, "found": Value::Null, "misses": misses}));
+                    true
+                } else {
+                    false
                 }
-                Ok(None) => {
-                    misses += 1;
-                    if misses >= 2 {
-                        self.markets[i].unresolved = None;
-                        self.note(json!({"kind": "resolved", "ticker": ticker,
-                            "client_order_id": coid, "found": Value::Null}));
-                        return true;
-                    }
-                }
-                Err(e) => {
-                    self.note(json!({"kind": "resolve_error", "ticker": ticker,
-                        "client_order_id": coid, "error": e.to_string()}));
-                    return false;
-                }
+            }
+            Err(e) => {
+                self.note(json!({"kind": "resolve_error", "ticker": ticker,
+                    "client_order_id": coid, "error": e.to_string()}));
+                false
             }
         }
-        false
     }
 
     /// SPEC §6 against the venue's own position and the shared account: rules 1–2 on this

@@ -59,6 +59,11 @@ impl<V: LiveVenue> Actor<V> {
                 for f in &fills {
                     self.on_fill(f, "rest");
                 }
+                if self.venue.fills_truncated() {
+                    // Fills were left out: the next reconciliation adopts the venue's numbers.
+                    self.fills_lost = true;
+                    self.needs_reconcile = true;
+                }
                 true
             }
             Err(e) => {
@@ -121,7 +126,7 @@ impl<V: LiveVenue> Actor<V> {
                 .working
                 .as_ref()
                 .is_some_and(|w| w.order_id == o.order_id)
-            || self.markets[i].unresolved.as_deref() == Some(o.client_order_id.as_str());
+            || self.markets[i].unresolved_is(&o.client_order_id);
         if self.venue.is_live()
             && followed
             && o.client_order_id.starts_with(&self.config.own_prefix())
@@ -140,9 +145,7 @@ impl<V: LiveVenue> Actor<V> {
                 m.session.engine_mut().cancel_working();
             }
         }
-        if m.unresolved.as_deref() == Some(o.client_order_id.as_str())
-            && !o.client_order_id.is_empty()
-        {
+        if m.unresolved_is(&o.client_order_id) && !o.client_order_id.is_empty() {
             m.unresolved = None;
             if !o.status.is_terminal() {
                 m.working = Some(super::Working {

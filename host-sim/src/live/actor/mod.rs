@@ -38,6 +38,31 @@ struct Working {
     first_miss: Option<Instant>,
 }
 
+/// A submit without a clear answer (it may be live): nothing new is sent in its market until
+/// a look-up, an order update or a reconciliation finds it, or look-ups have missed it
+/// twice at least [`GONE_AFTER`] apart (reads lag writes, as for a tracked order).
+#[derive(Clone, Debug)]
+struct Unresolved {
+    client_order_id: String,
+    /// Look-ups that did not find it.
+    misses: u32,
+    /// When the first of those misses was.
+    first_miss: Option<Instant>,
+    /// When it was last looked up.
+    last_look: Option<Instant>,
+}
+
+impl Unresolved {
+    fn new(client_order_id: String) -> Unresolved {
+        Unresolved {
+            client_order_id,
+            misses: 0,
+            first_miss: None,
+            last_look: None,
+        }
+    }
+}
+
 /// Why a market is not trading.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Halt {
@@ -66,8 +91,8 @@ struct Market {
     /// or a wall-clock fallback for an event without an exchange timestamp.
     dt_override: Option<i64>,
     working: Option<Working>,
-    /// Client order id of a submit without a clear answer (it may be live).
-    unresolved: Option<String>,
+    /// A submit without a clear answer (it may be live).
+    unresolved: Option<Unresolved>,
     last_order_at: Option<Instant>,
     /// The venue's position: adopted at start, then moved by every fill (live venues); the
     /// mirror's on simulated venues. Contracts, +YES / −NO.
@@ -87,6 +112,15 @@ struct Market {
     /// The market's price grid and status were read.
     checked: bool,
     breaker: Breaker,
+}
+
+impl Market {
+    /// Whether `coid` is this market's unresolved submit.
+    fn unresolved_is(&self, coid: &str) -> bool {
+        self.unresolved
+            .as_ref()
+            .is_some_and(|u| u.client_order_id == coid)
+    }
 }
 
 /// The live actor (see the [module docs](crate::live)).
@@ -112,6 +146,9 @@ pub struct Actor<V: LiveVenue> {
     order_fills: HashMap<String, (usize, u32, u32)>,
     seq: u64,
     needs_reconcile: bool,
+    /// A fills listing was cut short: the next reconciliation adopts the venue's positions
+    /// and cash at once (missing fills cannot be applied one by one).
+    fills_lost: bool,
     started: bool,
     risk: RiskState,
     report: ActorReport,
@@ -188,6 +225,7 @@ impl<V: LiveVenue> Actor<V> {
             order_fills: HashMap::new(),
             seq: 0,
             needs_reconcile: true,
+            fills_lost: false,
             started: false,
             report: ActorReport {
                 decisions: 0,
@@ -494,8 +532,13 @@ impl<V: LiveVenue> Actor<V> {
 }
 
 /// A tracked order missing from listings counts as gone only after two misses at least this
-/// far apart (and is then cancelled anyway, in case the listing still lagged).
+/// far apart (and is then cancelled anyway, in case the listing still lagged); an unresolved
+/// submit is given up only after two look-up misses at least this far apart.
 pub(crate) const GONE_AFTER: Duration = Duration::from_secs(2);
 
-/// A short wait used between look-ups of an unresolved order.
+/// A short wait used between REST fill syncs of a market with fills pending.
 pub(crate) const RESOLVE_PAUSE: Duration = Duration::from_millis(20);
+
+/// The least time between two look-ups of an unresolved submit (decisions in between are
+/// refused without a request).
+pub(crate) const LOOK_UP_EVERY: Duration = Duration::from_millis(100);

@@ -94,6 +94,9 @@ impl<V: LiveVenue> Actor<V> {
         let first = !self.started;
         let answer = (|| -> Result<_, VenueError> {
             let fills = self.venue.fills()?;
+            if self.venue.fills_truncated() {
+                self.fills_lost = true;
+            }
             Ok((
                 fills,
                 self.venue.positions()?,
@@ -111,6 +114,13 @@ impl<V: LiveVenue> Actor<V> {
             }
         };
         let live = self.venue.is_live();
+        // Fills were left out of a listing (too many to list): the venue's positions and
+        // cash are adopted at once, and every fill reported so far counts as applied.
+        let lost = std::mem::take(&mut self.fills_lost);
+        if lost {
+            self.note(json!({"kind": "fills_lost", "first": first,
+                "reason": "fills listing cut at its page limit; the venue's positions and balance are adopted"}));
+        }
         let mut diffs = Vec::new();
         self.take_fills(&fills, first);
         for p in &positions {
@@ -150,13 +160,20 @@ impl<V: LiveVenue> Actor<V> {
             } else {
                 m.session.engine().account().position()
             };
-            if first || !live {
+            if first || !live || lost {
                 if ours != theirs && !first {
                     diffs.push(json!({"ticker": m.ticker, "field": "position",
-                        "ours": ours, "venue": theirs}));
+                        "ours": ours, "venue": theirs, "adopted": true}));
                 }
                 m.venue_position = theirs;
                 m.position_mismatch = None;
+                if lost {
+                    for (mi, reported, applied) in self.order_fills.values_mut() {
+                        if *mi == i {
+                            *applied = (*applied).max(*reported);
+                        }
+                    }
+                }
             } else if ours == theirs {
                 m.position_mismatch = None;
                 // The venue's position confirms every fill of this market was seen.
@@ -185,11 +202,15 @@ impl<V: LiveVenue> Actor<V> {
                 .map(|m| m.session.engine().account().cash().0)
                 .sum()
         };
-        if first || !live {
+        if first || !live || lost {
             if ours_cash != balance.0 && !first {
-                diffs.push(json!({"field": "balance", "ours": ours_cash, "venue": balance.0}));
+                diffs.push(
+                    json!({"field": "balance", "ours": ours_cash, "venue": balance.0,
+                    "adopted": true}),
+                );
             }
             self.adopt_cash(balance.0);
+            self.cash_mismatch = None;
         } else if ours_cash == balance.0 {
             self.cash_mismatch = None;
         } else {
@@ -246,8 +267,8 @@ impl<V: LiveVenue> Actor<V> {
         self.fee_credit_micros = 0;
     }
 
-    /// The REST fills: on the first call the account's history (marked seen, not applied:
-    /// the adopted positions include it); later, the ones the `fill` channel missed.
+    /// The REST fills: on the first call the recent past (marked seen, not applied: the
+    /// adopted positions include it); later, the ones the `fill` channel missed.
     fn take_fills(&mut self, fills: &[Fill], first: bool) {
         for f in fills {
             if first {
@@ -320,7 +341,7 @@ impl<V: LiveVenue> Actor<V> {
             if m.working.as_ref().is_some_and(|x| x.order_id == w.order_id) {
                 continue;
             }
-            if m.unresolved.as_deref() == Some(w.client_order_id.as_str()) {
+            if m.unresolved_is(&w.client_order_id) {
                 m.unresolved = None;
             }
             if m.working.is_none() {

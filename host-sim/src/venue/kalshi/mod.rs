@@ -52,7 +52,8 @@ pub const DEMO_URL: &str = "https://demo-api.kalshi.co/trade-api/v2";
 
 /// Most pages fetched for one listing (a guard against a cursor that never ends).
 const MAX_PAGES: usize = 50;
-/// Seconds of overlap between fills listings (fills are deduplicated by id).
+/// Seconds of overlap between fills listings (fills are deduplicated by id); also how far
+/// back the first listing looks (what the next listing's overlap re-lists must be known).
 const FILL_OVERLAP_S: u64 = 30;
 /// Largest batch sent in one request (Kalshi's documented batch limit is 20 for cancels).
 pub const MAX_BATCH: usize = 20;
@@ -70,8 +71,10 @@ pub struct KalshiVenue {
     credentials: Credentials,
     pub(crate) rest: Rest,
     seen_fills: HashSet<String>,
-    /// Unix seconds of the previous fills listing.
+    /// `min_ts` of the next fills listing, Unix seconds (`None`: none made yet).
     fills_since_s: Option<u64>,
+    /// The last fills listing was cut at [`MAX_PAGES`] (older fills were not returned).
+    fills_truncated: bool,
     warnings: Vec<String>,
     /// Unknown field names already reported.
     unknown_fields: HashSet<String>,
@@ -163,6 +166,7 @@ impl KalshiVenue {
             rest,
             seen_fills: HashSet::new(),
             fills_since_s: None,
+            fills_truncated: false,
             warnings: Vec::new(),
             unknown_fields: HashSet::new(),
         }
@@ -196,6 +200,20 @@ impl KalshiVenue {
 
     /// All items under `key` across cursor pages of `GET path?query`.
     fn get_paged(&mut self, path: &str, query: &str, key: &str) -> Result<Vec<Value>, VenueError> {
+        match self.get_pages(path, query, key)? {
+            (items, true) => Ok(items),
+            (_, false) => Err(proto(format!("GET {path}: more than {MAX_PAGES} pages"))),
+        }
+    }
+
+    /// The items under `key` of at most [`MAX_PAGES`] cursor pages of `GET path?query`, and
+    /// whether that was all of them.
+    fn get_pages(
+        &mut self,
+        path: &str,
+        query: &str,
+        key: &str,
+    ) -> Result<(Vec<Value>, bool), VenueError> {
         let mut out = Vec::new();
         let mut cursor = String::new();
         for _ in 0..MAX_PAGES {
@@ -218,10 +236,10 @@ impl KalshiVenue {
                 .unwrap_or("")
                 .to_owned();
             if cursor.is_empty() {
-                return Ok(out);
+                return Ok((out, true));
             }
         }
-        Err(proto(format!("GET {path}: more than {MAX_PAGES} pages")))
+        Ok((out, false))
     }
 
     /// The order placed with `client_order_id` in `ticker`, any status, if the exchange lists
@@ -524,12 +542,16 @@ impl Venue for KalshiVenue {
 
     fn fills(&mut self) -> Result<Vec<Fill>, VenueError> {
         let mut fresh = Vec::new();
-        // Only the recent past after the first call (with an overlap: ids dedupe).
-        let query = self.fills_since_s.map_or(String::new(), |t| {
-            format!("min_ts={}", t.saturating_sub(FILL_OVERLAP_S))
-        });
         let listed_at = super::auth::now_ms() / 1000;
-        for f in self.get_paged("/portfolio/fills", &query, "fills")? {
+        // Never the account's whole history: the first listing looks back as far as the next
+        // one's overlap reaches (the adopted positions hold everything older), later ones
+        // from the previous listing less the overlap (ids dedupe).
+        let since = self
+            .fills_since_s
+            .unwrap_or_else(|| listed_at.saturating_sub(FILL_OVERLAP_S));
+        let (items, complete) =
+            self.get_pages("/portfolio/fills", &format!("min_ts={since}"), "fills")?;
+        for f in items {
             note_unknown_fields(
                 &f,
                 FILL_FIELDS,
@@ -546,10 +568,26 @@ impl Venue for KalshiVenue {
                 Err(e) => self.note_unparsed("fill", &f, &e),
             }
         }
-        self.fills_since_s = Some(listed_at);
+        self.fills_truncated = !complete;
+        self.fills_since_s = Some(if complete {
+            listed_at.saturating_sub(FILL_OVERLAP_S)
+        } else {
+            // Only the newest fills were listed; the older ones are given up (the caller
+            // adopts the venue's positions and cash), and are not listed again: the next
+            // listing starts here, or the same backlog would be cut again every time.
+            self.warnings.push(format!(
+                "fills listing since {since} cut at {MAX_PAGES} pages: older fills not read; \
+                 the venue's positions and balance are adopted"
+            ));
+            listed_at
+        });
         // Kalshi lists newest first; hand them out oldest first.
         fresh.reverse();
         Ok(fresh)
+    }
+
+    fn fills_truncated(&mut self) -> bool {
+        std::mem::take(&mut self.fills_truncated)
     }
 
     fn find_order(

@@ -971,21 +971,23 @@ fn a_submit_unresolved_while_listings_lag_is_not_forgotten_and_sent_again() {
     assert!(ex.resting_orders().is_empty());
 }
 
-#[test]
-fn a_long_fill_history_is_not_listed_and_never_blocks_trading() {
-    let dir = scratch("history");
+/// The actor over two scripted markets on an exchange whose account already holds a fill
+/// history (`tune` sets it): it trades to the end, no reconciliation fails, and the mirror
+/// agrees with the venue. Returns the report, the decision log's lines and the actor.
+fn run_with_history(
+    name: &str,
+    tune: impl FnOnce(&mut ExchangeConfig),
+) -> (ActorReport, Vec<Value>, Actor<KalshiVenue>) {
+    let dir = scratch(name);
     let (book, tickers, _) = script(2, 120, 17);
-    // 12 001 fills an hour old: more than the venue lists (50 pages of 200). The adopted
-    // positions and balance hold them; the first listing reads only the recent past.
     let ex = exchange(book, |c| {
         c.ws_interval = Duration::from_millis(4);
-        c.history_fills = 12_001;
-        c.history_age = Duration::from_secs(3600);
+        tune(c);
     });
     let log = dir.join("decisions.jsonl");
     let (report, actor) = run_actor(
         &ex,
-        actor_config(&EnvConfig::default(), &tickers, "history"),
+        actor_config(&EnvConfig::default(), &tickers, name),
         8,
         &log,
         KillSwitch::new(None),
@@ -999,48 +1001,38 @@ fn a_long_fill_history_is_not_listed_and_never_blocks_trading() {
             .any(|l| l["kind"] == "reconcile" && l.get("error").is_some()),
         "a reconciliation failed"
     );
+    assert_reconciled(&actor, &ex, &tickers);
+    (report, all, actor)
+}
+
+#[test]
+fn a_long_fill_history_is_not_listed_and_never_blocks_trading() {
+    // 12 001 fills an hour old: more than the venue lists (50 pages of 200). The adopted
+    // positions and balance hold them; the first listing reads only the recent past.
+    let (report, all, actor) = run_with_history("history", |c| {
+        c.history_fills = 12_001;
+        c.history_age = Duration::from_secs(3600);
+    });
     assert!(!all.iter().any(|l| l["kind"] == "fills_lost"));
     assert!(report.reconciliations > 1, "{report:?}");
-    assert_reconciled(&actor, &ex, &tickers);
     assert_eq!(actor.venue_position(HISTORY_TICKER), None, "not our market");
 }
 
 #[test]
 fn fills_past_the_listing_cap_are_adopted_from_the_venue_not_blocking_trading() {
-    let dir = scratch("history-cap");
-    let (book, tickers, _) = script(2, 120, 17);
     // Pages of 20 make the venue's cap 1 000 fills; 1 001 of them a few seconds old are in
     // the first listing's look-back: it is cut short, so the venue's positions and balance
     // are adopted (logged) and trading goes on.
-    let ex = exchange(book, |c| {
-        c.ws_interval = Duration::from_millis(4);
+    let (_, all, _) = run_with_history("history-cap", |c| {
         c.max_page = 20;
         c.history_fills = 1_001;
         c.history_age = Duration::from_secs(5);
     });
-    let log = dir.join("decisions.jsonl");
-    let (report, actor) = run_actor(
-        &ex,
-        actor_config(&EnvConfig::default(), &tickers, "history-cap"),
-        8,
-        &log,
-        KillSwitch::new(None),
-        |_| {},
-    );
-    assert_eq!(report.stop, StopReason::Idle, "{report:?}");
-    assert!(report.orders_sent > 10, "{report:?}");
-    let all = lines(&log);
     assert!(
         all.iter()
             .any(|l| l["kind"] == "fills_lost" && l["first"] == true),
         "the cut listing was not logged"
     );
-    assert!(
-        !all.iter()
-            .any(|l| l["kind"] == "reconcile" && l.get("error").is_some()),
-        "a reconciliation failed"
-    );
-    assert_reconciled(&actor, &ex, &tickers);
 }
 
 #[test]

@@ -167,3 +167,42 @@ fn lifecycle_close_time_before_the_first_snapshot_is_kept() {
     assert_eq!(ds.markets[0].close_ts_ms, Some(1_700_000_000_000));
     assert_eq!(ds.report.ignored_types.values().sum::<u64>(), 1);
 }
+
+/// A settlement result in the middle of a market's capture settles it there (SPEC §7): the
+/// tape ends at the book event before the result; later book events are counted, dropped.
+#[test]
+fn a_result_mid_capture_ends_the_tape_there() {
+    use kalsim_host_sim::env::{Env, EnvConfig};
+    let text = [
+        r#"{"type":"orderbook_snapshot","sid":1,"seq":1,"msg":{"market_ticker":"T","yes":[[40,10]],"no":[[55,10]]}}"#,
+        r#"{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":"T","side":"yes","price":40,"delta":5}}"#,
+        r#"{"type":"market_lifecycle_v2","msg":{"market_ticker":"T","result":"yes"}}"#,
+        r#"{"type":"orderbook_delta","sid":1,"seq":3,"msg":{"market_ticker":"T","side":"yes","price":40,"delta":5}}"#,
+        r#"{"type":"orderbook_delta","sid":1,"seq":4,"msg":{"market_ticker":"T","side":"yes","price":40,"delta":5}}"#,
+        r#"{"type":"orderbook_snapshot","sid":2,"seq":1,"msg":{"market_ticker":"U","yes":[[40,10]],"no":[[55,10]]}}"#,
+        r#"{"type":"orderbook_delta","sid":2,"seq":2,"msg":{"market_ticker":"U","side":"yes","price":40,"delta":5}}"#,
+    ]
+    .join("\n");
+    let ds = load_str("t.jsonl", &text, &LoadOptions::default()).unwrap();
+    let t = &ds.markets[0];
+    assert_eq!(
+        (t.ticker.as_str(), t.events.len(), t.result),
+        ("T", 2, Some(Side::Yes))
+    );
+    assert_eq!(ds.markets[1].events.len(), 2, "another market is untouched");
+    assert_eq!(ds.report.events_after_result, 2);
+    assert!(
+        ds.report
+            .to_string()
+            .contains("2 book event(s) after a settlement result")
+    );
+    // The episode settles at the result: one step from the snapshot to the delta before it.
+    let mut env = Env::new(EnvConfig::default(), ds.markets.into()).unwrap();
+    let mut obs = vec![0.0; kalsim_core::OBS_DIM];
+    env.reset(Some(0), &mut obs).unwrap();
+    while env.market().ticker != "T" {
+        env.reset(None, &mut obs).unwrap();
+    }
+    let r = env.step(0, &mut obs).unwrap();
+    assert!(r.terminated && r.info.settled == 1, "{:?}", r.info);
+}

@@ -35,6 +35,9 @@ pub(crate) struct Loader<'o> {
     /// Counts for tickers that have no tape (errors before their first snapshot).
     orphan_counts: HashMap<String, MarketCounts>,
     results: HashMap<String, Side>,
+    /// Index of the market's latest book event when its result arrived: the market is
+    /// settled there, so the tape ends there (later book events are counted and dropped).
+    result_at: HashMap<String, usize>,
     /// Close (else determination) time per ticker from lifecycle messages, ms; applied to
     /// the tapes at the end, so one read before the market's first snapshot is kept too.
     close_times: HashMap<String, i64>,
@@ -55,6 +58,7 @@ impl<'o> Loader<'o> {
             markets: HashMap::new(),
             orphan_counts: HashMap::new(),
             results: HashMap::new(),
+            result_at: HashMap::new(),
             close_times: HashMap::new(),
             next_seq: HashMap::new(),
             report: LoadReport::default(),
@@ -485,6 +489,10 @@ impl<'o> Loader<'o> {
         match l.result {
             Some(side) => {
                 self.results.insert(ticker.to_owned(), side);
+                if let Some(m) = self.markets.get(ticker) {
+                    let at = m.tape.events.len().saturating_sub(1);
+                    self.result_at.entry(ticker.to_owned()).or_insert(at);
+                }
             }
             // Lifecycle events with neither a result nor a time carry nothing for replay.
             None if l.close_ts_s.or(l.determination_ts_s).is_none() => {
@@ -524,6 +532,15 @@ impl<'o> Loader<'o> {
         }
         let mut markets: Vec<MarketTape> = Vec::with_capacity(self.markets.len());
         for (ticker, mut m) in self.markets {
+            // Settled mid-capture (SPEC §7: settlement ends the episode): the tape ends at
+            // the book event its result followed; later book events are counted and dropped.
+            if let Some(&at) = self.result_at.get(&ticker) {
+                let keep = at + 1;
+                if keep < m.tape.events.len() {
+                    self.report.events_after_result += (m.tape.events.len() - keep) as u64;
+                    m.tape.events.truncate(keep);
+                }
+            }
             // Forecasts stamped after the market's last event: never known (see `forecast`).
             let end = m.tape.events.len() as u32;
             let known = m.tape.forecasts.partition_point(|f| f.event < end);

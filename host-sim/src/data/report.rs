@@ -57,6 +57,9 @@ pub struct LoadReport {
     /// Forecasts later than every event of their market (dropped): from a side file, or
     /// stamped after the market's last book event in a capture.
     pub forecasts_after_end: u64,
+    /// Book events of markets after their settlement result in the capture (dropped: the
+    /// market is settled there).
+    pub events_after_result: u64,
 }
 
 impl LoadReport {
@@ -100,6 +103,13 @@ impl fmt::Display for LoadReport {
             "gaps: {}, deltas dropped while desynced: {}, skipped lines: {}, unmatched results: {}",
             self.gap_total, self.dropped_while_desynced, self.skipped_total, self.unmatched_results
         )?;
+        if self.forecasts_after_end > 0 || self.events_after_result > 0 {
+            writeln!(
+                f,
+                "dropped: {} forecast(s) after their market's last event, {} book event(s) after a settlement result",
+                self.forecasts_after_end, self.events_after_result
+            )?;
+        }
         for (kind, n) in &self.skipped_by_kind {
             writeln!(f, "  skipped {kind}: {n}")?;
         }

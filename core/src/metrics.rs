@@ -113,10 +113,7 @@ pub struct SizingMetrics {
     /// PV now, cents.
     pub final_pv: i64,
     last_tier: Option<u8>,
-    trip_max: u64,
-    trip_start_net: i64,
-    /// Signed position after the last recorded step (a flip through flat ends a trip).
-    last_position: i64,
+    trips: RoundTrips,
     steps: u64,
 }
 
@@ -125,6 +122,64 @@ pub struct SizingMetrics {
 #[inline]
 pub const fn flips(before: i64, after: i64) -> bool {
     (before > 0 && after < 0) || (before < 0 && after > 0)
+}
+
+/// SPEC §9 round trips, from the position and net P&L after each step: a trip runs from
+/// flat to flat; its size is the largest |position| reached, its profit the change of the
+/// net P&L (realised − fees) over it. A step that flips the position (long YES to long NO,
+/// say) passes through flat: it ends the trip there (its order's fee counted in it) and
+/// starts the next one. [`SizingMetrics`] and the run reports both count trips with it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RoundTrips {
+    max_abs: u64,
+    start_net: i64,
+    last_position: i64,
+}
+
+impl RoundTrips {
+    /// No trip open, net P&L 0.
+    pub const fn new() -> RoundTrips {
+        RoundTrips {
+            max_abs: 0,
+            start_net: 0,
+            last_position: 0,
+        }
+    }
+
+    /// After a step: signed `position` and `net_pnl_cents` (realised − fees) now. Returns
+    /// the trip this step ended, as `(size, profit_cents)`.
+    pub fn step(&mut self, position: i64, net_pnl_cents: i64) -> Option<(u64, i64)> {
+        let flipped = flips(self.last_position, position);
+        self.last_position = position;
+        let abs = position.unsigned_abs();
+        let ended = if flipped || abs == 0 {
+            self.close(net_pnl_cents)
+        } else {
+            None
+        };
+        if abs > 0 {
+            self.max_abs = self.max_abs.max(abs);
+        } else {
+            self.start_net = net_pnl_cents;
+        }
+        ended
+    }
+
+    /// At episode end: close the open trip, if any, at `net_cents` (net P&L plus the mark
+    /// of what is still held).
+    pub fn finish(&mut self, net_cents: i64) -> Option<(u64, i64)> {
+        self.close(net_cents)
+    }
+
+    fn close(&mut self, net_cents: i64) -> Option<(u64, i64)> {
+        if self.max_abs == 0 {
+            return None;
+        }
+        let trip = (self.max_abs, net_cents - self.start_net);
+        self.max_abs = 0;
+        self.start_net = net_cents;
+        Some(trip)
+    }
 }
 
 impl SizingMetrics {
@@ -170,9 +225,7 @@ impl SizingMetrics {
             initial_pv,
             final_pv: initial_pv,
             last_tier: None,
-            trip_max: 0,
-            trip_start_net: 0,
-            last_position: 0,
+            trips: RoundTrips::new(),
             steps: 0,
         }
     }
@@ -214,20 +267,8 @@ impl SizingMetrics {
         let abs = position.unsigned_abs();
         self.max_position_reached = self.max_position_reached.max(abs);
         self.position_sizes.push(abs as f64);
-        // Round trips: from flat to flat; size = largest |position|, profit = net P&L change.
-        // A step that flips the position (long YES to long NO, say) passes through flat: it
-        // ends the trip there (its order's fee counted in it) and starts the next one.
-        if flips(self.last_position, position) && self.trip_max > 0 {
-            self.close_trip(net_pnl_cents);
-        }
-        self.last_position = position;
-        if abs > 0 {
-            self.trip_max = self.trip_max.max(abs);
-        } else if self.trip_max > 0 {
-            self.close_trip(net_pnl_cents);
-        }
-        if abs == 0 {
-            self.trip_start_net = net_pnl_cents;
+        if let Some((size, profit)) = self.trips.step(position, net_pnl_cents) {
+            self.add_trip(size, profit);
         }
         self.fees_cents = fees_cents;
         let denom = self.initial_pv.max(1) as f64;
@@ -253,22 +294,19 @@ impl SizingMetrics {
 
     /// Close the open round trip at episode end (settlement or truncation) with the final net P&L.
     pub fn finish(&mut self, net_pnl_cents: i64, unrealized_cents: i64) {
-        if self.trip_max > 0 {
-            self.close_trip(net_pnl_cents + unrealized_cents);
+        if let Some((size, profit)) = self.trips.finish(net_pnl_cents + unrealized_cents) {
+            self.add_trip(size, profit);
         }
     }
 
-    fn close_trip(&mut self, net_pnl_cents: i64) {
-        let profit = net_pnl_cents - self.trip_start_net;
-        let size = self.trip_max as f64;
+    fn add_trip(&mut self, size: u64, profit: i64) {
+        let size = size as f64;
         self.round_trip_corr.push(size, profit as f64);
         if profit > 0 {
             self.winning_sizes.push(size);
         } else {
             self.losing_sizes.push(size);
         }
-        self.trip_max = 0;
-        self.trip_start_net = net_pnl_cents;
     }
 
     /// Steps recorded.
@@ -379,5 +417,19 @@ mod tests {
         assert_eq!(m.winning_sizes.mean(), (10.0 + 20.0 + 10.0) / 3.0);
         assert_eq!(m.losing_sizes.mean(), 40.0);
         assert!(flips(1, -1) && flips(-3, 2) && !flips(0, 5) && !flips(5, 0) && !flips(2, 7));
+    }
+
+    #[test]
+    fn round_trips_end_at_flat_and_at_flips_through_flat() {
+        let mut t = RoundTrips::new();
+        // (position, realised − fees) after each step.
+        let trips: Vec<(u64, i64)> = [(10, -1), (-40, 28), (0, -10), (5, -11), (0, -12)]
+            .into_iter()
+            .filter_map(|(pos, net)| t.step(pos, net))
+            .collect();
+        assert_eq!(trips, [(10, 28), (40, -38), (5, -2)]);
+        assert_eq!(t.finish(-20), None, "nothing open");
+        t.step(-3, -12);
+        assert_eq!(t.finish(-15), Some((3, -3)));
     }
 }

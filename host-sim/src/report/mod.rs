@@ -13,7 +13,7 @@ pub use probe::{SizingProbe, SizingStats};
 
 use std::collections::BTreeMap;
 
-use kalsim_core::metrics::Correlation;
+use kalsim_core::metrics::{Correlation, RoundTrips};
 use kalsim_core::{ACTION_COUNT, OBS_DIM, SizingMetrics};
 use serde::Serialize;
 
@@ -252,52 +252,6 @@ pub struct Progress {
     pub episode_done: bool,
 }
 
-/// Tracks round trips from successive infos, as SPEC §9 defines them.
-#[derive(Debug, Default)]
-struct TripTracker {
-    max_abs: u64,
-    start_net: i64,
-    last_position: i64,
-}
-
-impl TripTracker {
-    /// `net` = PV − initial PV = realised − fees + unrealised; when flat, realised − fees.
-    /// `realized_net` = realised − fees: where a step flips the position through flat (as
-    /// `SizingMetrics` does), the trip ends there at that value, the next one starts from it.
-    fn push(
-        &mut self,
-        position: i64,
-        net: i64,
-        realized_net: i64,
-        episode: u32,
-        out: &mut Vec<RoundTrip>,
-    ) {
-        if kalsim_core::metrics::flips(self.last_position, position) && self.max_abs > 0 {
-            self.close(realized_net, episode, out);
-        }
-        self.last_position = position;
-        let abs = position.unsigned_abs();
-        if abs > 0 {
-            self.max_abs = self.max_abs.max(abs);
-        } else {
-            if self.max_abs > 0 {
-                self.close(net, episode, out);
-            }
-            self.start_net = net;
-        }
-    }
-
-    fn close(&mut self, net: i64, episode: u32, out: &mut Vec<RoundTrip>) {
-        out.push(RoundTrip {
-            episode,
-            size: self.max_abs,
-            profit_cents: net - self.start_net,
-        });
-        self.max_abs = 0;
-        self.start_net = net;
-    }
-}
-
 /// Run `policy` for `episodes` episodes on one [`Env`]: `reset(Some(seed))` first, then
 /// `reset(None)` (the next market in the seeded order). `progress` is called after every step.
 pub fn run_episodes(
@@ -326,7 +280,13 @@ pub fn run_episodes(
         let initial = info.portfolio_value_cents;
         starts.push(equity.len());
         equity.push(initial);
-        let mut tracker = TripTracker::default();
+        // SPEC §9 round trips, counted as `SizingMetrics` counts them.
+        let mut tracker = RoundTrips::new();
+        let trip = |(size, profit_cents): (u64, i64)| RoundTrip {
+            episode: ep,
+            size,
+            profit_cents,
+        };
         let end = loop {
             let mask = env.action_mask();
             let ctx = crate::policy::ActContext {
@@ -356,8 +316,8 @@ pub fn run_episodes(
             total_steps += 1;
             let pv = r.info.portfolio_value_cents;
             equity.push(pv);
-            let realized_net = r.info.realized_pnl_cents - r.info.fees_paid_cents;
-            tracker.push(r.info.position, pv - initial, realized_net, ep, &mut trips);
+            let net = r.info.realized_pnl_cents - r.info.fees_paid_cents;
+            trips.extend(tracker.step(r.info.position, net).map(trip));
             let done = r.terminated || r.truncated;
             progress(Progress {
                 episode: ep,
@@ -365,9 +325,8 @@ pub fn run_episodes(
                 episode_done: done,
             });
             if done {
-                if tracker.max_abs > 0 {
-                    tracker.close(pv - initial, ep, &mut trips);
-                }
+                // A holding still open is valued at its mark: PV − initial PV.
+                trips.extend(tracker.finish(pv - initial).map(trip));
                 break match r.info.settled {
                     1 => "settled_yes",
                     2 => "settled_no",
@@ -487,31 +446,5 @@ impl RunReport {
     /// Pearson correlation of round-trip size and profit over the run (0 when undefined).
     pub fn size_profit_correlation(&self) -> f64 {
         self.aggregate.size_efficiency_pooled
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{RoundTrip, TripTracker};
-
-    #[test]
-    fn trips_end_at_flat_and_at_flips_through_flat() {
-        let mut t = TripTracker::default();
-        let mut out = Vec::new();
-        // (position, PV − initial, realised − fees) after each step.
-        for (pos, net, realized) in [
-            (10, -2, -1),
-            (-40, 20, 28),
-            (0, -10, -10),
-            (5, -11, -11),
-            (0, -12, -12),
-        ] {
-            t.push(pos, net, realized, 0, &mut out);
-        }
-        let trips: Vec<(u64, i64)> = out
-            .iter()
-            .map(|r: &RoundTrip| (r.size, r.profit_cents))
-            .collect();
-        assert_eq!(trips, [(10, 28), (40, -38), (5, -2)]);
     }
 }
